@@ -1,0 +1,286 @@
+//! One attempt: a fresh store and instance from the component's pre-instantiated
+//! form, metered by fuel, memory cap and deadline, with stdio captured. Nothing
+//! survives from one attempt to the next.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use wasmtime::component::ResourceTable;
+use wasmtime::{Store, UpdateDeadline};
+use wasmtime_wasi::WasiCtx;
+
+use crate::bindings::{self, WitTaskContext, WitTaskDefinition, WitTaskError};
+use crate::component::TaskComponent;
+use crate::engine::{AttemptState, Sandbox};
+use crate::error::SandboxError;
+use crate::failure::{DeadlineExceeded, INVALID_RETURN_VALUE, TaskFailure};
+use crate::limits::{AttemptLimiter, Limits};
+use crate::output::Capture;
+
+/// What a `takes_context` task learns about the run in progress (Django's
+/// `TaskContext`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskContext {
+    /// The id of the TaskResult being worked on.
+    pub task_result_id: String,
+    /// The attempt number, 1 on the first run.
+    pub attempt: u32,
+    /// The task path, e.g. `arith.add`.
+    pub task_path: String,
+    /// The queue the job came from.
+    pub queue_name: String,
+    /// The job's priority.
+    pub priority: i32,
+}
+
+/// A request to run one task once.
+#[derive(Debug, Clone)]
+pub struct TaskCall {
+    /// The task's name within the component.
+    pub task: String,
+    /// Positional arguments: JSON array text.
+    pub args: String,
+    /// Keyword arguments: JSON object text.
+    pub kwargs: String,
+    /// The run's context; passed to the guest only if the task takes it.
+    pub context: TaskContext,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptOutcome {
+    /// The task returned this JSON value.
+    Returned(serde_json::Value),
+    /// The task failed: it returned an error, trapped, or hit a limit.
+    Failed(TaskFailure),
+}
+
+/// What an attempt cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptMetrics {
+    /// Fuel units consumed.
+    pub fuel_consumed: u64,
+    /// Peak linear memory, in bytes.
+    pub peak_memory_bytes: u64,
+    /// Wall-clock time from instantiation to the end of the call, in microseconds.
+    pub duration_us: u64,
+}
+
+/// The full record of one attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptReport {
+    /// How it ended.
+    pub outcome: AttemptOutcome,
+    /// What it cost.
+    pub metrics: AttemptMetrics,
+    /// The guest's stdout, capped.
+    pub stdout: String,
+    /// The guest's stderr, capped.
+    pub stderr: String,
+}
+
+/// Fuel between two flushes of a running guest's fuel counter (and two yields to
+/// the executor): the precision of `fuel_consumed` for an attempt ended by its
+/// deadline. About a millisecond of CPU.
+const FUEL_FLUSH_INTERVAL: u64 = 10_000_000;
+
+/// A store set up for one attempt, with handles on its captured output.
+struct Attempt {
+    store: Store<AttemptState>,
+    stdout: Capture,
+    stderr: Capture,
+    limits: Limits,
+    epoch_tick: Duration,
+}
+
+impl Sandbox {
+    /// Runs `call` once against `component` within `limits`.
+    ///
+    /// Errors are reserved for calls that cannot run at all (unknown task, limits
+    /// above the sandbox's maximum). Everything that happens once the guest runs,
+    /// including traps and exhausted limits, is an [`AttemptOutcome::Failed`].
+    pub async fn run(
+        &self,
+        component: &TaskComponent,
+        call: &TaskCall,
+        limits: Limits,
+    ) -> Result<AttemptReport, SandboxError> {
+        let definition = component.task(&call.task)?;
+        self.config.check_limits(&limits)?;
+        let context = definition.takes_context.then(|| WitTaskContext {
+            task_result_id: call.context.task_result_id.clone(),
+            attempt: call.context.attempt,
+            task_path: call.context.task_path.clone(),
+            queue_name: call.context.queue_name.clone(),
+            priority: call.context.priority,
+        });
+        let _slot = self.acquire_slot().await?;
+        let mut attempt = self.attempt(limits)?;
+        let started = Instant::now();
+        let result = attempt
+            .within_deadline(async |store: &mut Store<AttemptState>| {
+                let instance = component.pre.instantiate_async(&mut *store).await?;
+                instance
+                    .wasmtasks_task_tasks()
+                    .call_run(
+                        &mut *store,
+                        &call.task,
+                        &call.args,
+                        &call.kwargs,
+                        context.as_ref(),
+                    )
+                    .await
+            })
+            .await;
+        let duration = started.elapsed();
+        let stderr = attempt.stderr.render();
+        let outcome = match result {
+            Ok(Ok(json)) => self.accept_return_value(json, &stderr),
+            Ok(Err(error)) => AttemptOutcome::Failed(guest_failure(error, &stderr)),
+            Err(trap) => AttemptOutcome::Failed(TaskFailure::from_trap(&trap, &stderr)),
+        };
+        Ok(attempt.report(outcome, duration, stderr))
+    }
+
+    /// Calls the component's `list-tasks` in a fresh instance with default limits.
+    pub(crate) async fn list_tasks(
+        &self,
+        pre: &bindings::TaskComponentPre<AttemptState>,
+    ) -> Result<Vec<WitTaskDefinition>, SandboxError> {
+        let _slot = self.acquire_slot().await?;
+        let mut attempt = self.attempt(self.config.default_limits)?;
+        let result = attempt
+            .within_deadline(async |store: &mut Store<AttemptState>| {
+                let instance = pre.instantiate_async(&mut *store).await?;
+                instance
+                    .wasmtasks_task_tasks()
+                    .call_list_tasks(&mut *store)
+                    .await
+            })
+            .await;
+        result.map_err(|trap| {
+            SandboxError::ListingFailed(Box::new(TaskFailure::from_trap(
+                &trap,
+                &attempt.stderr.render(),
+            )))
+        })
+    }
+
+    async fn acquire_slot(&self) -> Result<tokio::sync::SemaphorePermit<'_>, SandboxError> {
+        self.slots
+            .acquire()
+            .await
+            .map_err(|_| SandboxError::Engine("the sandbox is shutting down".into()))
+    }
+
+    fn attempt(&self, limits: Limits) -> Result<Attempt, SandboxError> {
+        let stdout = Capture::new(self.config.output_cap);
+        let stderr = Capture::new(self.config.output_cap);
+        // Deny by default: no preopened directories, no environment, no arguments,
+        // and the default socket check refuses every address.
+        let wasi = WasiCtx::builder()
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .build();
+        let state = AttemptState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: AttemptLimiter::new(limits.memory_bytes),
+        };
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|state| &mut state.limiter);
+        store
+            .set_fuel(limits.fuel)
+            .map_err(|e| SandboxError::Engine(crate::error::describe(&e)))?;
+        let deadline = Instant::now() + limits.timeout;
+        let timeout = limits.timeout;
+        store.set_epoch_deadline(1);
+        // Compiled code flushes its fuel counter at calls and at this interval, not at
+        // epoch checks: without it a loop ended by the deadline would report no fuel.
+        store
+            .fuel_async_yield_interval(Some(FUEL_FLUSH_INTERVAL))
+            .map_err(|e| SandboxError::Engine(crate::error::describe(&e)))?;
+        store.epoch_deadline_callback(move |_| {
+            if Instant::now() >= deadline {
+                Err(DeadlineExceeded(timeout).into())
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        Ok(Attempt {
+            store,
+            stdout,
+            stderr,
+            limits,
+            epoch_tick: self.config.epoch_tick,
+        })
+    }
+
+    fn accept_return_value(&self, json: String, stderr: &str) -> AttemptOutcome {
+        let max = self.config.max_return_bytes;
+        if json.len() > max {
+            let message = format!(
+                "the return value is {} bytes; the limit is {max}",
+                json.len()
+            );
+            return AttemptOutcome::Failed(TaskFailure::new(
+                INVALID_RETURN_VALUE,
+                message,
+                "",
+                stderr,
+            ));
+        }
+        match serde_json::from_str(&json) {
+            Ok(value) => AttemptOutcome::Returned(value),
+            Err(error) => {
+                let message = format!("the return value is not valid JSON: {error}");
+                AttemptOutcome::Failed(TaskFailure::new(INVALID_RETURN_VALUE, message, "", stderr))
+            }
+        }
+    }
+}
+
+impl Attempt {
+    /// Runs `call` on this attempt's store, ending it at the deadline even if the
+    /// guest is blocked in a host call (the epoch callback only fires in wasm code).
+    async fn within_deadline<R>(
+        &mut self,
+        call: impl AsyncFnOnce(&mut Store<AttemptState>) -> wasmtime::Result<R>,
+    ) -> wasmtime::Result<R> {
+        let timeout = self.limits.timeout;
+        // The epoch callback ends a guest that is executing, with a trap that keeps its
+        // backtrace and fuel count; this timer, two ticks later, ends one that is blocked.
+        let backstop = timeout + 2 * self.epoch_tick;
+        match tokio::time::timeout(backstop, call(&mut self.store)).await {
+            Ok(result) => result,
+            Err(_elapsed) => Err(DeadlineExceeded(timeout).into()),
+        }
+    }
+
+    fn report(self, outcome: AttemptOutcome, duration: Duration, stderr: String) -> AttemptReport {
+        let remaining = self.store.get_fuel().unwrap_or(0);
+        AttemptReport {
+            outcome,
+            metrics: AttemptMetrics {
+                fuel_consumed: self.limits.fuel.saturating_sub(remaining),
+                peak_memory_bytes: self.store.data().limiter.peak_memory(),
+                duration_us: duration.as_micros() as u64,
+            },
+            stdout: self.stdout.render(),
+            stderr,
+        }
+    }
+}
+
+/// A failure the guest reported itself keeps the class it chose.
+fn guest_failure(error: WitTaskError, stderr: &str) -> TaskFailure {
+    TaskFailure::new(
+        &error.exception_class_path,
+        error.message,
+        &error.detail,
+        stderr,
+    )
+}

@@ -1,0 +1,214 @@
+//! The [`Sandbox`]: one wasmtime engine per process with the pooling allocator,
+//! fuel and epoch interruption; the WASI linker every component is linked with;
+//! and the components loaded so far, each kept pre-instantiated.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, WasmBacktraceDetails,
+};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+use crate::bindings::{self, TASKS_EXPORT};
+use crate::cache::{CacheStatus, CompileCache, Lookup};
+use crate::component::{self, TaskComponent, check_preamble, digest};
+use crate::config::SandboxConfig;
+use crate::error::{SandboxError, describe};
+use crate::limits::AttemptLimiter;
+
+/// What one attempt's store holds: its WASI context (no files, no environment, no
+/// sockets; captured stdio), its resource table and its limiter.
+pub(crate) struct AttemptState {
+    pub(crate) wasi: WasiCtx,
+    pub(crate) table: ResourceTable,
+    pub(crate) limiter: AttemptLimiter,
+}
+
+impl WasiView for AttemptState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+/// The sandbox in which every attempt runs. Create one per process and share it.
+pub struct Sandbox {
+    pub(crate) engine: Engine,
+    pub(crate) config: SandboxConfig,
+    pub(crate) slots: tokio::sync::Semaphore,
+    linker: Linker<AttemptState>,
+    cache: Option<CompileCache>,
+    loaded: Mutex<HashMap<String, Arc<TaskComponent>>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Sandbox {
+    /// Builds the engine, starts its epoch ticker and links WASI.
+    pub fn new(config: SandboxConfig) -> Result<Self, SandboxError> {
+        config.validate()?;
+        let engine =
+            Engine::new(&engine_config(&config)).map_err(|e| SandboxError::Engine(describe(&e)))?;
+        crate::epoch::spawn_ticker(&engine, config.epoch_tick)
+            .map_err(|e| SandboxError::Engine(format!("cannot start the epoch ticker: {e}")))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| SandboxError::Engine(describe(&e)))?;
+        let cache = config
+            .cache_dir
+            .as_deref()
+            .map(|dir| CompileCache::open(dir, &engine))
+            .transpose()?;
+        Ok(Sandbox {
+            slots: tokio::sync::Semaphore::new(config.pool_slots as usize),
+            engine,
+            config,
+            linker,
+            cache,
+            loaded: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The settings this sandbox was built with.
+    pub fn config(&self) -> &SandboxConfig {
+        &self.config
+    }
+
+    /// The component with `digest`, if this sandbox has loaded it.
+    pub fn loaded(&self, digest: &str) -> Option<Arc<TaskComponent>> {
+        self.loaded_components().get(digest).cloned()
+    }
+
+    /// Reads, validates and loads the component in `path`.
+    pub async fn load_file(&self, path: &Path) -> Result<Arc<TaskComponent>, SandboxError> {
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|source| SandboxError::Read {
+                path: path.to_owned(),
+                source,
+            })?;
+        self.load(bytes).await
+    }
+
+    /// Validates and loads a component: checks it is a component of the wasmtasks
+    /// world, compiles it (or takes it from the cache), links it, and reads its tasks.
+    /// Loading the same bytes again returns the component already loaded.
+    pub async fn load(&self, bytes: Vec<u8>) -> Result<Arc<TaskComponent>, SandboxError> {
+        check_preamble(&bytes)?;
+        let digest = digest(&bytes);
+        if let Some(component) = self.loaded(&digest) {
+            return Ok(component);
+        }
+        let size_bytes = bytes.len();
+        let (compiled, cache) = self.compile(bytes, &digest).await?;
+        let pre = self.link(&compiled)?;
+        let tasks = component::definitions(self.list_tasks(&pre).await?)?;
+        let component = Arc::new(TaskComponent {
+            digest: digest.clone(),
+            size_bytes,
+            tasks,
+            cache,
+            pre,
+        });
+        Ok(self
+            .loaded_components()
+            .entry(digest)
+            .or_insert(component)
+            .clone())
+    }
+
+    fn loaded_components(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<TaskComponent>>> {
+        self.loaded
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    async fn compile(
+        &self,
+        bytes: Vec<u8>,
+        digest: &str,
+    ) -> Result<(Component, CacheStatus), SandboxError> {
+        let status = match &self.cache {
+            None => CacheStatus::Disabled,
+            Some(cache) => match cache.load(&self.engine, digest) {
+                Lookup::Hit(component) => return Ok((component, CacheStatus::Hit)),
+                Lookup::Miss => CacheStatus::Miss,
+                Lookup::Unusable => CacheStatus::Recovered,
+            },
+        };
+        let engine = self.engine.clone();
+        // Compiling takes milliseconds to seconds of CPU: keep it off the executor.
+        let component =
+            tokio::task::spawn_blocking(move || Component::from_binary(&engine, &bytes))
+                .await
+                .map_err(|e| SandboxError::Engine(format!("the compiler thread failed: {e}")))?
+                .map_err(|e| SandboxError::Invalid(describe(&e)))?;
+        if let Some(cache) = &self.cache {
+            cache.store(digest, &component)?;
+        }
+        Ok((component, status))
+    }
+
+    fn link(
+        &self,
+        component: &Component,
+    ) -> Result<bindings::TaskComponentPre<AttemptState>, SandboxError> {
+        let exports: Vec<String> = component
+            .component_type()
+            .exports(&self.engine)
+            .map(|(name, _)| name.to_owned())
+            .collect();
+        if !exports.iter().any(|name| name == TASKS_EXPORT) {
+            return Err(SandboxError::WrongWorld {
+                expected: TASKS_EXPORT,
+                found: if exports.is_empty() {
+                    "nothing".into()
+                } else {
+                    exports.join(", ")
+                },
+            });
+        }
+        let pre = self
+            .linker
+            .instantiate_pre(component)
+            .map_err(|e| SandboxError::UnsupportedImports(describe(&e)))?;
+        bindings::TaskComponentPre::new(pre).map_err(|e| SandboxError::WrongWorld {
+            expected: TASKS_EXPORT,
+            found: format!("an incompatible `{TASKS_EXPORT}` ({})", describe(&e)),
+        })
+    }
+}
+
+fn engine_config(config: &SandboxConfig) -> Config {
+    let slots = config.pool_slots;
+    let mut pool = PoolingAllocationConfig::default();
+    pool.total_component_instances(slots)
+        .total_core_instances(slots * 8)
+        .total_memories(slots * 2)
+        .total_tables(slots * 4)
+        .total_stacks(slots)
+        .max_memory_size(config.max_memory_bytes as usize)
+        // Reset small memories by zeroing rather than unmapping: a fresh instance per
+        // attempt then reuses warm pages.
+        .linear_memory_keep_resident(1 << 20)
+        .table_keep_resident(64 << 10);
+    let mut engine = Config::new();
+    engine
+        .wasm_component_model(true)
+        .consume_fuel(true)
+        .epoch_interruption(true)
+        .wasm_backtrace_details(WasmBacktraceDetails::Disable)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+    engine
+}

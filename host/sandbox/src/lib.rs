@@ -1,0 +1,43 @@
+//! The wasmtasks sandbox: every attempt of every task runs here.
+//!
+//! A [`Sandbox`] owns one wasmtime engine for the process, with the pooling
+//! allocator, fuel metering and epoch interruption. [`Sandbox::load`] validates a
+//! component (a component, of the wasmtasks world, with tasks that follow the
+//! rules), compiles it once (cached on disk by digest when
+//! [`SandboxConfig::cache_dir`] is set) and keeps it pre-instantiated as a
+//! [`TaskComponent`]. [`Sandbox::run`] runs one [`TaskCall`] in a fresh instance
+//! within [`Limits`] and returns an [`AttemptReport`]: the return value or a
+//! [`TaskFailure`] with a documented class (see [`failure`]), the fuel, memory and
+//! time it took, and its captured output.
+//!
+//! Guests get WASI clocks, random and captured stdout/stderr; no filesystem, no
+//! environment, no sockets.
+
+#![warn(missing_docs)]
+
+mod attempt;
+mod bindings;
+mod cache;
+mod component;
+mod config;
+mod engine;
+mod epoch;
+mod error;
+pub mod failure;
+mod limits;
+mod output;
+
+pub use attempt::{AttemptMetrics, AttemptOutcome, AttemptReport, TaskCall, TaskContext};
+pub use cache::CacheStatus;
+pub use component::{
+    MAX_PRIORITY, MIN_PRIORITY, RetryPolicy, TaskComponent, TaskDefinition, digest,
+};
+pub use config::SandboxConfig;
+pub use engine::Sandbox;
+pub use error::SandboxError;
+pub use failure::TaskFailure;
+pub use limits::{
+    DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT, LimitOverrides, Limits,
+    MemoryLimitExceeded,
+};
+pub use output::DEFAULT_OUTPUT_CAP;

@@ -1,0 +1,75 @@
+//! `wasmtasks run`: run one task once in the sandbox, right now (Django's
+//! `ImmediateBackend`), and print its TaskResult.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Args;
+use wasmtasks::immediate::{ImmediateRun, run_immediately};
+use wasmtasks::sandbox::{LimitOverrides, SandboxConfig};
+use wasmtasks::task::{Arguments, TaskStatus};
+use wasmtasks::worker_id::default_worker_id;
+
+use super::units::{parse_duration, parse_size};
+
+/// Arguments of `wasmtasks run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The component file (`.wasm`).
+    component: PathBuf,
+    /// The task's name within the component, e.g. `add`.
+    task: String,
+    /// Positional arguments, each a JSON value; a word that is not JSON is a string.
+    #[arg(allow_negative_numbers = true)]
+    args: Vec<String>,
+    /// Keyword arguments as a JSON object.
+    #[arg(long, value_name = "JSON")]
+    kwargs: Option<String>,
+    /// Fuel (CPU budget) for the attempt.
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+    /// Wall-clock timeout, e.g. 500ms, 30s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// Linear-memory cap, e.g. 64MiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    memory: Option<u64>,
+    /// Priority other than the task's default (-100..=100).
+    #[arg(long, allow_negative_numbers = true)]
+    priority: Option<i32>,
+    /// Queue other than the task's default.
+    #[arg(long = "queue")]
+    queue_name: Option<String>,
+}
+
+pub async fn execute(args: RunArgs, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let component_name = super::component_name(&args.component)?;
+    let arguments = Arguments::from_command_line(&args.args, args.kwargs.as_deref())?;
+    let mut config = SandboxConfig::default();
+    if let Some(memory) = args.memory {
+        // A one-off run may ask for more than the default maximum, up to wasm32's 4 GiB.
+        config.max_memory_bytes = config.max_memory_bytes.max(memory);
+    }
+    let sandbox = super::sandbox(cache_dir, config)?;
+    let component = sandbox.load_file(&args.component).await?;
+    let run = ImmediateRun {
+        component_name,
+        task: args.task,
+        arguments,
+        priority: args.priority,
+        queue_name: args.queue_name,
+        limits: LimitOverrides {
+            fuel: args.fuel,
+            timeout: args.timeout,
+            memory_bytes: args.memory,
+        },
+    };
+    let result = run_immediately(&sandbox, &component, run, &default_worker_id()).await?;
+    println!("{}", serde_json::to_string_pretty(&result)?);
+    Ok(if result.status == TaskStatus::Successful {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

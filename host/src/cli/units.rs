@@ -1,0 +1,33 @@
+//! Parsers for the human units the command line accepts.
+
+use std::time::Duration;
+
+/// A duration such as `500ms`, `30s` or `2m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime::parse_duration(text)
+        .map_err(|error| format!("`{text}` is not a duration like 500ms, 30s or 2m: {error}"))
+}
+
+/// A size such as `64MiB`, `1GiB`, `500KB` or a plain number of bytes.
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    text.parse::<bytesize::ByteSize>()
+        .map(|size| size.as_u64())
+        .map_err(|error| format!("`{text}` is not a size like 64MiB or 1GiB: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_durations() {
+        assert_eq!(parse_size("64MiB").unwrap(), 64 << 20);
+        assert_eq!(parse_size("1024").unwrap(), 1024);
+        assert!(parse_size("lots").unwrap_err().contains("`lots`"));
+        assert_eq!(
+            parse_duration("1500ms").unwrap(),
+            Duration::from_millis(1500)
+        );
+        assert!(parse_duration("soon").unwrap_err().contains("`soon`"));
+    }
+}

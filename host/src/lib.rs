@@ -1,0 +1,16 @@
+//! wasmtasks: Django's background-task framework, rebuilt in Rust, where every
+//! task runs as a sandboxed WebAssembly component.
+//!
+//! - [`task`]: the model, named after `django.tasks` — [`task::TaskResult`],
+//!   [`task::TaskStatus`], [`task::TaskError`], task paths and arguments.
+//! - [`immediate`]: run a task now, in process (Django's `ImmediateBackend`).
+//! - The sandbox itself is the `wasmtasks-sandbox` crate, re-exported as
+//!   [`sandbox`].
+
+#![warn(missing_docs)]
+
+pub mod immediate;
+pub mod task;
+pub mod worker_id;
+
+pub use wasmtasks_sandbox as sandbox;
