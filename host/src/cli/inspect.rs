@@ -25,6 +25,7 @@ pub async fn execute(args: InspectArgs, cache_dir: Option<PathBuf>) -> anyhow::R
             "component": name,
             "digest": component.digest(),
             "size_bytes": component.size_bytes(),
+            "cache": component.cache_status(),
             "tasks": component.tasks(),
         });
         println!("{}", serde_json::to_string_pretty(&report)?);
