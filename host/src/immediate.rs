@@ -1,16 +1,19 @@
-//! Running a task right now, in this process: Django's `ImmediateBackend`.
+//! Running a task right now, in this process: Django's `ImmediateBackend`, and
+//! `wasmtasks run` on a component file.
 
 use chrono::Utc;
 use wasmtasks_sandbox::{
-    LimitOverrides, Sandbox, SandboxError, TaskCall, TaskComponent, TaskContext,
+    LimitOverrides, Limits, Sandbox, SandboxError, TaskCall, TaskComponent, TaskContext,
 };
 
-use crate::task::{Arguments, AttemptRecord, TaskResult, TaskStatus};
+use crate::store::NewJob;
+use crate::task::{Arguments, AttemptRecord, TaskResult};
 
 /// The name of this backend in a TaskResult's `backend` field.
 pub const BACKEND_NAME: &str = "immediate";
 
-/// One task to run now, with the overrides Django's `Task.using()` allows.
+/// One task of a component file to run now, with the overrides Django's
+/// `Task.using()` allows.
 #[derive(Debug, Clone)]
 pub struct ImmediateRun {
     /// The component's name (first half of the task path).
@@ -38,7 +41,7 @@ pub enum ImmediateError {
     Priority(i32),
 }
 
-/// Runs `run` once against `component` and returns its finished TaskResult.
+/// Runs `run` once against a component loaded from a file.
 pub async fn run_immediately(
     sandbox: &Sandbox,
     component: &TaskComponent,
@@ -50,58 +53,66 @@ pub async fn run_immediately(
     if !(wasmtasks_sandbox::MIN_PRIORITY..=wasmtasks_sandbox::MAX_PRIORITY).contains(&priority) {
         return Err(ImmediateError::Priority(priority));
     }
-    let queue_name = run
-        .queue_name
-        .unwrap_or_else(|| definition.queue_name.clone());
-    let limits = sandbox
-        .config()
-        .default_limits
-        .with(definition.limits)
-        .with(run.limits);
-    let id = uuid::Uuid::now_v7().to_string();
-    let task_path = format!("{}.{}", run.component_name, run.task);
-    let call = TaskCall {
-        task: run.task,
+    let job = NewJob {
+        id: uuid::Uuid::now_v7().to_string(),
+        tenant: crate::config::DEFAULT_TENANT.to_owned(),
+        task_path: format!("{}.{}", run.component_name, run.task),
+        component: run.component_name,
+        task_name: run.task,
+        component_digest: component.digest().to_owned(),
         args: run.arguments.args_json(),
         kwargs: run.arguments.kwargs_json(),
+        priority,
+        queue_name: run
+            .queue_name
+            .unwrap_or_else(|| definition.queue_name.clone()),
+        backend: BACKEND_NAME.to_owned(),
+        takes_context: definition.takes_context,
+        run_after: None,
+        max_attempts: 1,
+        backoff_factor: 1.0,
+        limits: LimitOverrides {
+            fuel: run.limits.fuel.or(definition.limits.fuel),
+            timeout: run.limits.timeout.or(definition.limits.timeout),
+            memory_bytes: run.limits.memory_bytes.or(definition.limits.memory_bytes),
+        },
+    };
+    let base = sandbox.config().default_limits;
+    Ok(run_job(sandbox, component, job, base, worker_id).await?)
+}
+
+/// Runs a prepared job once, now, and returns its finished TaskResult.
+pub async fn run_job(
+    sandbox: &Sandbox,
+    component: &TaskComponent,
+    job: NewJob,
+    base_limits: Limits,
+    worker_id: &str,
+) -> Result<TaskResult, SandboxError> {
+    let call = TaskCall {
+        task: job.task_name.clone(),
+        args: job.args.clone(),
+        kwargs: job.kwargs.clone(),
         context: TaskContext {
-            task_result_id: id.clone(),
+            task_result_id: job.id.clone(),
             attempt: 1,
-            task_path: task_path.clone(),
-            queue_name: queue_name.clone(),
-            priority,
+            task_path: job.task_path.clone(),
+            queue_name: job.queue_name.clone(),
+            priority: job.priority,
         },
     };
     let enqueued_at = Utc::now();
-    let report = sandbox.run(component, &call, limits).await?;
+    let report = sandbox
+        .run(component, &call, base_limits.with(job.limits))
+        .await?;
     let finished_at = Utc::now();
     let (record, return_value) =
         AttemptRecord::from_report(1, worker_id, enqueued_at, finished_at, report);
-    let mut result = TaskResult {
-        id,
-        task_path,
-        component_digest: component.digest().to_owned(),
-        status: record.status,
-        args: run.arguments.args,
-        kwargs: run.arguments.kwargs,
-        priority,
-        queue_name,
-        backend: BACKEND_NAME.to_owned(),
-        run_after: None,
-        enqueued_at,
-        started_at: None,
-        finished_at: Some(finished_at),
-        last_attempted_at: None,
-        worker_ids: Vec::new(),
-        attempts: 0,
-        errors: Vec::new(),
-        return_value,
-        attempt_log: vec![record],
-    };
+    let mut result = TaskResult::ready(&job, enqueued_at);
+    result.status = record.status;
+    result.finished_at = Some(finished_at);
+    result.return_value = return_value;
+    result.attempt_log = vec![record];
     result.derive_from_attempts();
-    debug_assert!(matches!(
-        result.status,
-        TaskStatus::Successful | TaskStatus::Failed
-    ));
     Ok(result)
 }

@@ -9,8 +9,15 @@
 
 #![warn(missing_docs)]
 
+pub mod backend;
+pub mod config;
+pub mod enqueue;
 pub mod immediate;
+pub mod registry;
+pub mod retry;
+pub mod store;
 pub mod task;
+pub mod worker;
 pub mod worker_id;
 
 pub use wasmtasks_sandbox as sandbox;

@@ -4,7 +4,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use wasmtasks::sandbox::{SandboxConfig, TaskDefinition};
+use wasmtasks::sandbox::TaskDefinition;
+
+use super::GlobalArgs;
+use super::context;
 
 /// Arguments of `wasmtasks inspect`.
 #[derive(Debug, Args)]
@@ -16,9 +19,10 @@ pub struct InspectArgs {
     json: bool,
 }
 
-pub async fn execute(args: InspectArgs, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub async fn execute(args: InspectArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let name = super::component_name(&args.component)?;
-    let sandbox = super::sandbox(cache_dir, SandboxConfig::default())?;
+    let settings = context::settings(global)?;
+    let sandbox = context::sandbox(&settings, 1)?;
     let component = sandbox.load_file(&args.component).await?;
     if args.json {
         let report = serde_json::json!({

@@ -7,10 +7,12 @@ use std::time::Duration;
 
 use clap::Args;
 use wasmtasks::immediate::{ImmediateRun, run_immediately};
-use wasmtasks::sandbox::{LimitOverrides, SandboxConfig};
+use wasmtasks::sandbox::LimitOverrides;
 use wasmtasks::task::{Arguments, TaskStatus};
 use wasmtasks::worker_id::default_worker_id;
 
+use super::GlobalArgs;
+use super::context;
 use super::units::{parse_duration, parse_size};
 
 /// Arguments of `wasmtasks run`.
@@ -43,15 +45,15 @@ pub struct RunArgs {
     queue_name: Option<String>,
 }
 
-pub async fn execute(args: RunArgs, cache_dir: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+pub async fn execute(args: RunArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
     let component_name = super::component_name(&args.component)?;
     let arguments = Arguments::from_command_line(&args.args, args.kwargs.as_deref())?;
-    let mut config = SandboxConfig::default();
+    let mut settings = context::settings(global)?;
     if let Some(memory) = args.memory {
-        // A one-off run may ask for more than the default maximum, up to wasm32's 4 GiB.
-        config.max_memory_bytes = config.max_memory_bytes.max(memory);
+        // A one-off run may ask for more than the configured maximum, up to wasm32's 4 GiB.
+        settings.max_memory_bytes = settings.max_memory_bytes.max(memory);
     }
-    let sandbox = super::sandbox(cache_dir, config)?;
+    let sandbox = context::sandbox(&settings, 1)?;
     let component = sandbox.load_file(&args.component).await?;
     let run = ImmediateRun {
         component_name,

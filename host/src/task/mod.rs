@@ -3,7 +3,7 @@
 //! argument validation.
 
 mod arguments;
-mod path;
+pub mod path;
 mod result;
 mod status;
 

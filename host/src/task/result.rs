@@ -122,6 +122,31 @@ pub struct TaskResult {
 }
 
 impl TaskResult {
+    /// The result of `job` as enqueued: READY, no attempts yet.
+    pub fn ready(job: &crate::store::NewJob, enqueued_at: DateTime<Utc>) -> Self {
+        TaskResult {
+            id: job.id.clone(),
+            task_path: job.task_path.clone(),
+            component_digest: job.component_digest.clone(),
+            status: TaskStatus::Ready,
+            args: serde_json::from_str(&job.args).unwrap_or_default(),
+            kwargs: serde_json::from_str(&job.kwargs).unwrap_or_default(),
+            priority: job.priority,
+            queue_name: job.queue_name.clone(),
+            backend: job.backend.clone(),
+            run_after: job.run_after,
+            enqueued_at,
+            started_at: None,
+            finished_at: None,
+            last_attempted_at: None,
+            worker_ids: Vec::new(),
+            attempts: 0,
+            errors: Vec::new(),
+            return_value: None,
+            attempt_log: Vec::new(),
+        }
+    }
+
     /// Recomputes `worker_ids`, `attempts`, `errors`, `started_at` and
     /// `last_attempted_at` from the attempt log.
     pub fn derive_from_attempts(&mut self) {

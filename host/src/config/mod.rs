@@ -1,0 +1,523 @@
+//! Configuration: one TOML file mirroring Django's `TASKS` setting, with
+//! environment variables (`WASMTASKS_DATABASE_URL`, `WASMTASKS_TENANT`,
+//! `WASMTASKS_CACHE_DIR`) and command-line flags over it.
+//!
+//! ```toml
+//! database_url = "sqlite://wasmtasks.sqlite3"   # or postgres://…
+//! tenant = "default"
+//!
+//! [retry]                 # the policy of queues that do not set their own
+//! max_attempts = 1        # Django's default: no retry
+//! backoff_factor = 2.0    # delay before attempt n+1: factor^n seconds, with jitter
+//! max_backoff = "1h"
+//!
+//! [queues.default]
+//! [queues.emails]
+//! max_attempts = 3
+//!
+//! [limits]                # per attempt, unless a task or job asks for less/more
+//! fuel = 10_000_000_000
+//! timeout = "60s"
+//! memory = "128MiB"
+//! max_memory = "1GiB"     # the most any task may ask for
+//!
+//! [worker]
+//! concurrency = 16
+//! lease = "30s"
+//! interval = "1s"         # fallback poll when nothing wakes the worker
+//! grace_period = "30s"
+//!
+//! [purge]
+//! finished_min_age_days = 14
+//! failed_min_age_days = 30
+//! ```
+//!
+//! Every key is optional; with no file at all, wasmtasks uses a SQLite file in the
+//! working directory and one queue, `default`.
+
+mod raw;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use wasmtasks_sandbox::Limits;
+
+use crate::task::path::is_valid_name;
+
+/// The file read when no `--config` is given, if it exists.
+pub const DEFAULT_CONFIG_FILE: &str = "wasmtasks.toml";
+/// The database used when nothing names one.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://wasmtasks.sqlite3";
+/// The tenant of a single-user installation.
+pub const DEFAULT_TENANT: &str = "default";
+/// The queue every installation has unless it names its own.
+pub const DEFAULT_QUEUE: &str = "default";
+
+/// A configuration that breaks a rule, naming the file and the key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {file}: {source}")]
+    Read {
+        /// The file.
+        file: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML of the expected shape.
+    #[error("{file}: {message}")]
+    Parse {
+        /// The file.
+        file: String,
+        /// The parser's message (with line, column and key).
+        message: String,
+    },
+    /// A key has a value that breaks a rule.
+    #[error("{file}: `{key}`: {message}")]
+    Invalid {
+        /// The file, or the environment variable the value came from.
+        file: String,
+        /// The dotted key.
+        key: String,
+        /// The rule.
+        message: String,
+    },
+}
+
+/// The retry policy of one queue.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RetryPolicy {
+    /// Attempts allowed, the first included.
+    pub max_attempts: u32,
+    /// Backoff base in seconds.
+    pub backoff_factor: f64,
+    /// The longest delay between two attempts.
+    pub max_backoff: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 1,
+            backoff_factor: 2.0,
+            max_backoff: Duration::from_secs(3600),
+        }
+    }
+}
+
+/// Worker defaults that command-line flags can override.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WorkerSettings {
+    /// Attempts run at once.
+    pub concurrency: u32,
+    /// Lease length; renewed every third of it while an attempt runs.
+    pub lease: Duration,
+    /// Fallback poll interval.
+    pub interval: Duration,
+    /// How long running attempts may finish after a shutdown signal.
+    pub grace_period: Duration,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            concurrency: 16,
+            lease: Duration::from_secs(30),
+            interval: Duration::from_secs(1),
+            grace_period: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Retention of results.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PurgeSettings {
+    /// SUCCESSFUL and CANCELLED results older than this many days may be pruned.
+    pub finished_min_age_days: u32,
+    /// FAILED results older than this many days may be pruned.
+    pub failed_min_age_days: u32,
+}
+
+impl Default for PurgeSettings {
+    fn default() -> Self {
+        PurgeSettings {
+            finished_min_age_days: 14,
+            failed_min_age_days: 30,
+        }
+    }
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where the store is.
+    pub database_url: String,
+    /// The tenant this process acts for.
+    pub tenant: String,
+    /// Where compiled components are cached.
+    pub cache_dir: Option<PathBuf>,
+    /// The queues that exist, with their retry policies.
+    pub queues: BTreeMap<String, RetryPolicy>,
+    /// Default limits per attempt.
+    pub limits: Limits,
+    /// The most memory any attempt may ask for.
+    pub max_memory_bytes: u64,
+    /// Worker defaults.
+    pub worker: WorkerSettings,
+    /// Retention.
+    pub purge: PurgeSettings,
+    /// The file the settings came from, if any.
+    pub source: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            tenant: DEFAULT_TENANT.to_owned(),
+            cache_dir: None,
+            queues: BTreeMap::from([(DEFAULT_QUEUE.to_owned(), RetryPolicy::default())]),
+            limits: Limits::default(),
+            max_memory_bytes: 1 << 30,
+            worker: WorkerSettings::default(),
+            purge: PurgeSettings::default(),
+            source: None,
+        }
+    }
+}
+
+impl Settings {
+    /// Reads `path`, or `wasmtasks.toml` in the working directory if it exists, or
+    /// nothing; then applies the `WASMTASKS_*` environment variables.
+    pub fn load(path: Option<&Path>) -> Result<Settings, ConfigError> {
+        let default_file = Path::new(DEFAULT_CONFIG_FILE);
+        let file = match path {
+            Some(path) => Some(path),
+            None if default_file.exists() => Some(default_file),
+            None => None,
+        };
+        let mut settings = match file {
+            Some(file) => {
+                let text = std::fs::read_to_string(file).map_err(|source| ConfigError::Read {
+                    file: file.to_owned(),
+                    source,
+                })?;
+                Settings::from_toml(&text, &file.display().to_string())?
+            }
+            None => Settings::default(),
+        };
+        settings.source = file.map(Path::to_owned);
+        settings.apply_env(|name| std::env::var(name).ok())?;
+        Ok(settings)
+    }
+
+    /// Parses and validates TOML text; `file` names it in errors.
+    pub fn from_toml(text: &str, file: &str) -> Result<Settings, ConfigError> {
+        let raw: raw::RawSettings = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            file: file.to_owned(),
+            message: e.to_string().trim_end().to_owned(),
+        })?;
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            file: file.to_owned(),
+            key: key.to_owned(),
+            message,
+        };
+        let defaults = Settings::default();
+        let retry = retry_policy(&raw.retry, RetryPolicy::default(), "retry", &invalid)?;
+        let mut queues = BTreeMap::new();
+        for (name, policy) in &raw.queues {
+            if !is_valid_name(name) {
+                return Err(invalid(
+                    &format!("queues.{name}"),
+                    "a queue name is letters, digits, `_` or `-`".into(),
+                ));
+            }
+            queues.insert(
+                name.clone(),
+                retry_policy(policy, retry, &format!("queues.{name}"), &invalid)?,
+            );
+        }
+        if queues.is_empty() {
+            queues.insert(DEFAULT_QUEUE.to_owned(), retry);
+        }
+        let limits = Limits {
+            fuel: match raw.limits.fuel {
+                None => defaults.limits.fuel,
+                Some(fuel) if fuel > 0 => fuel as u64,
+                Some(fuel) => {
+                    return Err(invalid(
+                        "limits.fuel",
+                        format!("must be above zero, got {fuel}"),
+                    ));
+                }
+            },
+            timeout: duration(
+                raw.limits.timeout.as_deref(),
+                defaults.limits.timeout,
+                "limits.timeout",
+                &invalid,
+            )?,
+            memory_bytes: size(
+                raw.limits.memory.as_deref(),
+                defaults.limits.memory_bytes,
+                "limits.memory",
+                &invalid,
+            )?,
+        };
+        let max_memory_bytes = size(
+            raw.limits.max_memory.as_deref(),
+            defaults.max_memory_bytes,
+            "limits.max_memory",
+            &invalid,
+        )?;
+        if max_memory_bytes > 4 << 30 {
+            return Err(invalid(
+                "limits.max_memory",
+                "wasm32 memories are at most 4GiB".into(),
+            ));
+        }
+        if limits.memory_bytes > max_memory_bytes {
+            return Err(invalid(
+                "limits.memory",
+                format!(
+                    "{} bytes is above limits.max_memory ({max_memory_bytes} bytes)",
+                    limits.memory_bytes
+                ),
+            ));
+        }
+        let worker = WorkerSettings {
+            concurrency: match raw.worker.concurrency {
+                None => defaults.worker.concurrency,
+                Some(n) if (1..=4096).contains(&n) => n as u32,
+                Some(n) => {
+                    return Err(invalid(
+                        "worker.concurrency",
+                        format!("must be 1..=4096, got {n}"),
+                    ));
+                }
+            },
+            lease: duration(
+                raw.worker.lease.as_deref(),
+                defaults.worker.lease,
+                "worker.lease",
+                &invalid,
+            )?,
+            interval: duration(
+                raw.worker.interval.as_deref(),
+                defaults.worker.interval,
+                "worker.interval",
+                &invalid,
+            )?,
+            grace_period: duration(
+                raw.worker.grace_period.as_deref(),
+                defaults.worker.grace_period,
+                "worker.grace_period",
+                &invalid,
+            )?,
+        };
+        if worker.lease < Duration::from_secs(1) {
+            return Err(invalid("worker.lease", "must be at least 1s".into()));
+        }
+        let days = |value: Option<i64>, default: u32, key: &str| match value {
+            None => Ok(default),
+            Some(days) if (0..=36_500).contains(&days) => Ok(days as u32),
+            Some(days) => Err(invalid(key, format!("must be 0..=36500 days, got {days}"))),
+        };
+        let purge = PurgeSettings {
+            finished_min_age_days: days(
+                raw.purge.finished_min_age_days,
+                defaults.purge.finished_min_age_days,
+                "purge.finished_min_age_days",
+            )?,
+            failed_min_age_days: days(
+                raw.purge.failed_min_age_days,
+                defaults.purge.failed_min_age_days,
+                "purge.failed_min_age_days",
+            )?,
+        };
+        let tenant = raw.tenant.unwrap_or(defaults.tenant);
+        if !is_valid_name(&tenant) {
+            return Err(invalid(
+                "tenant",
+                "a tenant is letters, digits, `_` or `-`".into(),
+            ));
+        }
+        Ok(Settings {
+            database_url: raw.database_url.unwrap_or(defaults.database_url),
+            tenant,
+            cache_dir: raw.cache_dir.map(PathBuf::from),
+            queues,
+            limits,
+            max_memory_bytes,
+            worker,
+            purge,
+            source: None,
+        })
+    }
+
+    /// Applies `WASMTASKS_DATABASE_URL`, `WASMTASKS_TENANT` and `WASMTASKS_CACHE_DIR`.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(url) = var("WASMTASKS_DATABASE_URL") {
+            self.database_url = url;
+        }
+        if let Some(tenant) = var("WASMTASKS_TENANT") {
+            if !is_valid_name(&tenant) {
+                return Err(ConfigError::Invalid {
+                    file: "environment".into(),
+                    key: "WASMTASKS_TENANT".into(),
+                    message: "a tenant is letters, digits, `_` or `-`".into(),
+                });
+            }
+            self.tenant = tenant;
+        }
+        if let Some(dir) = var("WASMTASKS_CACHE_DIR") {
+            self.cache_dir = Some(PathBuf::from(dir));
+        }
+        Ok(())
+    }
+
+    /// The retry policy of `queue`, if the configuration names it.
+    pub fn queue(&self, queue: &str) -> Option<&RetryPolicy> {
+        self.queues.get(queue)
+    }
+}
+
+fn retry_policy(
+    raw: &raw::RawRetry,
+    base: RetryPolicy,
+    key: &str,
+    invalid: &impl Fn(&str, String) -> ConfigError,
+) -> Result<RetryPolicy, ConfigError> {
+    let max_attempts = match raw.max_attempts {
+        None => base.max_attempts,
+        Some(n) if (1..=1000).contains(&n) => n as u32,
+        Some(n) => {
+            return Err(invalid(
+                &format!("{key}.max_attempts"),
+                format!("must be 1..=1000, got {n}"),
+            ));
+        }
+    };
+    let backoff_factor = match raw.backoff_factor {
+        None => base.backoff_factor,
+        Some(f) if f.is_finite() && f > 0.0 => f,
+        Some(f) => {
+            return Err(invalid(
+                &format!("{key}.backoff_factor"),
+                format!("must be a positive number, got {f}"),
+            ));
+        }
+    };
+    let max_backoff = duration(
+        raw.max_backoff.as_deref(),
+        base.max_backoff,
+        &format!("{key}.max_backoff"),
+        invalid,
+    )?;
+    Ok(RetryPolicy {
+        max_attempts,
+        backoff_factor,
+        max_backoff,
+    })
+}
+
+fn duration(
+    value: Option<&str>,
+    default: Duration,
+    key: &str,
+    invalid: &impl Fn(&str, String) -> ConfigError,
+) -> Result<Duration, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(text) => match humantime::parse_duration(text) {
+            Ok(duration) if !duration.is_zero() => Ok(duration),
+            Ok(_) => Err(invalid(key, "must be above zero".into())),
+            Err(e) => Err(invalid(
+                key,
+                format!("`{text}` is not a duration like 500ms, 30s or 2m: {e}"),
+            )),
+        },
+    }
+}
+
+fn size(
+    value: Option<&str>,
+    default: u64,
+    key: &str,
+    invalid: &impl Fn(&str, String) -> ConfigError,
+) -> Result<u64, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(text) => match text.parse::<bytesize::ByteSize>() {
+            Ok(size) if size.as_u64() > 0 => Ok(size.as_u64()),
+            Ok(_) => Err(invalid(key, "must be above zero".into())),
+            Err(e) => Err(invalid(
+                key,
+                format!("`{text}` is not a size like 64MiB: {e}"),
+            )),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_gives_django_defaults() {
+        let settings = Settings::from_toml("", "wasmtasks.toml").unwrap();
+        assert_eq!(settings.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(settings.queues.keys().collect::<Vec<_>>(), ["default"]);
+        assert_eq!(settings.queue("default").unwrap().max_attempts, 1);
+    }
+
+    #[test]
+    fn queues_inherit_the_retry_section() {
+        let text =
+            "[retry]\nmax_attempts = 3\n[queues.default]\n[queues.emails]\nbackoff_factor = 1.5\n";
+        let settings = Settings::from_toml(text, "t.toml").unwrap();
+        let emails = settings.queue("emails").unwrap();
+        assert_eq!((emails.max_attempts, emails.backoff_factor), (3, 1.5));
+        assert_eq!(settings.queue("default").unwrap().max_attempts, 3);
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_key() {
+        let error =
+            Settings::from_toml("[queues.emails]\nmax_attempts = 0\n", "site.toml").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "site.toml: `queues.emails.max_attempts`: must be 1..=1000, got 0"
+        );
+        let error = Settings::from_toml("[worker]\nlease = \"soon\"\n", "site.toml").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("site.toml: `worker.lease`: `soon` is not a duration"),
+            "{error}"
+        );
+        let error = Settings::from_toml("[limits]\nmemroy = \"1MiB\"\n", "site.toml").unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.starts_with("site.toml: ") && message.contains("unknown field `memroy`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let mut settings =
+            Settings::from_toml("database_url = \"sqlite://a.db\"", "t.toml").unwrap();
+        settings
+            .apply_env(|name| {
+                (name == "WASMTASKS_DATABASE_URL").then(|| "sqlite://b.db".to_owned())
+            })
+            .unwrap();
+        assert_eq!(settings.database_url, "sqlite://b.db");
+        let error = settings
+            .apply_env(|name| (name == "WASMTASKS_TENANT").then(|| "no spaces".to_owned()))
+            .unwrap_err();
+        assert!(error.to_string().contains("WASMTASKS_TENANT"), "{error}");
+    }
+}

@@ -1,0 +1,56 @@
+//! The TOML file as written, before validation.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSettings {
+    pub database_url: Option<String>,
+    pub tenant: Option<String>,
+    pub cache_dir: Option<String>,
+    #[serde(default)]
+    pub queues: BTreeMap<String, RawRetry>,
+    #[serde(default)]
+    pub retry: RawRetry,
+    #[serde(default)]
+    pub limits: RawLimits,
+    #[serde(default)]
+    pub worker: RawWorker,
+    #[serde(default)]
+    pub purge: RawPurge,
+}
+
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawRetry {
+    pub max_attempts: Option<i64>,
+    pub backoff_factor: Option<f64>,
+    pub max_backoff: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawLimits {
+    pub fuel: Option<i64>,
+    pub timeout: Option<String>,
+    pub memory: Option<String>,
+    pub max_memory: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawWorker {
+    pub concurrency: Option<i64>,
+    pub lease: Option<String>,
+    pub interval: Option<String>,
+    pub grace_period: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawPurge {
+    pub finished_min_age_days: Option<i64>,
+    pub failed_min_age_days: Option<i64>,
+}

@@ -1,0 +1,200 @@
+//! Enqueue-time validation, as Django does it: the task exists, the priority is an
+//! integer in -100..=100, the queue is one the configuration names, `run_after` is
+//! an absolute time, arguments are JSON of the right shape, retry and limits are in
+//! range. A request that breaks a rule is refused with an error naming the rule,
+//! and nothing is stored.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use wasmtasks_sandbox::{LimitOverrides, MAX_PRIORITY, MIN_PRIORITY, TaskDefinition};
+
+use crate::config::Settings;
+use crate::registry::{Registry, RegistryError};
+use crate::store::{ComponentVersion, NewJob};
+use crate::task::{Arguments, TaskPath, TaskPathError};
+
+/// A task to enqueue, with the overrides Django's `Task.using()` allows and the
+/// retry/limit overrides of one job.
+#[derive(Debug, Clone, Default)]
+pub struct EnqueueRequest {
+    /// `component.task` or `component@digest.task`.
+    pub task_path: String,
+    /// Its arguments.
+    pub arguments: Arguments,
+    /// A priority other than the task's default.
+    pub priority: Option<i32>,
+    /// A queue other than the task's default.
+    pub queue_name: Option<String>,
+    /// Not to run before this time.
+    pub run_after: Option<DateTime<Utc>>,
+    /// Attempts allowed, overriding the task's and the queue's.
+    pub max_attempts: Option<u32>,
+    /// Backoff base, overriding the task's and the queue's.
+    pub backoff_factor: Option<f64>,
+    /// Limits, overriding the task's.
+    pub limits: LimitOverrides,
+}
+
+impl EnqueueRequest {
+    /// A request for `task_path` with `args` and default options.
+    pub fn new(task_path: impl Into<String>, arguments: Arguments) -> Self {
+        EnqueueRequest {
+            task_path: task_path.into(),
+            arguments,
+            ..EnqueueRequest::default()
+        }
+    }
+}
+
+/// Why a request was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum EnqueueError {
+    /// The task path is malformed.
+    #[error(transparent)]
+    Path(#[from] TaskPathError),
+    /// The component or task does not exist (or the store failed).
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// A rule of the request is broken.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Validates `request` for `tenant` and turns it into a job for `backend`.
+pub async fn prepare(
+    registry: &Registry,
+    settings: &Settings,
+    tenant: &str,
+    backend: &str,
+    request: EnqueueRequest,
+) -> Result<NewJob, EnqueueError> {
+    Preparer::new(registry, settings, tenant, backend)
+        .prepare(request)
+        .await
+}
+
+/// Validates many requests, resolving each task path once.
+#[derive(Debug)]
+pub struct Preparer<'a> {
+    registry: &'a Registry,
+    settings: &'a Settings,
+    tenant: &'a str,
+    backend: &'a str,
+    resolved: HashMap<String, (TaskPath, ComponentVersion, TaskDefinition)>,
+}
+
+impl<'a> Preparer<'a> {
+    /// A preparer for `tenant`'s jobs on `backend`.
+    pub fn new(
+        registry: &'a Registry,
+        settings: &'a Settings,
+        tenant: &'a str,
+        backend: &'a str,
+    ) -> Self {
+        Preparer {
+            registry,
+            settings,
+            tenant,
+            backend,
+            resolved: HashMap::new(),
+        }
+    }
+
+    /// Validates one request and turns it into a job.
+    pub async fn prepare(&mut self, request: EnqueueRequest) -> Result<NewJob, EnqueueError> {
+        if !self.resolved.contains_key(&request.task_path) {
+            let path = TaskPath::parse(&request.task_path)?;
+            let (version, task) = self.registry.resolve(self.tenant, &path).await?;
+            self.resolved
+                .insert(request.task_path.clone(), (path, version, task));
+        }
+        let (path, version, task) = &self.resolved[&request.task_path];
+        let settings = self.settings;
+        let priority = request.priority.unwrap_or(task.priority);
+        if !(MIN_PRIORITY..=MAX_PRIORITY).contains(&priority) {
+            return Err(EnqueueError::Invalid(format!(
+                "priority {priority} is outside {MIN_PRIORITY}..={MAX_PRIORITY}"
+            )));
+        }
+        let queue_name = request
+            .queue_name
+            .unwrap_or_else(|| task.queue_name.clone());
+        let Some(queue) = settings.queue(&queue_name) else {
+            return Err(EnqueueError::Invalid(format!(
+                "queue `{queue_name}` is not configured; configured queues: {}",
+                settings
+                    .queues
+                    .keys()
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        };
+        let max_attempts = request
+            .max_attempts
+            .or(task.retry.max_attempts)
+            .unwrap_or(queue.max_attempts);
+        if max_attempts == 0 {
+            return Err(EnqueueError::Invalid(
+                "max_attempts must be at least 1".into(),
+            ));
+        }
+        let backoff_factor = request
+            .backoff_factor
+            .or(task.retry.backoff_factor)
+            .unwrap_or(queue.backoff_factor);
+        if !(backoff_factor.is_finite() && backoff_factor > 0.0) {
+            return Err(EnqueueError::Invalid(format!(
+                "backoff_factor must be a positive number, got {backoff_factor}"
+            )));
+        }
+        let limits = merge(task.limits, request.limits);
+        check_limits(settings, &limits)?;
+        // The resolved version is pinned: later uploads do not change what this job runs.
+        Ok(NewJob {
+            id: uuid::Uuid::now_v7().to_string(),
+            tenant: self.tenant.to_owned(),
+            task_path: path.to_string(),
+            component: path.component.clone(),
+            task_name: path.task.clone(),
+            component_digest: version.digest.clone(),
+            args: request.arguments.args_json(),
+            kwargs: request.arguments.kwargs_json(),
+            priority,
+            queue_name,
+            backend: self.backend.to_owned(),
+            takes_context: task.takes_context,
+            run_after: request.run_after,
+            max_attempts,
+            backoff_factor,
+            limits,
+        })
+    }
+}
+
+fn merge(declared: LimitOverrides, requested: LimitOverrides) -> LimitOverrides {
+    LimitOverrides {
+        fuel: requested.fuel.or(declared.fuel),
+        timeout: requested.timeout.or(declared.timeout),
+        memory_bytes: requested.memory_bytes.or(declared.memory_bytes),
+    }
+}
+
+fn check_limits(settings: &Settings, limits: &LimitOverrides) -> Result<(), EnqueueError> {
+    if let Some(memory) = limits.memory_bytes
+        && memory > settings.max_memory_bytes
+    {
+        return Err(EnqueueError::Invalid(format!(
+            "a memory limit of {memory} bytes is above the configured maximum ({} bytes, limits.max_memory)",
+            settings.max_memory_bytes
+        )));
+    }
+    if limits.fuel == Some(0)
+        || limits.timeout.is_some_and(|t| t.is_zero())
+        || limits.memory_bytes == Some(0)
+    {
+        return Err(EnqueueError::Invalid("limits must be above zero".into()));
+    }
+    Ok(())
+}

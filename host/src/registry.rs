@@ -1,0 +1,221 @@
+//! The registry of components: upload (validate, read the declared tasks, store),
+//! resolve a task path to a pinned version, and load a version into the sandbox
+//! from the store (each digest is fetched and compiled once per process, however
+//! many attempts ask for it at the same time).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
+use wasmtasks_sandbox::{Sandbox, SandboxError, TaskComponent, TaskDefinition};
+
+use crate::store::{
+    ComponentInsert, ComponentInserted, ComponentLookup, ComponentResolve, ComponentVersion, Store,
+    StoreError,
+};
+use crate::task::TaskPath;
+use crate::task::path::is_valid_name;
+
+/// What went wrong with a component.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// The component name breaks the naming rule.
+    #[error("invalid component name `{0}`: use letters, digits, `_` or `-`")]
+    InvalidName(String),
+    /// The sandbox refused the component.
+    #[error(transparent)]
+    Sandbox(#[from] SandboxError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// No component by that name (or no version with that digest).
+    #[error("no component `{name}`{} has been uploaded", pinned.as_ref().map(|d| format!(" with a digest starting `{d}`")).unwrap_or_default())]
+    NotFound {
+        /// The name.
+        name: String,
+        /// The digest prefix asked for.
+        pinned: Option<String>,
+    },
+    /// A digest prefix matches several versions.
+    #[error("digest prefix `{prefix}` of `{name}` is ambiguous: it matches {}", matches.join(", "))]
+    Ambiguous {
+        /// The name.
+        name: String,
+        /// The prefix.
+        prefix: String,
+        /// The digests it matches.
+        matches: Vec<String>,
+    },
+    /// The component has no task of that name.
+    #[error("component `{component}` has no task `{task}`; its tasks are: {available}")]
+    UnknownTask {
+        /// The component.
+        component: String,
+        /// The task asked for.
+        task: String,
+        /// Its tasks.
+        available: String,
+    },
+    /// A job pins a digest whose bytes are not in the store.
+    #[error("component bytes with digest {0} are missing from the store")]
+    MissingBytes(String),
+}
+
+/// The outcome of an upload.
+#[derive(Debug, Clone)]
+pub struct Upload {
+    /// The component name.
+    pub name: String,
+    /// The version it now has (or already had).
+    pub version: u32,
+    /// sha256 of the bytes.
+    pub digest: String,
+    /// Its tasks.
+    pub tasks: Vec<TaskDefinition>,
+    /// False when these bytes already were the newest version: nothing changed.
+    pub created: bool,
+}
+
+/// Components, as stored and as loaded into this process's sandbox.
+#[derive(Debug)]
+pub struct Registry {
+    store: Arc<dyn Store>,
+    sandbox: Arc<Sandbox>,
+    loading: Mutex<HashMap<String, Arc<OnceCell<Arc<TaskComponent>>>>>,
+}
+
+impl Registry {
+    /// A registry over `store`, loading into `sandbox`.
+    pub fn new(store: Arc<dyn Store>, sandbox: Arc<Sandbox>) -> Self {
+        Registry {
+            store,
+            sandbox,
+            loading: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The store behind it.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The sandbox it loads into.
+    pub fn sandbox(&self) -> &Arc<Sandbox> {
+        &self.sandbox
+    }
+
+    /// Validates `bytes` as a task component, reads its tasks and stores it as the
+    /// newest version of `name`.
+    pub async fn upload(
+        &self,
+        tenant: &str,
+        name: &str,
+        bytes: Vec<u8>,
+    ) -> Result<Upload, RegistryError> {
+        if !is_valid_name(name) {
+            return Err(RegistryError::InvalidName(name.to_owned()));
+        }
+        let component = self.sandbox.load(bytes.clone()).await?;
+        let tasks = component.tasks().to_vec();
+        let inserted = self
+            .store
+            .component_insert(ComponentInsert {
+                tenant: tenant.to_owned(),
+                name: name.to_owned(),
+                digest: component.digest().to_owned(),
+                bytes,
+                tasks: tasks.clone(),
+            })
+            .await?;
+        let (version, created) = match inserted {
+            ComponentInserted::Created { version } => (version, true),
+            ComponentInserted::Unchanged { version } => (version, false),
+        };
+        Ok(Upload {
+            name: name.to_owned(),
+            version,
+            digest: component.digest().to_owned(),
+            tasks,
+            created,
+        })
+    }
+
+    /// The component version and task a task path names.
+    pub async fn resolve(
+        &self,
+        tenant: &str,
+        path: &TaskPath,
+    ) -> Result<(ComponentVersion, TaskDefinition), RegistryError> {
+        let lookup = self
+            .store
+            .component_resolve(ComponentResolve {
+                tenant: tenant.to_owned(),
+                name: path.component.clone(),
+                digest_prefix: path.digest_prefix.clone(),
+            })
+            .await?;
+        let version = match lookup {
+            ComponentLookup::Found(version) => *version,
+            ComponentLookup::NotFound => {
+                return Err(RegistryError::NotFound {
+                    name: path.component.clone(),
+                    pinned: path.digest_prefix.clone(),
+                });
+            }
+            ComponentLookup::Ambiguous(matches) => {
+                return Err(RegistryError::Ambiguous {
+                    name: path.component.clone(),
+                    prefix: path.digest_prefix.clone().unwrap_or_default(),
+                    matches,
+                });
+            }
+        };
+        let task = version
+            .tasks
+            .iter()
+            .find(|task| task.name == path.task)
+            .cloned()
+            .ok_or_else(|| RegistryError::UnknownTask {
+                component: path.component.clone(),
+                task: path.task.clone(),
+                available: version
+                    .tasks
+                    .iter()
+                    .map(|t| t.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?;
+        Ok((version, task))
+    }
+
+    /// The loaded component with `digest`, fetched from the store and compiled (or
+    /// taken from the disk cache) the first time any attempt asks for it.
+    pub async fn load(&self, digest: &str) -> Result<Arc<TaskComponent>, RegistryError> {
+        if let Some(component) = self.sandbox.loaded(digest) {
+            return Ok(component);
+        }
+        let cell = self
+            .loading
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(digest.to_owned())
+            .or_default()
+            .clone();
+        let component = cell
+            .get_or_try_init(|| async {
+                let bytes = self
+                    .store
+                    .component_get_bytes(digest)
+                    .await?
+                    .ok_or_else(|| RegistryError::MissingBytes(digest.to_owned()))?;
+                Ok::<_, RegistryError>(self.sandbox.load(bytes).await?)
+            })
+            .await?
+            .clone();
+        self.loading
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(digest);
+        Ok(component)
+    }
+}

@@ -1,0 +1,137 @@
+//! The store: the only shared state of wasmtasks, behind one interface.
+//!
+//! [`Store`] is the driver interface; its methods are named noun-then-verb
+//! (`job_claim`, `job_complete_many`, `component_insert`) and take one params
+//! struct each. The core never writes SQL: each dialect lives in its own module
+//! with its own migrations (`host/migrations/<dialect>/`), numbered alike.
+//!
+//! Queries are checked at run time, not with sqlx's compile-time macros: those read
+//! one `DATABASE_URL` per crate, and we have two dialects in one crate. What the
+//! macros would check is covered by the conformance suite that every dialect must
+//! pass unchanged (`tests/tests/suite/store_conformance.rs`).
+//!
+//! Times: every "now" is taken by the store, so one clock decides leases and
+//! availability for all workers (on PostgreSQL, the database's).
+
+pub mod sqlite;
+mod types;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+pub use types::*;
+
+use crate::task::TaskResult;
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened or migrated.
+    #[error("cannot open the database {url}: {message}")]
+    Open {
+        /// The database URL (without password).
+        url: String,
+        /// What went wrong, in words.
+        message: String,
+    },
+    /// The URL names no supported database.
+    #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl(String),
+    /// A query failed.
+    #[error("database error while {context}: {source}")]
+    Query {
+        /// What the store was doing.
+        context: &'static str,
+        /// The driver's error.
+        source: sqlx::Error,
+    },
+    /// A stored value could not be decoded.
+    #[error("corrupt stored value while {context}: {message}")]
+    Corrupt {
+        /// What the store was doing.
+        context: &'static str,
+        /// What was wrong.
+        message: String,
+    },
+}
+
+impl StoreError {
+    /// A query error with its context.
+    pub(crate) fn query(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+        move |source| StoreError::Query { context, source }
+    }
+}
+
+/// The driver interface every dialect implements.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// The dialect, `sqlite` or `postgres`.
+    fn dialect(&self) -> &'static str;
+
+    /// Stores a component version, unless it is already the name's newest version.
+    async fn component_insert(
+        &self,
+        params: ComponentInsert,
+    ) -> Result<ComponentInserted, StoreError>;
+
+    /// The newest version of `name`, or the one whose digest starts with `digest_prefix`.
+    async fn component_resolve(
+        &self,
+        params: ComponentResolve,
+    ) -> Result<ComponentLookup, StoreError>;
+
+    /// The bytes of the component with `digest`.
+    async fn component_get_bytes(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Every version of every component of `tenant`, newest first within a name.
+    async fn component_list(&self, tenant: &str) -> Result<Vec<ComponentVersion>, StoreError>;
+
+    /// Inserts jobs in one statement; all or none.
+    async fn job_insert_many(&self, jobs: &[NewJob]) -> Result<(), StoreError>;
+
+    /// The TaskResult of job `id`.
+    async fn job_get(&self, tenant: &str, id: &str) -> Result<Option<TaskResult>, StoreError>;
+
+    /// Claims up to `limit` ready jobs in one statement, as leases.
+    async fn job_claim(&self, params: JobClaim) -> Result<Vec<ClaimedJob>, StoreError>;
+
+    /// Writes finished attempts in one batch; returns the ids whose fence held.
+    async fn job_complete_many(
+        &self,
+        completions: &[Completion],
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// Extends the leases `worker_id` holds on `ids`; returns how many it still holds.
+    async fn job_renew_leases(&self, params: LeaseRenewal) -> Result<u64, StoreError>;
+
+    /// Puts jobs a worker gives up (shutdown) back to READY without counting the attempt.
+    async fn job_release_many(&self, worker_id: &str, jobs: &[ClaimRef])
+    -> Result<u64, StoreError>;
+
+    /// Running jobs whose lease has expired.
+    async fn job_get_stuck(&self, limit: u32) -> Result<Vec<StuckJob>, StoreError>;
+
+    /// Cancels a READY job.
+    async fn job_cancel(&self, tenant: &str, id: &str) -> Result<CancelOutcome, StoreError>;
+
+    /// Deletes finished jobs by age (and component versions nothing references).
+    async fn job_prune(&self, params: JobPrune) -> Result<PruneReport, StoreError>;
+
+    /// Job counts per queue and status.
+    async fn queue_stats(&self, tenant: &str) -> Result<Vec<QueueStat>, StoreError>;
+
+    /// Waits until jobs may have become available, or `timeout` passes: an
+    /// in-process signal, a cheap change check or a notification, as the dialect can.
+    async fn wait_for_jobs(&self, timeout: Duration);
+}
+
+/// Opens (and migrates) the store a URL names: `sqlite://PATH` or `sqlite::memory:`.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+    } else {
+        Err(StoreError::UnsupportedUrl(url.to_owned()))
+    }
+}

@@ -1,0 +1,511 @@
+//! Queries on `tasks` (jobs) and `task_attempts`.
+
+use chrono::Utc;
+use serde::Serialize;
+use serde_json::value::RawValue;
+use sqlx::{Row, SqlitePool};
+
+use super::{from_micros, micros};
+use crate::store::{
+    CancelOutcome, ClaimRef, ClaimedJob, Completion, JobClaim, JobPrune, LeaseRenewal, NewJob,
+    NextState, PruneReport, QueueFilter, QueueStat, StoreError, StuckJob,
+};
+use crate::task::TaskStatus;
+
+fn json<T: Serialize>(value: &T, context: &'static str) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
+        context,
+        message: e.to_string(),
+    })
+}
+
+fn raw(text: &str, context: &'static str) -> Result<Box<RawValue>, StoreError> {
+    RawValue::from_string(text.to_owned()).map_err(|e| StoreError::Corrupt {
+        context,
+        message: e.to_string(),
+    })
+}
+
+/// One job of an insert batch, as the JSON document `json_each` expands.
+#[derive(Serialize)]
+struct JobDocument<'a> {
+    id: &'a str,
+    tenant: &'a str,
+    task_path: &'a str,
+    component: &'a str,
+    task_name: &'a str,
+    digest: &'a str,
+    args: Box<RawValue>,
+    kwargs: Box<RawValue>,
+    priority: i32,
+    queue_name: &'a str,
+    backend: &'a str,
+    takes_context: bool,
+    run_after: Option<i64>,
+    max_attempts: u32,
+    backoff_factor: f64,
+    limits: String,
+}
+
+pub(super) async fn insert_many(pool: &SqlitePool, jobs: &[NewJob]) -> Result<(), StoreError> {
+    let context = "enqueuing jobs";
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let documents = jobs
+        .iter()
+        .map(|job| {
+            Ok(JobDocument {
+                id: &job.id,
+                tenant: &job.tenant,
+                task_path: &job.task_path,
+                component: &job.component,
+                task_name: &job.task_name,
+                digest: &job.component_digest,
+                args: raw(&job.args, context)?,
+                kwargs: raw(&job.kwargs, context)?,
+                priority: job.priority,
+                queue_name: &job.queue_name,
+                backend: &job.backend,
+                takes_context: job.takes_context,
+                run_after: job.run_after.map(micros),
+                max_attempts: job.max_attempts,
+                backoff_factor: job.backoff_factor,
+                limits: json(&job.limits, context)?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    sqlx::query(
+        "INSERT INTO tasks (id, tenant, task_path, component, task_name, component_digest, status,
+            args, kwargs, priority, queue_name, backend, takes_context, run_after, available_at,
+            enqueued_at, max_attempts, backoff_factor, limits)
+         SELECT j ->> 'id', j ->> 'tenant', j ->> 'task_path', j ->> 'component', j ->> 'task_name',
+            j ->> 'digest', 'READY', j -> 'args', j -> 'kwargs', j ->> 'priority', j ->> 'queue_name',
+            j ->> 'backend', j ->> 'takes_context', j ->> 'run_after',
+            max(?1, coalesce(j ->> 'run_after', ?1)), ?1, j ->> 'max_attempts',
+            j ->> 'backoff_factor', j ->> 'limits'
+         FROM (SELECT value AS j FROM json_each(?2))",
+    )
+    .bind(micros(Utc::now()))
+    .bind(json(&documents, context)?)
+    .execute(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    Ok(())
+}
+
+pub(super) async fn claim(
+    pool: &SqlitePool,
+    params: JobClaim,
+) -> Result<Vec<ClaimedJob>, StoreError> {
+    let context = "claiming jobs";
+    let (only, queues) = match &params.queues {
+        QueueFilter::Only(queues) => (true, queues),
+        QueueFilter::All { exclude } => (false, exclude),
+    };
+    let now = micros(Utc::now());
+    let rows = sqlx::query(
+        "UPDATE tasks SET status = 'RUNNING', attempt = attempt + 1, lease_owner = ?1,
+            lease_expires_at = ?2 + ?3, last_attempted_at = ?2, started_at = coalesce(started_at, ?2)
+         WHERE id IN (
+            SELECT id FROM tasks
+            WHERE status = 'READY' AND available_at <= ?2
+              AND (queue_name IN (SELECT value FROM json_each(?4))) = ?5
+            ORDER BY priority DESC, available_at, id
+            LIMIT ?6)
+         RETURNING id, tenant, task_path, task_name, component_digest, args, kwargs, priority,
+            queue_name, attempt, max_attempts, backoff_factor, limits, available_at",
+    )
+    .bind(&params.worker_id)
+    .bind(now)
+    .bind(params.lease.as_micros() as i64)
+    .bind(json(queues, context)?)
+    .bind(only)
+    .bind(params.limit)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    let mut claimed = Vec::with_capacity(rows.len());
+    let mut order = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let get = |e| StoreError::Query { context, source: e };
+        let limits: String = row.try_get("limits").map_err(get)?;
+        order.push(row.try_get::<i64, _>("available_at").map_err(get)?);
+        claimed.push(ClaimedJob {
+            id: row.try_get("id").map_err(get)?,
+            tenant: row.try_get("tenant").map_err(get)?,
+            task_path: row.try_get("task_path").map_err(get)?,
+            task_name: row.try_get("task_name").map_err(get)?,
+            component_digest: row.try_get("component_digest").map_err(get)?,
+            args: row.try_get("args").map_err(get)?,
+            kwargs: row.try_get("kwargs").map_err(get)?,
+            priority: row.try_get("priority").map_err(get)?,
+            queue_name: row.try_get("queue_name").map_err(get)?,
+            attempt: row.try_get::<i64, _>("attempt").map_err(get)? as u32,
+            max_attempts: row.try_get::<i64, _>("max_attempts").map_err(get)? as u32,
+            backoff_factor: row.try_get("backoff_factor").map_err(get)?,
+            limits: serde_json::from_str(&limits).map_err(|e| StoreError::Corrupt {
+                context,
+                message: e.to_string(),
+            })?,
+        });
+    }
+    // RETURNING does not keep the subquery's order; restore Django's.
+    let mut indexed: Vec<(i64, ClaimedJob)> = order.into_iter().zip(claimed).collect();
+    indexed.sort_by(|(a_at, a), (b_at, b)| {
+        b.priority
+            .cmp(&a.priority)
+            .then(a_at.cmp(b_at))
+            .then(a.id.cmp(&b.id))
+    });
+    Ok(indexed.into_iter().map(|(_, job)| job).collect())
+}
+
+/// One completion, as the JSON document `json_each` expands.
+#[derive(Serialize)]
+struct CompletionDocument<'a> {
+    id: &'a str,
+    attempt: u32,
+    worker_id: &'a str,
+    status: &'static str,
+    available_at: Option<i64>,
+    finished_at: Option<i64>,
+    return_value: Option<&'a serde_json::Value>,
+    only_if_expired: bool,
+    attempt_status: &'static str,
+    started_at: i64,
+    attempt_finished_at: i64,
+    exception_class_path: Option<&'a str>,
+    traceback: Option<&'a str>,
+    fuel_consumed: u64,
+    peak_memory_bytes: u64,
+    duration_us: u64,
+    stdout: &'a str,
+    stderr: &'a str,
+}
+
+pub(super) async fn complete_many(
+    pool: &SqlitePool,
+    completions: &[Completion],
+) -> Result<Vec<String>, StoreError> {
+    let context = "recording finished attempts";
+    if completions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let documents: Vec<CompletionDocument> = completions
+        .iter()
+        .map(|c| {
+            let finished_at = micros(c.record.finished_at);
+            let (status, available_at, job_finished_at, return_value) = match &c.next {
+                NextState::Successful(value) => {
+                    ("SUCCESSFUL", None, Some(finished_at), Some(value))
+                }
+                NextState::Failed => ("FAILED", None, Some(finished_at), None),
+                NextState::Retry(at) => ("READY", Some(micros(*at)), None, None),
+            };
+            CompletionDocument {
+                id: &c.id,
+                attempt: c.record.attempt,
+                worker_id: &c.worker_id,
+                status,
+                available_at,
+                finished_at: job_finished_at,
+                return_value,
+                only_if_expired: c.only_if_expired,
+                attempt_status: c.record.status.as_str(),
+                started_at: micros(c.record.started_at),
+                attempt_finished_at: finished_at,
+                exception_class_path: c
+                    .record
+                    .error
+                    .as_ref()
+                    .map(|e| e.exception_class_path.as_str()),
+                traceback: c.record.error.as_ref().map(|e| e.traceback.as_str()),
+                fuel_consumed: c.record.metrics.fuel_consumed,
+                peak_memory_bytes: c.record.metrics.peak_memory_bytes,
+                duration_us: c.record.metrics.duration_us,
+                stdout: &c.record.stdout,
+                stderr: &c.record.stderr,
+            }
+        })
+        .collect();
+    let documents = json(&documents, context)?;
+    let mut connection = pool.acquire().await.map_err(StoreError::query(context))?;
+    let mut tx = sqlx::Connection::begin_with(&mut *connection, "BEGIN IMMEDIATE")
+        .await
+        .map_err(StoreError::query(context))?;
+    // The fence: the same attempt, still RUNNING, still leased by this worker (and,
+    // for a rescue, with its lease expired). A late writer changes nothing.
+    let applied: Vec<String> = sqlx::query_scalar(
+        "UPDATE tasks SET status = c.status,
+            available_at = coalesce(c.available_at, tasks.available_at),
+            finished_at = c.finished_at, return_value = c.return_value,
+            lease_owner = NULL, lease_expires_at = NULL
+         FROM (SELECT value ->> 'id' AS id, value ->> 'attempt' AS attempt,
+                  value ->> 'worker_id' AS worker_id, value ->> 'status' AS status,
+                  value ->> 'available_at' AS available_at, value ->> 'finished_at' AS finished_at,
+                  value -> 'return_value' AS return_value, value ->> 'only_if_expired' AS only_if_expired
+               FROM json_each(?1)) AS c
+         WHERE tasks.id = c.id AND tasks.attempt = c.attempt AND tasks.status = 'RUNNING'
+           AND tasks.lease_owner = c.worker_id
+           AND (c.only_if_expired = 0 OR tasks.lease_expires_at < ?2)
+         RETURNING tasks.id",
+    )
+    .bind(&documents)
+    .bind(micros(Utc::now()))
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(StoreError::query(context))?;
+    if !applied.is_empty() {
+        sqlx::query(
+            "INSERT INTO task_attempts (task_id, attempt, tenant, worker_id, started_at, finished_at,
+                status, exception_class_path, traceback, fuel_consumed, peak_memory_bytes,
+                duration_us, stdout, stderr)
+             SELECT c.value ->> 'id', c.value ->> 'attempt', t.tenant, c.value ->> 'worker_id',
+                c.value ->> 'started_at', c.value ->> 'attempt_finished_at', c.value ->> 'attempt_status',
+                c.value ->> 'exception_class_path', c.value ->> 'traceback', c.value ->> 'fuel_consumed',
+                c.value ->> 'peak_memory_bytes', c.value ->> 'duration_us', c.value ->> 'stdout',
+                c.value ->> 'stderr'
+             FROM json_each(?1) AS c JOIN tasks t ON t.id = c.value ->> 'id'
+             WHERE c.value ->> 'id' IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(&documents)
+        .bind(json(&applied, context)?)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::query(context))?;
+    }
+    tx.commit().await.map_err(StoreError::query(context))?;
+    Ok(applied)
+}
+
+fn claims_json(claims: &[ClaimRef], context: &'static str) -> Result<String, StoreError> {
+    let pairs: Vec<(&str, u32)> = claims.iter().map(|c| (c.id.as_str(), c.attempt)).collect();
+    json(&pairs, context)
+}
+
+pub(super) async fn renew_leases(
+    pool: &SqlitePool,
+    params: LeaseRenewal,
+) -> Result<u64, StoreError> {
+    let context = "renewing leases";
+    if params.jobs.is_empty() {
+        return Ok(0);
+    }
+    let result = sqlx::query(
+        "UPDATE tasks SET lease_expires_at = ?1
+         FROM (SELECT value ->> 0 AS id, value ->> 1 AS attempt FROM json_each(?3)) AS r
+         WHERE tasks.id = r.id AND tasks.attempt = r.attempt AND tasks.status = 'RUNNING'
+           AND tasks.lease_owner = ?2",
+    )
+    .bind(micros(Utc::now()) + params.lease.as_micros() as i64)
+    .bind(&params.worker_id)
+    .bind(claims_json(&params.jobs, context)?)
+    .execute(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    Ok(result.rows_affected())
+}
+
+pub(super) async fn release_many(
+    pool: &SqlitePool,
+    worker_id: &str,
+    claims: &[ClaimRef],
+) -> Result<u64, StoreError> {
+    let context = "releasing interrupted jobs";
+    if claims.is_empty() {
+        return Ok(0);
+    }
+    let result = sqlx::query(
+        "UPDATE tasks SET status = 'READY', attempt = tasks.attempt - 1, available_at = ?1,
+            lease_owner = NULL, lease_expires_at = NULL,
+            started_at = CASE WHEN tasks.attempt = 1 THEN NULL ELSE started_at END,
+            last_attempted_at = CASE WHEN tasks.attempt = 1 THEN NULL ELSE last_attempted_at END
+         FROM (SELECT value ->> 0 AS id, value ->> 1 AS attempt FROM json_each(?3)) AS r
+         WHERE tasks.id = r.id AND tasks.attempt = r.attempt AND tasks.status = 'RUNNING'
+           AND tasks.lease_owner = ?2",
+    )
+    .bind(micros(Utc::now()))
+    .bind(worker_id)
+    .bind(claims_json(claims, context)?)
+    .execute(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    Ok(result.rows_affected())
+}
+
+pub(super) async fn get_stuck(pool: &SqlitePool, limit: u32) -> Result<Vec<StuckJob>, StoreError> {
+    let context = "looking for expired leases";
+    let rows = sqlx::query(
+        "SELECT id, tenant, queue_name, attempt, max_attempts, backoff_factor, lease_owner, last_attempted_at
+         FROM tasks WHERE status = 'RUNNING' AND lease_expires_at < ?1
+         ORDER BY lease_expires_at LIMIT ?2",
+    )
+    .bind(micros(Utc::now()))
+    .bind(limit)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    rows.iter()
+        .map(|row| {
+            let get = |e| StoreError::Query { context, source: e };
+            Ok(StuckJob {
+                id: row.try_get("id").map_err(get)?,
+                tenant: row.try_get("tenant").map_err(get)?,
+                queue_name: row.try_get("queue_name").map_err(get)?,
+                attempt: row.try_get::<i64, _>("attempt").map_err(get)? as u32,
+                max_attempts: row.try_get::<i64, _>("max_attempts").map_err(get)? as u32,
+                backoff_factor: row.try_get("backoff_factor").map_err(get)?,
+                lease_owner: row.try_get("lease_owner").map_err(get)?,
+                last_attempted_at: from_micros(row.try_get("last_attempted_at").map_err(get)?),
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn cancel(
+    pool: &SqlitePool,
+    tenant: &str,
+    id: &str,
+) -> Result<CancelOutcome, StoreError> {
+    let context = "cancelling a job";
+    let status: Option<String> = sqlx::query_scalar(
+        "UPDATE tasks SET status = 'CANCELLED', finished_at = ?3
+         WHERE tenant = ?1 AND id = ?2 AND status = 'READY' RETURNING status",
+    )
+    .bind(tenant)
+    .bind(id)
+    .bind(micros(Utc::now()))
+    .fetch_optional(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    if status.is_some() {
+        return Ok(CancelOutcome::Cancelled);
+    }
+    let current: Option<String> =
+        sqlx::query_scalar("SELECT status FROM tasks WHERE tenant = ?1 AND id = ?2")
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(StoreError::query(context))?;
+    match current {
+        None => Ok(CancelOutcome::NotFound),
+        Some(status) => Ok(CancelOutcome::NotReady(parse_status(&status, context)?)),
+    }
+}
+
+pub(crate) fn parse_status(status: &str, context: &'static str) -> Result<TaskStatus, StoreError> {
+    serde_json::from_value(serde_json::Value::String(status.to_owned())).map_err(|_| {
+        StoreError::Corrupt {
+            context,
+            message: format!("unknown status `{status}`"),
+        }
+    })
+}
+
+/// The jobs a prune removes; shared by the count (dry run) and the delete.
+macro_rules! prune_filter {
+    () => {
+        "tenant = ?1 AND ((status IN ('SUCCESSFUL', 'CANCELLED') AND finished_at < ?2)
+            OR (status = 'FAILED' AND finished_at < ?3))
+          AND (?4 IS NULL OR queue_name IN (SELECT value FROM json_each(?4)))"
+    };
+}
+
+/// Component versions that are not their name's newest and that no job pins.
+macro_rules! orphaned_versions {
+    () => {
+        "FROM component_versions AS v
+         WHERE v.tenant = ?1
+           AND v.version < (SELECT max(w.version) FROM component_versions w
+                            WHERE w.tenant = v.tenant AND w.name = v.name)
+           AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.tenant = v.tenant
+                           AND t.component = v.name AND t.component_digest = v.digest)"
+    };
+}
+
+pub(super) async fn prune(pool: &SqlitePool, params: JobPrune) -> Result<PruneReport, StoreError> {
+    let context = "pruning results";
+    let queues = params
+        .queues
+        .as_ref()
+        .map(|q| json(q, context))
+        .transpose()?;
+    let mut connection = pool.acquire().await.map_err(StoreError::query(context))?;
+    let mut tx = sqlx::Connection::begin_with(&mut *connection, "BEGIN IMMEDIATE")
+        .await
+        .map_err(StoreError::query(context))?;
+    let statuses: Vec<String> = if params.dry_run {
+        sqlx::query_scalar(concat!("SELECT status FROM tasks WHERE ", prune_filter!()))
+    } else {
+        sqlx::query_scalar(concat!(
+            "DELETE FROM tasks WHERE ",
+            prune_filter!(),
+            " RETURNING status"
+        ))
+    }
+    .bind(&params.tenant)
+    .bind(micros(params.finished_before))
+    .bind(micros(params.failed_before))
+    .bind(queues)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(StoreError::query(context))?;
+    let mut report = PruneReport::default();
+    for status in statuses {
+        match status.as_str() {
+            "SUCCESSFUL" => report.successful += 1,
+            "FAILED" => report.failed += 1,
+            _ => report.cancelled += 1,
+        }
+    }
+    report.component_versions = if params.dry_run {
+        sqlx::query_scalar::<_, i64>(concat!("SELECT count(*) ", orphaned_versions!()))
+            .bind(&params.tenant)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::query(context))? as u64
+    } else {
+        let deleted = sqlx::query(concat!("DELETE ", orphaned_versions!()))
+            .bind(&params.tenant)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query(context))?
+            .rows_affected();
+        sqlx::query(
+            "DELETE FROM component_blobs WHERE NOT EXISTS
+               (SELECT 1 FROM component_versions v WHERE v.digest = component_blobs.digest)",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::query(context))?;
+        deleted
+    };
+    tx.commit().await.map_err(StoreError::query(context))?;
+    Ok(report)
+}
+
+pub(super) async fn queue_stats(
+    pool: &SqlitePool,
+    tenant: &str,
+) -> Result<Vec<QueueStat>, StoreError> {
+    let context = "counting jobs per queue";
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT queue_name, status, count(*) FROM tasks WHERE tenant = ?1
+         GROUP BY queue_name, status ORDER BY queue_name, status",
+    )
+    .bind(tenant)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    rows.into_iter()
+        .map(|(queue_name, status, count)| {
+            Ok(QueueStat {
+                queue_name,
+                status: parse_status(&status, context)?,
+                count: count as u64,
+            })
+        })
+        .collect()
+}

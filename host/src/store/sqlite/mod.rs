@@ -1,0 +1,240 @@
+//! The SQLite dialect: one file in WAL mode, no server.
+//!
+//! Writes go through a single connection (SQLite has one writer; queueing them in
+//! process is cheaper than contending on the file lock), reads through a small
+//! pool. Transactions that read before they write start with `BEGIN IMMEDIATE`, so
+//! two worker processes on one file wait for each other instead of failing.
+//! Batches are passed as one JSON document and expanded with `json_each`, so a
+//! batch of any size is one statement with no bind-variable limit.
+//!
+//! Durability: `synchronous = NORMAL` in WAL mode, so a killed process loses
+//! nothing it committed; a power cut may lose the last transactions, never corrupt
+//! the file.
+
+mod components;
+mod jobs;
+mod results;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Connection, SqliteConnection, SqlitePool};
+use tokio::sync::{Mutex, Notify};
+
+use super::*;
+use crate::task::TaskResult;
+
+/// How often an idle worker checks whether another process changed the file.
+const CHANGE_CHECK_INTERVAL: Duration = Duration::from_millis(2);
+
+/// A store in one SQLite file.
+#[derive(Debug)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    /// Wakes workers of this process when a job is enqueued here.
+    enqueued: Notify,
+    /// A connection that only reads `PRAGMA data_version`, which changes when
+    /// another connection (any process) commits.
+    watcher: Mutex<(SqliteConnection, i64)>,
+}
+
+impl SqliteStore {
+    /// Opens `url` (`sqlite://PATH`, created if missing, or `sqlite::memory:`) and
+    /// applies the migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let open_error = |message: String| StoreError::Open {
+            url: url.to_owned(),
+            message,
+        };
+        let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| open_error(e.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(if in_memory {
+                SqliteJournalMode::Memory
+            } else {
+                SqliteJournalMode::Wal
+            })
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options.clone())
+            .await
+            .map_err(|e| open_error(describe_open_error(&e)))?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&writer)
+            .await
+            .map_err(|e| open_error(describe_open_error_text(&e.to_string())))?;
+        // An in-memory database exists only on its one connection.
+        let reader = if in_memory {
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(4)
+                .connect_with(options.clone().read_only(true))
+                .await
+                .map_err(|e| open_error(describe_open_error(&e)))?
+        };
+        let mut watch = SqliteConnection::connect_with(&options.read_only(!in_memory))
+            .await
+            .map_err(|e| open_error(describe_open_error(&e)))?;
+        let version = data_version(&mut watch).await?;
+        Ok(SqliteStore {
+            writer,
+            reader,
+            enqueued: Notify::new(),
+            watcher: Mutex::new((watch, version)),
+        })
+    }
+
+    /// Returns once another connection has committed since the last check.
+    async fn changed_elsewhere(&self) -> Result<(), StoreError> {
+        let mut watcher = self.watcher.lock().await;
+        loop {
+            let version = data_version(&mut watcher.0).await?;
+            if version != watcher.1 {
+                watcher.1 = version;
+                return Ok(());
+            }
+            tokio::time::sleep(CHANGE_CHECK_INTERVAL).await;
+        }
+    }
+}
+
+async fn data_version(connection: &mut SqliteConnection) -> Result<i64, StoreError> {
+    sqlx::query_scalar("PRAGMA data_version")
+        .fetch_one(connection)
+        .await
+        .map_err(StoreError::query("checking for changes"))
+}
+
+fn describe_open_error(error: &sqlx::Error) -> String {
+    describe_open_error_text(&error.to_string())
+}
+
+/// Adds what a user should check to SQLite's terse messages.
+fn describe_open_error_text(message: &str) -> String {
+    if message.contains("file is not a database") {
+        format!("{message} (the file exists but is not an SQLite database)")
+    } else if message.contains("readonly") || message.contains("read-only") {
+        format!(
+            "{message} (the file or its directory is read-only; wasmtasks needs to write it and its -wal/-shm files)"
+        )
+    } else if message.contains("unable to open") {
+        format!("{message} (check that the directory exists and is writable)")
+    } else {
+        message.to_owned()
+    }
+}
+
+/// Microseconds since the Unix epoch: how SQLite rows store times.
+pub(crate) fn micros(time: DateTime<Utc>) -> i64 {
+    time.timestamp_micros()
+}
+
+/// The time a stored microsecond count stands for.
+pub(crate) fn from_micros(micros: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_micros(micros).unwrap_or_default()
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn dialect(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn component_insert(
+        &self,
+        params: ComponentInsert,
+    ) -> Result<ComponentInserted, StoreError> {
+        components::insert(&self.writer, params).await
+    }
+
+    async fn component_resolve(
+        &self,
+        params: ComponentResolve,
+    ) -> Result<ComponentLookup, StoreError> {
+        components::resolve(&self.reader, params).await
+    }
+
+    async fn component_get_bytes(&self, digest: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        components::get_bytes(&self.reader, digest).await
+    }
+
+    async fn component_list(&self, tenant: &str) -> Result<Vec<ComponentVersion>, StoreError> {
+        components::list(&self.reader, tenant).await
+    }
+
+    async fn job_insert_many(&self, jobs: &[NewJob]) -> Result<(), StoreError> {
+        jobs::insert_many(&self.writer, jobs).await?;
+        self.enqueued.notify_waiters();
+        Ok(())
+    }
+
+    async fn job_get(&self, tenant: &str, id: &str) -> Result<Option<TaskResult>, StoreError> {
+        results::get(&self.reader, tenant, id).await
+    }
+
+    async fn job_claim(&self, params: JobClaim) -> Result<Vec<ClaimedJob>, StoreError> {
+        jobs::claim(&self.writer, params).await
+    }
+
+    async fn job_complete_many(
+        &self,
+        completions: &[Completion],
+    ) -> Result<Vec<String>, StoreError> {
+        jobs::complete_many(&self.writer, completions).await
+    }
+
+    async fn job_renew_leases(&self, params: LeaseRenewal) -> Result<u64, StoreError> {
+        jobs::renew_leases(&self.writer, params).await
+    }
+
+    async fn job_release_many(
+        &self,
+        worker_id: &str,
+        claims: &[ClaimRef],
+    ) -> Result<u64, StoreError> {
+        let released = jobs::release_many(&self.writer, worker_id, claims).await?;
+        self.enqueued.notify_waiters();
+        Ok(released)
+    }
+
+    async fn job_get_stuck(&self, limit: u32) -> Result<Vec<StuckJob>, StoreError> {
+        jobs::get_stuck(&self.reader, limit).await
+    }
+
+    async fn job_cancel(&self, tenant: &str, id: &str) -> Result<CancelOutcome, StoreError> {
+        jobs::cancel(&self.writer, tenant, id).await
+    }
+
+    async fn job_prune(&self, params: JobPrune) -> Result<PruneReport, StoreError> {
+        jobs::prune(&self.writer, params).await
+    }
+
+    async fn queue_stats(&self, tenant: &str) -> Result<Vec<QueueStat>, StoreError> {
+        jobs::queue_stats(&self.reader, tenant).await
+    }
+
+    async fn wait_for_jobs(&self, timeout: Duration) {
+        tokio::select! {
+            _ = self.enqueued.notified() => {}
+            result = self.changed_elsewhere() => {
+                // A failing check must not turn into a busy loop: wait out the poll.
+                if result.is_err() {
+                    tokio::time::sleep(timeout).await;
+                }
+            }
+            _ = tokio::time::sleep(timeout) => {}
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! Running one claimed job's attempt and deciding what the job becomes.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use wasmtasks_sandbox::{
+    AttemptMetrics, AttemptOutcome, AttemptReport, TaskCall, TaskContext, TaskFailure,
+};
+
+use crate::config::Settings;
+use crate::registry::Registry;
+use crate::retry::after_failure;
+use crate::store::{ClaimedJob, Completion, NextState};
+use crate::task::{AttemptRecord, TaskStatus};
+
+/// The class of an attempt that could not start: its component could not be
+/// loaded, or its limits are above this worker's maximum.
+pub const WORKER_ERROR: &str = "wasmtasks.WorkerError";
+
+/// Runs `job` once and returns the completion to record.
+pub(crate) async fn run(
+    registry: &Registry,
+    settings: &Settings,
+    worker_id: &str,
+    job: ClaimedJob,
+) -> Completion {
+    let started_at = Utc::now();
+    let report = execute(registry, settings, &job).await;
+    let finished_at = Utc::now();
+    let (record, return_value) =
+        AttemptRecord::from_report(job.attempt, worker_id, started_at, finished_at, report);
+    let next = match (&record.status, return_value) {
+        (TaskStatus::Successful, Some(value)) => NextState::Successful(value),
+        _ => {
+            let class = record
+                .error
+                .as_ref()
+                .map_or(WORKER_ERROR, |e| e.exception_class_path.as_str());
+            let max_backoff = settings
+                .queue(&job.queue_name)
+                .map(|q| q.max_backoff)
+                .unwrap_or_default();
+            after_failure(
+                class,
+                job.attempt,
+                job.max_attempts,
+                job.backoff_factor,
+                max_backoff,
+                finished_at,
+            )
+        }
+    };
+    Completion {
+        id: job.id,
+        worker_id: worker_id.to_owned(),
+        next,
+        record,
+        only_if_expired: false,
+    }
+}
+
+async fn execute(registry: &Registry, settings: &Settings, job: &ClaimedJob) -> AttemptReport {
+    let component = match registry.load(&job.component_digest).await {
+        Ok(component) => component,
+        Err(error) => {
+            return not_started(format!(
+                "cannot load component {}: {error}",
+                job.component_digest
+            ));
+        }
+    };
+    let call = TaskCall {
+        task: job.task_name.clone(),
+        args: job.args.clone(),
+        kwargs: job.kwargs.clone(),
+        context: TaskContext {
+            task_result_id: job.id.clone(),
+            attempt: job.attempt,
+            task_path: job.task_path.clone(),
+            queue_name: job.queue_name.clone(),
+            priority: job.priority,
+        },
+    };
+    match registry
+        .sandbox()
+        .run(&component, &call, settings.limits.with(job.limits))
+        .await
+    {
+        Ok(report) => report,
+        Err(error) => not_started(error.to_string()),
+    }
+}
+
+fn not_started(message: String) -> AttemptReport {
+    AttemptReport {
+        outcome: AttemptOutcome::Failed(TaskFailure {
+            exception_class_path: WORKER_ERROR.to_owned(),
+            traceback: format!("{WORKER_ERROR}: {message}\n"),
+            message,
+        }),
+        metrics: AttemptMetrics {
+            fuel_consumed: 0,
+            peak_memory_bytes: 0,
+            duration_us: 0,
+        },
+        stdout: String::new(),
+        stderr: String::new(),
+    }
+}
+
+/// Shared handles an attempt needs.
+#[derive(Clone)]
+pub(crate) struct AttemptContext {
+    pub registry: Arc<Registry>,
+    pub settings: Arc<Settings>,
+    pub worker_id: Arc<str>,
+}

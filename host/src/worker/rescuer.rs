@@ -1,0 +1,81 @@
+//! The rescuer: jobs whose worker died (its lease expired) are failed with
+//! `wasmtasks.WorkerLost` and retried or failed by their retry policy. Every worker
+//! runs it; the fence (`only_if_expired`, same attempt, same lease owner) makes
+//! concurrent rescuers and late workers harmless.
+
+use chrono::Utc;
+use wasmtasks_sandbox::AttemptMetrics;
+
+use crate::config::Settings;
+use crate::retry::after_failure;
+use crate::store::{Completion, Store, StoreError, StuckJob};
+use crate::task::{AttemptRecord, TaskError, TaskStatus};
+
+/// The class of an attempt whose worker stopped renewing its lease.
+pub const WORKER_LOST: &str = "wasmtasks.WorkerLost";
+
+/// How many stuck jobs one rescue pass handles.
+const RESCUE_PAGE: u32 = 500;
+
+/// Rescues the stuck jobs there are now; returns how many were rescued.
+pub async fn rescue_stuck(store: &dyn Store, settings: &Settings) -> Result<u64, StoreError> {
+    let mut rescued = 0;
+    loop {
+        let stuck = store.job_get_stuck(RESCUE_PAGE).await?;
+        if stuck.is_empty() {
+            return Ok(rescued);
+        }
+        let page = stuck.len();
+        let completions: Vec<Completion> =
+            stuck.into_iter().map(|job| lost(job, settings)).collect();
+        let applied = store.job_complete_many(&completions).await?;
+        rescued += applied.len() as u64;
+        if page < RESCUE_PAGE as usize || applied.is_empty() {
+            return Ok(rescued);
+        }
+    }
+}
+
+fn lost(job: StuckJob, settings: &Settings) -> Completion {
+    let now = Utc::now();
+    let max_backoff = settings
+        .queue(&job.queue_name)
+        .map(|q| q.max_backoff)
+        .unwrap_or_default();
+    let traceback = format!(
+        "{WORKER_LOST}: worker {} stopped renewing its lease on attempt {}; the attempt was lost \
+         (the worker was killed, or lost its database connection)\n",
+        job.lease_owner, job.attempt
+    );
+    Completion {
+        next: after_failure(
+            WORKER_LOST,
+            job.attempt,
+            job.max_attempts,
+            job.backoff_factor,
+            max_backoff,
+            now,
+        ),
+        record: AttemptRecord {
+            attempt: job.attempt,
+            worker_id: job.lease_owner.clone(),
+            started_at: job.last_attempted_at,
+            finished_at: now,
+            status: TaskStatus::Failed,
+            error: Some(TaskError {
+                exception_class_path: WORKER_LOST.to_owned(),
+                traceback,
+            }),
+            metrics: AttemptMetrics {
+                fuel_consumed: 0,
+                peak_memory_bytes: 0,
+                duration_us: 0,
+            },
+            stdout: String::new(),
+            stderr: String::new(),
+        },
+        id: job.id,
+        worker_id: job.lease_owner,
+        only_if_expired: true,
+    }
+}
