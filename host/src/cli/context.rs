@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use wasmtasks::config::Settings;
 use wasmtasks::registry::Registry;
 use wasmtasks::sandbox::{Sandbox, SandboxConfig};
@@ -48,15 +47,7 @@ impl Context {
     /// Opens the store and builds the sandbox.
     pub async fn open(global: &GlobalArgs, concurrency: u32) -> anyhow::Result<Context> {
         let settings = settings(global)?;
-        let store = wasmtasks::store::connect(&settings.database_url)
-            .await
-            .with_context(|| match &settings.source {
-                Some(file) => format!("database_url from {}", file.display()),
-                None => {
-                    "database_url (set it in wasmtasks.toml, WASMTASKS_DATABASE_URL or --database)"
-                        .into()
-                }
-            })?;
+        let store = wasmtasks::store::connect(&settings.database_url).await?;
         let sandbox = Arc::new(sandbox(&settings, concurrency)?);
         Ok(Context {
             registry: Arc::new(Registry::new(store, sandbox)),

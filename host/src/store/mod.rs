@@ -40,12 +40,12 @@ pub enum StoreError {
     #[error("unsupported database URL `{0}`: use sqlite://PATH or postgres://…")]
     UnsupportedUrl(String),
     /// A query failed.
-    #[error("database error while {context}: {source}")]
+    #[error("database error while {context}: {}", hint(cause))]
     Query {
         /// What the store was doing.
         context: &'static str,
-        /// The driver's error.
-        source: sqlx::Error,
+        /// The driver's error (its message is part of this one's).
+        cause: sqlx::Error,
     },
     /// A stored value could not be decoded.
     #[error("corrupt stored value while {context}: {message}")]
@@ -60,7 +60,27 @@ pub enum StoreError {
 impl StoreError {
     /// A query error with its context.
     pub(crate) fn query(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
-        move |source| StoreError::Query { context, source }
+        move |cause| StoreError::Query { context, cause }
+    }
+}
+
+/// A driver error's message, with what a user should check when it is a common one.
+pub(crate) fn hint(error: &sqlx::Error) -> String {
+    hint_text(&error.to_string())
+}
+
+/// Adds what a user should check to a database's terse messages.
+pub(crate) fn hint_text(message: &str) -> String {
+    if message.contains("file is not a database") {
+        format!("{message} (the file exists but is not an SQLite database)")
+    } else if message.contains("readonly") || message.contains("read-only") {
+        format!(
+            "{message} (the database is read-only; wasmtasks needs to write it and, for SQLite, its -wal and -shm files)"
+        )
+    } else if message.contains("unable to open") {
+        format!("{message} (check that the directory exists and is writable)")
+    } else {
+        message.to_owned()
     }
 }
 

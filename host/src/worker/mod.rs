@@ -180,7 +180,16 @@ impl Worker {
         let mut in_flight: HashMap<tokio::task::Id, ClaimRef> = HashMap::new();
         let mut report = WorkerReport::default();
         let mut renew = tokio::time::interval(options.lease / 3);
-        let mut rescue = tokio::time::interval(options.rescue_interval);
+        // Rescue once before the first claim (so a draining `--batch` worker picks up
+        // the jobs of dead workers too), then on every tick.
+        match rescue_stuck(store.as_ref(), &self.settings).await {
+            Ok(rescued) => report.rescued += rescued,
+            Err(error) => tracing::warn!(%error, "cannot rescue stuck jobs"),
+        }
+        let mut rescue = tokio::time::interval_at(
+            Instant::now() + options.rescue_interval,
+            options.rescue_interval,
+        );
         let concurrency = options.concurrency as usize;
         let mut may_have_jobs = true;
         let mut last_claim_full = false;

@@ -142,7 +142,7 @@ pub(super) async fn list(
 
 fn version_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ComponentVersion, StoreError> {
     let context = "reading a component version";
-    let get = |e: sqlx::Error| StoreError::Query { context, source: e };
+    let get = |e: sqlx::Error| StoreError::Query { context, cause: e };
     let tasks: String = row.try_get("tasks").map_err(get)?;
     let tasks: Vec<TaskDefinition> =
         serde_json::from_str(&tasks).map_err(|e| StoreError::Corrupt {

@@ -26,7 +26,7 @@ fn raw(text: &str, context: &'static str) -> Result<Box<RawValue>, StoreError> {
     })
 }
 
-/// One job of an insert batch, as the JSON document `json_each` expands.
+/// One job of an insert batch, as the JSON document `jsonb_each` expands.
 #[derive(Serialize)]
 struct JobDocument<'a> {
     id: &'a str,
@@ -84,7 +84,7 @@ pub(super) async fn insert_many(pool: &SqlitePool, jobs: &[NewJob]) -> Result<()
             j ->> 'backend', j ->> 'takes_context', j ->> 'run_after',
             max(?1, coalesce(j ->> 'run_after', ?1)), ?1, j ->> 'max_attempts',
             j ->> 'backoff_factor', j ->> 'limits'
-         FROM (SELECT value AS j FROM json_each(?2))",
+         FROM (SELECT value AS j FROM jsonb_each(?2))",
     )
     .bind(micros(Utc::now()))
     .bind(json(&documents, context)?)
@@ -110,7 +110,7 @@ pub(super) async fn claim(
          WHERE id IN (
             SELECT id FROM tasks
             WHERE status = 'READY' AND available_at <= ?2
-              AND (queue_name IN (SELECT value FROM json_each(?4))) = ?5
+              AND (queue_name IN (SELECT value FROM jsonb_each(?4))) = ?5
             ORDER BY priority DESC, available_at, id
             LIMIT ?6)
          RETURNING id, tenant, task_path, task_name, component_digest, args, kwargs, priority,
@@ -128,7 +128,7 @@ pub(super) async fn claim(
     let mut claimed = Vec::with_capacity(rows.len());
     let mut order = Vec::with_capacity(rows.len());
     for row in &rows {
-        let get = |e| StoreError::Query { context, source: e };
+        let get = |e| StoreError::Query { context, cause: e };
         let limits: String = row.try_get("limits").map_err(get)?;
         order.push(row.try_get::<i64, _>("available_at").map_err(get)?);
         claimed.push(ClaimedJob {
@@ -161,7 +161,7 @@ pub(super) async fn claim(
     Ok(indexed.into_iter().map(|(_, job)| job).collect())
 }
 
-/// One completion, as the JSON document `json_each` expands.
+/// One completion, as the JSON document `jsonb_each` expands.
 #[derive(Serialize)]
 struct CompletionDocument<'a> {
     id: &'a str,
@@ -245,7 +245,7 @@ pub(super) async fn complete_many(
                   value ->> 'worker_id' AS worker_id, value ->> 'status' AS status,
                   value ->> 'available_at' AS available_at, value ->> 'finished_at' AS finished_at,
                   value -> 'return_value' AS return_value, value ->> 'only_if_expired' AS only_if_expired
-               FROM json_each(?1)) AS c
+               FROM jsonb_each(?1)) AS c
          WHERE tasks.id = c.id AND tasks.attempt = c.attempt AND tasks.status = 'RUNNING'
            AND tasks.lease_owner = c.worker_id
            AND (c.only_if_expired = 0 OR tasks.lease_expires_at < ?2)
@@ -266,8 +266,8 @@ pub(super) async fn complete_many(
                 c.value ->> 'exception_class_path', c.value ->> 'traceback', c.value ->> 'fuel_consumed',
                 c.value ->> 'peak_memory_bytes', c.value ->> 'duration_us', c.value ->> 'stdout',
                 c.value ->> 'stderr'
-             FROM json_each(?1) AS c JOIN tasks t ON t.id = c.value ->> 'id'
-             WHERE c.value ->> 'id' IN (SELECT value FROM json_each(?2))",
+             FROM jsonb_each(?1) AS c JOIN tasks t ON t.id = c.value ->> 'id'
+             WHERE c.value ->> 'id' IN (SELECT value FROM jsonb_each(?2))",
         )
         .bind(&documents)
         .bind(json(&applied, context)?)
@@ -294,7 +294,7 @@ pub(super) async fn renew_leases(
     }
     let result = sqlx::query(
         "UPDATE tasks SET lease_expires_at = ?1
-         FROM (SELECT value ->> 0 AS id, value ->> 1 AS attempt FROM json_each(?3)) AS r
+         FROM (SELECT value ->> 0 AS id, value ->> 1 AS attempt FROM jsonb_each(?3)) AS r
          WHERE tasks.id = r.id AND tasks.attempt = r.attempt AND tasks.status = 'RUNNING'
            AND tasks.lease_owner = ?2",
     )
@@ -321,7 +321,7 @@ pub(super) async fn release_many(
             lease_owner = NULL, lease_expires_at = NULL,
             started_at = CASE WHEN tasks.attempt = 1 THEN NULL ELSE started_at END,
             last_attempted_at = CASE WHEN tasks.attempt = 1 THEN NULL ELSE last_attempted_at END
-         FROM (SELECT value ->> 0 AS id, value ->> 1 AS attempt FROM json_each(?3)) AS r
+         FROM (SELECT value ->> 0 AS id, value ->> 1 AS attempt FROM jsonb_each(?3)) AS r
          WHERE tasks.id = r.id AND tasks.attempt = r.attempt AND tasks.status = 'RUNNING'
            AND tasks.lease_owner = ?2",
     )
@@ -348,7 +348,7 @@ pub(super) async fn get_stuck(pool: &SqlitePool, limit: u32) -> Result<Vec<Stuck
     .map_err(StoreError::query(context))?;
     rows.iter()
         .map(|row| {
-            let get = |e| StoreError::Query { context, source: e };
+            let get = |e| StoreError::Query { context, cause: e };
             Ok(StuckJob {
                 id: row.try_get("id").map_err(get)?,
                 tenant: row.try_get("tenant").map_err(get)?,
@@ -409,7 +409,7 @@ macro_rules! prune_filter {
     () => {
         "tenant = ?1 AND ((status IN ('SUCCESSFUL', 'CANCELLED') AND finished_at < ?2)
             OR (status = 'FAILED' AND finished_at < ?3))
-          AND (?4 IS NULL OR queue_name IN (SELECT value FROM json_each(?4)))"
+          AND (?4 IS NULL OR queue_name IN (SELECT value FROM jsonb_each(?4)))"
     };
 }
 

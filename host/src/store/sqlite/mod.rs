@@ -69,11 +69,11 @@ impl SqliteStore {
             .max_lifetime(None)
             .connect_with(options.clone())
             .await
-            .map_err(|e| open_error(describe_open_error(&e)))?;
+            .map_err(|e| open_error(hint(&e)))?;
         sqlx::migrate!("./migrations/sqlite")
             .run(&writer)
             .await
-            .map_err(|e| open_error(describe_open_error_text(&e.to_string())))?;
+            .map_err(|e| open_error(hint_text(&e.to_string())))?;
         // An in-memory database exists only on its one connection.
         let reader = if in_memory {
             writer.clone()
@@ -82,11 +82,11 @@ impl SqliteStore {
                 .max_connections(4)
                 .connect_with(options.clone().read_only(true))
                 .await
-                .map_err(|e| open_error(describe_open_error(&e)))?
+                .map_err(|e| open_error(hint(&e)))?
         };
         let mut watch = SqliteConnection::connect_with(&options.read_only(!in_memory))
             .await
-            .map_err(|e| open_error(describe_open_error(&e)))?;
+            .map_err(|e| open_error(hint(&e)))?;
         let version = data_version(&mut watch).await?;
         Ok(SqliteStore {
             writer,
@@ -115,25 +115,6 @@ async fn data_version(connection: &mut SqliteConnection) -> Result<i64, StoreErr
         .fetch_one(connection)
         .await
         .map_err(StoreError::query("checking for changes"))
-}
-
-fn describe_open_error(error: &sqlx::Error) -> String {
-    describe_open_error_text(&error.to_string())
-}
-
-/// Adds what a user should check to SQLite's terse messages.
-fn describe_open_error_text(message: &str) -> String {
-    if message.contains("file is not a database") {
-        format!("{message} (the file exists but is not an SQLite database)")
-    } else if message.contains("readonly") || message.contains("read-only") {
-        format!(
-            "{message} (the file or its directory is read-only; wasmtasks needs to write it and its -wal/-shm files)"
-        )
-    } else if message.contains("unable to open") {
-        format!("{message} (check that the directory exists and is writable)")
-    } else {
-        message.to_owned()
-    }
 }
 
 /// Microseconds since the Unix epoch: how SQLite rows store times.

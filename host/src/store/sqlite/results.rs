@@ -14,7 +14,7 @@ pub(super) async fn get(
     id: &str,
 ) -> Result<Option<TaskResult>, StoreError> {
     let context = "reading a task result";
-    let get = |e| StoreError::Query { context, source: e };
+    let get = |e| StoreError::Query { context, cause: e };
     let corrupt = |e: serde_json::Error| StoreError::Corrupt {
         context,
         message: e.to_string(),
