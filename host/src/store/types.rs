@@ -188,8 +188,8 @@ pub enum NextState {
     Successful(Value),
     /// Done, failed for good.
     Failed,
-    /// Back to READY, available again at this time.
-    Retry(DateTime<Utc>),
+    /// Back to READY, available again after this delay (from the store's clock).
+    Retry(Duration),
 }
 
 /// The end of one attempt, to be written.

@@ -45,9 +45,7 @@ pub(crate) async fn run(
                 job.attempt,
                 job.max_attempts,
                 job.backoff_factor,
-                max_backoff,
-                finished_at,
-            )
+                max_backoff)
         }
     };
     Completion {

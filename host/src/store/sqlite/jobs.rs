@@ -192,6 +192,7 @@ pub(super) async fn complete_many(
     if completions.is_empty() {
         return Ok(Vec::new());
     }
+    let now = micros(Utc::now());
     let documents: Vec<CompletionDocument> = completions
         .iter()
         .map(|c| {
@@ -201,7 +202,7 @@ pub(super) async fn complete_many(
                     ("SUCCESSFUL", None, Some(finished_at), Some(value))
                 }
                 NextState::Failed => ("FAILED", None, Some(finished_at), None),
-                NextState::Retry(at) => ("READY", Some(micros(*at)), None, None),
+                NextState::Retry(delay) => ("READY", Some(now + delay.as_micros() as i64), None, None),
             };
             CompletionDocument {
                 id: &c.id,
@@ -252,7 +253,7 @@ pub(super) async fn complete_many(
          RETURNING tasks.id",
     )
     .bind(&documents)
-    .bind(micros(Utc::now()))
+    .bind(now)
     .fetch_all(&mut *tx)
     .await
     .map_err(StoreError::query(context))?;
