@@ -63,6 +63,94 @@ impl Run {
     }
 }
 
+/// One entry of a TaskResult's `errors`, as the CLI prints it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// `exception_class_path`, e.g. `wasmtasks.OutOfFuel`.
+    pub class: String,
+    /// The traceback, which starts with `<class>: <message>`.
+    pub traceback: String,
+}
+
+impl Failure {
+    /// The one-line message: the traceback's first line after `<class>: `.
+    pub fn message(&self) -> &str {
+        let first = self.traceback.lines().next().unwrap_or_default();
+        first
+            .strip_prefix(&self.class)
+            .and_then(|rest| rest.strip_prefix(": "))
+            .unwrap_or(first)
+    }
+}
+
+impl Run {
+    /// Asserts the exit code, showing both streams when it differs.
+    #[track_caller]
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code {} instead of {code}\nstdout:\n{}\nstderr:\n{}",
+            self.code, self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// The return value of a run that exited 0 with a SUCCESSFUL TaskResult.
+    #[track_caller]
+    pub fn returned(&self) -> Value {
+        self.expect_code(0);
+        let result = self.json();
+        assert_eq!(result["status"], "SUCCESSFUL", "{result:#}");
+        assert_eq!(result["errors"], Value::Array(Vec::new()), "{result:#}");
+        result["return_value"].clone()
+    }
+
+    /// The single error of a run that exited 1 with a FAILED TaskResult.
+    #[track_caller]
+    pub fn failure(&self) -> Failure {
+        self.expect_code(1);
+        let result = self.json();
+        assert_eq!(result["status"], "FAILED", "{result:#}");
+        assert_eq!(result["return_value"], Value::Null, "{result:#}");
+        let errors = result["errors"].as_array().expect("errors is an array");
+        assert_eq!(errors.len(), 1, "{result:#}");
+        Failure {
+            class: errors[0]["exception_class_path"]
+                .as_str()
+                .expect("exception_class_path is a string")
+                .to_owned(),
+            traceback: errors[0]["traceback"]
+                .as_str()
+                .expect("traceback is a string")
+                .to_owned(),
+        }
+    }
+
+    /// The one attempt in the TaskResult's `attempt_log`.
+    #[track_caller]
+    pub fn attempt(&self) -> Value {
+        let result = self.json();
+        let log = result["attempt_log"]
+            .as_array()
+            .expect("attempt_log is an array");
+        assert_eq!(log.len(), 1, "{result:#}");
+        log[0].clone()
+    }
+
+    /// A refusal: exit code 2, nothing on stdout, and the error on stderr.
+    #[track_caller]
+    pub fn refusal(&self) -> &str {
+        self.expect_code(2);
+        assert_eq!(self.stdout, "", "a refused run prints no TaskResult");
+        assert!(
+            self.stderr.starts_with("error: "),
+            "stderr does not start with `error: `:\n{}",
+            self.stderr
+        );
+        &self.stderr
+    }
+}
+
 impl From<Output> for Run {
     fn from(output: Output) -> Self {
         Run {
@@ -108,6 +196,26 @@ impl Workspace {
             .output()
             .expect("the binary runs")
             .into()
+    }
+
+    /// Runs `wasmtasks run <example component> <task> ARGS…`.
+    pub fn task(&self, component: &str, task: &str, args: &[&str]) -> Run {
+        let path = example(component);
+        let mut all = vec!["run", path.to_str().expect("a UTF-8 path"), task];
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+
+    /// Runs `wasmtasks inspect --json <component>` and returns its report.
+    #[track_caller]
+    pub fn inspect(&self, component: &Path) -> Value {
+        let run = self.run(&[
+            "inspect",
+            "--json",
+            component.to_str().expect("a UTF-8 path"),
+        ]);
+        run.expect_code(0);
+        run.json()
     }
 
     /// Writes `bytes` to a file in this directory and returns its path.

@@ -14,6 +14,7 @@
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
@@ -84,7 +85,9 @@ fn compile(c: &mut Criterion) {
     let runtime = runtime();
     let bytes = arith_bytes();
     let mut group = c.benchmark_group("compile");
-    group.sample_size(10);
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(10));
     group.bench_function("arith", |b| {
         b.iter_batched(
             || {
@@ -120,6 +123,7 @@ fn load_cache_hit(c: &mut Criterion) {
     drop((component, warm));
 
     let mut group = c.benchmark_group("load");
+    group.measurement_time(Duration::from_secs(10));
     group.bench_function("cache-hit", |b| {
         b.iter_batched(
             || {

@@ -1,8 +1,9 @@
 //! Hostile tasks for wasmtasks: each one attacks the sandbox a single way (an
 //! endless loop, unbounded memory, a panic, a stack overflow, filesystem,
-//! environment and network access, output floods, sleeping past a deadline) so the
-//! host's tests can check that fuel, timeouts, memory caps and the capability-free
-//! WASI context contain it. Access that the sandbox refuses is reported as
+//! environment and network access, output floods, sleeping past a deadline, state
+//! left behind for a later attempt) so the host's tests can check that fuel,
+//! timeouts, memory caps, fresh instances and the capability-free WASI context
+//! contain it. Access that the sandbox refuses is reported as
 //! `hostile.Denied`.
 #![warn(missing_docs)]
 
@@ -24,6 +25,7 @@ impl std::error::Error for Denied {}
 mod tasks {
     use std::hint::black_box;
     use std::io::Write;
+    use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::Duration;
 
     use wasmtasks_guest::task;
@@ -135,6 +137,14 @@ mod tasks {
         ms
     }
 
+    /// Increments a counter in the component's static memory and returns its new
+    /// value: 1 on every attempt, since each attempt gets a fresh instance.
+    #[task]
+    pub fn counter() -> u32 {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        COUNTER.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
     /// Writes `bytes` bytes of 63 `x` and a newline per line, in 64 KiB blocks.
     pub(crate) fn write_lines(out: &mut impl Write, bytes: u64) -> u64 {
         let mut line = [b'x'; LINE];
@@ -178,7 +188,8 @@ mod tests {
                 "read_env",
                 "connect",
                 "flood",
-                "sleep_ms"
+                "sleep_ms",
+                "counter"
             ]
         );
     }
@@ -227,6 +238,12 @@ mod tests {
         );
         assert_eq!(tasks::flood("stderr".into(), 0), 0);
         assert_eq!(tasks::flood("elsewhere".into(), 100), 0);
+    }
+
+    #[test]
+    fn counter_counts_within_one_instance() {
+        let first = tasks::counter();
+        assert_eq!(tasks::counter(), first + 1);
     }
 
     #[test]

@@ -1,0 +1,166 @@
+//! Input that cannot run is refused with exit code 2 and a message naming the
+//! problem; arguments the task cannot bind fail the task (exit 1) with
+//! `wasmtasks.InvalidArguments`.
+
+use wasmtasks_tests::{Workspace, example};
+
+fn arith() -> String {
+    example("arith").to_str().unwrap().to_owned()
+}
+
+#[test]
+fn a_missing_file_is_refused() {
+    let workspace = Workspace::new();
+    let missing = workspace.path().join("missing.wasm");
+    let run = workspace.run(&["run", missing.to_str().unwrap(), "add"]);
+    let stderr = run.refusal();
+    assert!(
+        stderr.starts_with(&format!("error: cannot read {}: ", missing.display())),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_wasm_is_refused() {
+    let workspace = Workspace::new();
+    let path = workspace.write("notes.wasm", b"hello, world");
+    let run = workspace.run(&["run", path.to_str().unwrap(), "add"]);
+    assert_eq!(
+        run.refusal(),
+        "error: not a WebAssembly file: it does not start with the `\\0asm` magic bytes\n"
+    );
+}
+
+#[test]
+fn a_core_module_is_refused_as_not_a_component() {
+    let workspace = Workspace::new();
+    let path = workspace.write("core.wasm", b"\0asm\x01\0\0\0");
+    let run = workspace.run(&["inspect", path.to_str().unwrap()]);
+    let stderr = run.refusal();
+    assert!(
+        stderr.starts_with("error: this is a core WebAssembly module, not a component"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("wasm32-wasip2"), "{stderr}");
+}
+
+#[test]
+fn a_component_of_another_world_is_refused() {
+    let workspace = Workspace::new();
+    let path = workspace.write("empty.wasm", b"\0asm\x0d\0\x01\0");
+    let run = workspace.run(&["run", path.to_str().unwrap(), "add"]);
+    let stderr = run.refusal();
+    assert!(
+        stderr.starts_with(
+            "error: component of another world: it does not export \
+             `wasmtasks:task/tasks@0.1.0` (it exports: nothing)"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_file_name_that_is_no_component_name_is_refused() {
+    let workspace = Workspace::new();
+    let path = workspace.write("my.arith.wasm", &std::fs::read(example("arith")).unwrap());
+    let run = workspace.run(&["run", path.to_str().unwrap(), "add", "1", "2"]);
+    let stderr = run.refusal();
+    assert!(
+        stderr.contains("`my.arith` is not a valid component name"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_unknown_task_is_refused_with_the_list_of_tasks() {
+    let workspace = Workspace::new();
+    let run = workspace.task("arith", "subtract", &["1", "2"]);
+    assert_eq!(
+        run.refusal(),
+        "error: component has no task `subtract`; its tasks are: add, fib, sum\n"
+    );
+}
+
+#[test]
+fn malformed_kwargs_are_refused() {
+    let workspace = Workspace::new();
+    let run = workspace.task("arith", "add", &["--kwargs", "{oops"]);
+    let stderr = run.refusal();
+    assert!(
+        stderr.starts_with("error: --kwargs is not valid JSON: "),
+        "{stderr}"
+    );
+    let run = workspace.task("arith", "add", &["--kwargs", "[1, 2]"]);
+    assert_eq!(
+        run.refusal(),
+        "error: kwargs must be a JSON object, got an array\n"
+    );
+}
+
+#[test]
+fn bad_limits_and_options_are_refused() {
+    let workspace = Workspace::new();
+    let arith = arith();
+    let refused = |extra: &[&str]| {
+        let mut args = vec!["run", arith.as_str(), "add", "1", "2"];
+        args.extend_from_slice(extra);
+        workspace.run(&args).refusal().to_owned()
+    };
+    let stderr = refused(&["--timeout", "soon"]);
+    assert!(stderr.contains("`soon` is not a duration"), "{stderr}");
+    let stderr = refused(&["--memory", "lots"]);
+    assert!(stderr.contains("`lots` is not a size"), "{stderr}");
+    let stderr = refused(&["--fuel", "0"]);
+    assert!(stderr.contains("limits must all be above zero"), "{stderr}");
+    let stderr = refused(&["--memory", "8GiB"]);
+    assert!(stderr.contains("4294967296"), "{stderr}");
+    assert_eq!(
+        refused(&["--priority", "101"]),
+        "error: priority 101 is outside -100..=100\n"
+    );
+}
+
+/// Runs `arith add` with `args` and returns its InvalidArguments message.
+fn invalid_arguments(workspace: &Workspace, task: &str, args: &[&str]) -> String {
+    let failure = workspace.task("arith", task, args).failure();
+    assert_eq!(failure.class, "wasmtasks.InvalidArguments", "{failure:?}");
+    failure.message().to_owned()
+}
+
+#[test]
+fn too_many_or_missing_arguments_fail_the_task() {
+    let workspace = Workspace::new();
+    assert_eq!(
+        invalid_arguments(&workspace, "add", &["1", "2", "3"]),
+        "add() takes 2 positional arguments but 3 were given"
+    );
+    assert_eq!(
+        invalid_arguments(&workspace, "add", &["1"]),
+        "add() missing 1 required argument: 'b'"
+    );
+    assert_eq!(
+        invalid_arguments(&workspace, "add", &["1", "2", "--kwargs", r#"{"c": 3}"#]),
+        "add() got an unexpected keyword argument 'c'"
+    );
+    assert_eq!(
+        invalid_arguments(&workspace, "add", &["1", "--kwargs", r#"{"a": 2, "b": 3}"#]),
+        "add() got multiple values for argument 'a'"
+    );
+}
+
+#[test]
+fn arguments_of_the_wrong_type_fail_the_task() {
+    let workspace = Workspace::new();
+    assert_eq!(
+        invalid_arguments(&workspace, "add", &["x", "2"]),
+        r#"argument 'a' of add(): invalid type: string "x", expected i64"#
+    );
+    assert_eq!(
+        invalid_arguments(&workspace, "fib", &["-1"]),
+        "argument 'n' of fib(): invalid value: integer `-1`, expected u32"
+    );
+    assert_eq!(
+        invalid_arguments(&workspace, "sum", &["3"]),
+        "argument 'values' of sum(): invalid type: integer `3`, expected a sequence"
+    );
+}

@@ -1,0 +1,8 @@
+//! The end-to-end suite: the example tasks driven through the `wasmtasks` binary as
+//! a user would, and the sandbox library called directly. One module per topic.
+
+mod bad_input;
+mod cache;
+mod examples;
+mod hostile;
+mod sandbox_api;
