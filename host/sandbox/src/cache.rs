@@ -50,9 +50,9 @@ impl CompileCache {
         let mut hasher = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);
         let dir = root.join(format!("{:016x}", hasher.finish()));
-        std::fs::create_dir_all(&dir).map_err(|source| SandboxError::Cache {
+        std::fs::create_dir_all(&dir).map_err(|cause| SandboxError::Cache {
             path: dir.clone(),
-            source,
+            cause,
         })?;
         Ok(CompileCache { dir })
     }
@@ -90,9 +90,9 @@ impl CompileCache {
         let bytes = component
             .serialize()
             .map_err(|error| SandboxError::Engine(crate::error::describe(&error)))?;
-        let cache_error = |source| SandboxError::Cache {
+        let cache_error = |cause| SandboxError::Cache {
             path: path.clone(),
-            source,
+            cause,
         };
         let mut file = tempfile::NamedTempFile::new_in(&self.dir).map_err(cache_error)?;
         file.write_all(&bytes).map_err(cache_error)?;

@@ -77,8 +77,9 @@ impl SandboxConfig {
             });
         }
         if limits.fuel == 0 || limits.timeout.is_zero() || limits.memory_bytes == 0 {
-            return Err(SandboxError::Engine(format!(
-                "limits must all be above zero, got {limits:?}"
+            return Err(SandboxError::InvalidLimits(format!(
+                "fuel, timeout and memory must all be above zero (fuel {}, timeout {:?}, memory {} bytes)",
+                limits.fuel, limits.timeout, limits.memory_bytes
             )));
         }
         Ok(())

@@ -63,21 +63,24 @@ pub enum SandboxError {
     #[error("cannot configure the wasm engine: {0}")]
     Engine(String),
     /// Reading a component file failed.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {cause}")]
     Read {
         /// The file.
         path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (its message is part of this one's).
+        cause: std::io::Error,
     },
     /// The on-disk compile cache could not be used for writing.
-    #[error("compile cache at {path}: {source}")]
+    #[error("compile cache at {path}: {cause}")]
     Cache {
         /// The cache directory or entry.
         path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
+        /// The cause (its message is part of this one's).
+        cause: std::io::Error,
     },
+    /// Limits that cannot run anything.
+    #[error("invalid limits: {0}")]
+    InvalidLimits(String),
 }
 
 /// Renders a wasmtime error with its chain of causes on one line.

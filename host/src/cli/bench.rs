@@ -9,6 +9,8 @@
 //!   each waited for. Reports enqueue→finished p50/p99 from the store's timestamps.
 //!
 //! Each workload runs `--runs` times; the report gives every run and the medians.
+//! With `--database postgres://…`, each run gets a database of its own on that
+//! server, dropped afterwards.
 
 use std::path::PathBuf;
 use std::process::{ExitCode, Stdio};
@@ -21,6 +23,7 @@ use serde_json::json;
 use tokio::io::AsyncBufReadExt;
 use wasmtasks::backend::{BackendKind, TaskBackend};
 use wasmtasks::enqueue::EnqueueRequest;
+use wasmtasks::store::postgres;
 use wasmtasks::task::{Arguments, TaskStatus};
 
 use super::GlobalArgs;
@@ -82,13 +85,21 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
     let mut latency = Vec::new();
     for run in 1..=args.runs {
         let database = fresh_database(global, scratch.path(), run).await?;
-        let bench = Bench::open(&database, &cache_dir, &bytes).await?;
-        let w1 = bench.throughput(args.jobs, args.concurrency).await?;
+        let w1 = match Bench::open(&database.url, &cache_dir, &bytes).await {
+            Ok(bench) => bench.throughput(args.jobs, args.concurrency).await,
+            Err(error) => Err(error),
+        };
+        database.remove().await?;
+        let w1 = w1?;
         eprintln!("run {run} W1: {}", serde_json::to_string(&w1)?);
         throughput.push(w1);
         let database = fresh_database(global, scratch.path(), run + 1000).await?;
-        let bench = Bench::open(&database, &cache_dir, &bytes).await?;
-        let w2 = bench.latency(args.latency_jobs, args.concurrency).await?;
+        let w2 = match Bench::open(&database.url, &cache_dir, &bytes).await {
+            Ok(bench) => bench.latency(args.latency_jobs, args.concurrency).await,
+            Err(error) => Err(error),
+        };
+        database.remove().await?;
+        let w2 = w2?;
         eprintln!("run {run} W2: {}", serde_json::to_string(&w2)?);
         latency.push(w2);
     }
@@ -98,7 +109,7 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
         values[values.len() / 2]
     };
     let report = json!({
-        "database": global.database.as_deref().unwrap_or("sqlite (a fresh file per run)"),
+        "database": global.database.as_deref().map_or("sqlite (a fresh file per run)".to_owned(), postgres::redacted),
         "jobs": args.jobs,
         "latency_jobs": args.latency_jobs,
         "concurrency": args.concurrency,
@@ -117,21 +128,50 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
     Ok(ExitCode::SUCCESS)
 }
 
-/// A database URL no earlier run has touched.
+/// A database no earlier run has touched: a fresh SQLite file, or a database
+/// created for the run on the server `--database` names (dropped by [`remove`]).
+///
+/// [`remove`]: BenchDatabase::remove
+struct BenchDatabase {
+    url: String,
+    /// The server and name of a database created for the run.
+    created: Option<(String, String)>,
+}
+
+impl BenchDatabase {
+    /// Drops a database created for the run (a SQLite file goes with the scratch
+    /// directory).
+    async fn remove(self) -> anyhow::Result<()> {
+        if let Some((server, name)) = self.created {
+            postgres::drop_database(&server, &name).await?;
+        }
+        Ok(())
+    }
+}
+
 async fn fresh_database(
     global: &GlobalArgs,
     scratch: &std::path::Path,
     run: usize,
-) -> anyhow::Result<String> {
+) -> anyhow::Result<BenchDatabase> {
     match &global.database {
-        None => Ok(format!(
-            "sqlite://{}",
-            scratch.join(format!("bench-{run}.sqlite3")).display()
-        )),
+        None => Ok(BenchDatabase {
+            url: format!(
+                "sqlite://{}",
+                scratch.join(format!("bench-{run}.sqlite3")).display()
+            ),
+            created: None,
+        }),
         Some(url) if url.starts_with("sqlite:") => {
             bail!("bench makes its own SQLite files; give --database only for a server")
         }
-        Some(url) => Ok(url.clone()),
+        Some(server) => {
+            let name = format!("wasmtasks_bench_{}_{run}", std::process::id());
+            Ok(BenchDatabase {
+                url: postgres::create_database(server, &name).await?,
+                created: Some((server.clone(), name)),
+            })
+        }
     }
 }
 
@@ -184,7 +224,7 @@ impl Bench {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
-        Ok(command.spawn().context("cannot start a worker process")?)
+        command.spawn().context("cannot start a worker process")
     }
 
     async fn throughput(&self, jobs: usize, concurrency: u32) -> anyhow::Result<ThroughputRun> {

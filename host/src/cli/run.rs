@@ -51,6 +51,10 @@ pub async fn execute(args: RunArgs, global: &GlobalArgs) -> anyhow::Result<ExitC
     let mut settings = context::settings(global)?;
     if let Some(memory) = args.memory {
         // A one-off run may ask for more than the configured maximum, up to wasm32's 4 GiB.
+        anyhow::ensure!(
+            memory <= 4 << 30,
+            "--memory {memory} bytes is above 4GiB, the most a wasm32 memory can hold"
+        );
         settings.max_memory_bytes = settings.max_memory_bytes.max(memory);
     }
     let sandbox = context::sandbox(&settings, 1)?;
