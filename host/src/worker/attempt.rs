@@ -45,7 +45,8 @@ pub(crate) async fn run(
                 job.attempt,
                 job.max_attempts,
                 job.backoff_factor,
-                max_backoff)
+                max_backoff,
+            )
         }
     };
     Completion {

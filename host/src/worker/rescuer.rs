@@ -53,7 +53,8 @@ fn lost(job: StuckJob, settings: &Settings) -> Completion {
             job.attempt,
             job.max_attempts,
             job.backoff_factor,
-            max_backoff),
+            max_backoff,
+        ),
         record: AttemptRecord {
             attempt: job.attempt,
             worker_id: job.lease_owner.clone(),
