@@ -170,7 +170,9 @@ struct CompletionDocument<'a> {
     status: &'static str,
     available_at: Option<i64>,
     finished_at: Option<i64>,
-    return_value: Option<&'a serde_json::Value>,
+    /// Wrapped in an array, so a task that returned `null` is told apart from no
+    /// return value (`->` reads a bare `null` as the JSON text `null`).
+    return_value: Option<[&'a serde_json::Value; 1]>,
     only_if_expired: bool,
     attempt_status: &'static str,
     started_at: i64,
@@ -199,7 +201,7 @@ pub(super) async fn complete_many(
             let finished_at = micros(c.record.finished_at);
             let (status, available_at, job_finished_at, return_value) = match &c.next {
                 NextState::Successful(value) => {
-                    ("SUCCESSFUL", None, Some(finished_at), Some(value))
+                    ("SUCCESSFUL", None, Some(finished_at), Some([value]))
                 }
                 NextState::Failed => ("FAILED", None, Some(finished_at), None),
                 NextState::Retry(delay) => ("READY", Some(now + delay.as_micros() as i64), None, None),
@@ -245,7 +247,7 @@ pub(super) async fn complete_many(
          FROM (SELECT value ->> 'id' AS id, value ->> 'attempt' AS attempt,
                   value ->> 'worker_id' AS worker_id, value ->> 'status' AS status,
                   value ->> 'available_at' AS available_at, value ->> 'finished_at' AS finished_at,
-                  value -> 'return_value' AS return_value, value ->> 'only_if_expired' AS only_if_expired
+                  value -> 'return_value' -> 0 AS return_value, value ->> 'only_if_expired' AS only_if_expired
                FROM jsonb_each(?1)) AS c
          WHERE tasks.id = c.id AND tasks.attempt = c.attempt AND tasks.status = 'RUNNING'
            AND tasks.lease_owner = c.worker_id
