@@ -18,7 +18,7 @@ use crate::config::Settings;
 use crate::enqueue::{EnqueueError, EnqueueRequest, Preparer};
 use crate::immediate::run_job;
 use crate::registry::{Registry, RegistryError};
-use crate::store::{NewJob, StoreError};
+use crate::store::{NewJob, StoreError, postgres};
 use crate::task::TaskResult;
 
 /// Which backend.
@@ -100,12 +100,7 @@ impl TaskBackend {
     /// Validates and enqueues one task; returns its TaskResult (READY, or finished for
     /// `immediate`).
     pub async fn enqueue(&self, request: EnqueueRequest) -> Result<TaskResult, EnqueueError> {
-        let mut preparer = Preparer::new(
-            &self.registry,
-            &self.settings,
-            &self.settings.tenant,
-            self.kind.as_str(),
-        );
+        let mut preparer = self.preparer();
         let job = preparer.prepare(request).await?;
         Ok(self.accept(vec![job]).await?.remove(0))
     }
@@ -116,12 +111,7 @@ impl TaskBackend {
         &self,
         requests: Vec<EnqueueRequest>,
     ) -> Result<Vec<String>, EnqueueError> {
-        let mut preparer = Preparer::new(
-            &self.registry,
-            &self.settings,
-            &self.settings.tenant,
-            self.kind.as_str(),
-        );
+        let mut preparer = self.preparer();
         let mut jobs = Vec::with_capacity(requests.len());
         for (index, request) in requests.into_iter().enumerate() {
             let job = preparer.prepare(request).await.map_err(|error| {
@@ -132,6 +122,53 @@ impl TaskBackend {
         let ids = jobs.iter().map(|job| job.id.clone()).collect();
         self.accept(jobs).await?;
         Ok(ids)
+    }
+
+    /// Validates and enqueues one task inside the caller's PostgreSQL transaction
+    /// (or on its connection), so the job exists only if that transaction commits:
+    /// enqueue together with the data the task is about. Workers hear of it at the
+    /// commit. `connection` must be on the database this backend's store uses; the
+    /// component lookup runs on the store's own connections.
+    ///
+    /// ```no_run
+    /// # async fn demo(backend: &wasmtasks::backend::TaskBackend, pool: &wasmtasks::sqlx::PgPool)
+    /// # -> Result<(), Box<dyn std::error::Error>> {
+    /// use wasmtasks::enqueue::EnqueueRequest;
+    /// use wasmtasks::task::Arguments;
+    ///
+    /// let mut tx = pool.begin().await?;
+    /// // … the caller's own writes on `tx` …
+    /// let arguments = Arguments::from_values(serde_json::json!([2, 3]), serde_json::json!({}))?;
+    /// let result = backend.enqueue_in(&mut tx, EnqueueRequest::new("arith.add", arguments)).await?;
+    /// tx.commit().await?; // now the job exists
+    /// # Ok(()) }
+    /// ```
+    pub async fn enqueue_in(
+        &self,
+        connection: &mut sqlx::PgConnection,
+        request: EnqueueRequest,
+    ) -> Result<TaskResult, EnqueueError> {
+        let dialect = self.registry.store().dialect();
+        if self.kind != BackendKind::Database || dialect != "postgres" {
+            return Err(EnqueueError::NotTransactional(format!(
+                "the {} backend on {dialect}",
+                self.kind.as_str()
+            )));
+        }
+        let job = self.preparer().prepare(request).await?;
+        postgres::insert_jobs(connection, std::slice::from_ref(&job))
+            .await
+            .map_err(RegistryError::from)?;
+        Ok(TaskResult::ready(&job, Utc::now()))
+    }
+
+    fn preparer(&self) -> Preparer<'_> {
+        Preparer::new(
+            &self.registry,
+            &self.settings,
+            &self.settings.tenant,
+            self.kind.as_str(),
+        )
     }
 
     /// Hands validated jobs to this backend: insert, remember, or run now.

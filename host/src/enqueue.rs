@@ -59,6 +59,11 @@ pub enum EnqueueError {
     /// A rule of the request is broken.
     #[error("{0}")]
     Invalid(String),
+    /// Enqueueing in the caller's transaction needs the database backend on PostgreSQL.
+    #[error(
+        "cannot enqueue in the caller's transaction with {0}: that needs the database backend on PostgreSQL"
+    )]
+    NotTransactional(String),
 }
 
 /// Validates `request` for `tenant` and turns it into a job for `backend`.

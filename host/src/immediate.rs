@@ -2,11 +2,9 @@
 //! `wasmtasks run` on a component file.
 
 use chrono::Utc;
-use wasmtasks_sandbox::{
-    LimitOverrides, Limits, Sandbox, SandboxError, TaskCall, TaskComponent, TaskContext,
-};
+use wasmtasks_sandbox::{LimitOverrides, Limits, Sandbox, SandboxError, TaskComponent};
 
-use crate::store::NewJob;
+use crate::store::{ClaimedJob, NewJob};
 use crate::task::{Arguments, AttemptRecord, TaskResult};
 
 /// The name of this backend in a TaskResult's `backend` field.
@@ -89,18 +87,7 @@ pub async fn run_job(
     base_limits: Limits,
     worker_id: &str,
 ) -> Result<TaskResult, SandboxError> {
-    let call = TaskCall {
-        task: job.task_name.clone(),
-        args: job.args.clone(),
-        kwargs: job.kwargs.clone(),
-        context: TaskContext {
-            task_result_id: job.id.clone(),
-            attempt: 1,
-            task_path: job.task_path.clone(),
-            queue_name: job.queue_name.clone(),
-            priority: job.priority,
-        },
-    };
+    let call = ClaimedJob::first_attempt(&job).task_call();
     let enqueued_at = Utc::now();
     let report = sandbox
         .run(component, &call, base_limits.with(job.limits))

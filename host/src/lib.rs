@@ -20,4 +20,7 @@ pub mod task;
 pub mod worker;
 pub mod worker_id;
 
+/// The `sqlx` wasmtasks is built with: [`backend::TaskBackend::enqueue_in`] takes its
+/// connections.
+pub use sqlx;
 pub use wasmtasks_sandbox as sandbox;

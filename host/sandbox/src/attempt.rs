@@ -56,7 +56,7 @@ pub enum AttemptOutcome {
 }
 
 /// What an attempt cost.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AttemptMetrics {
     /// Fuel units consumed.
     pub fuel_consumed: u64,

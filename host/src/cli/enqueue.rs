@@ -3,7 +3,6 @@
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use chrono::{DateTime, Utc};
@@ -12,12 +11,11 @@ use serde::Deserialize;
 use serde_json::Value;
 use wasmtasks::backend::{BackendKind, TaskBackend};
 use wasmtasks::enqueue::EnqueueRequest;
-use wasmtasks::sandbox::LimitOverrides;
 use wasmtasks::task::Arguments;
 
 use super::GlobalArgs;
 use super::context::Context;
-use super::units::{parse_duration, parse_size};
+use super::units::{LimitArgs, parse_duration};
 
 /// Arguments of `wasmtasks enqueue`.
 #[derive(Debug, Args)]
@@ -46,15 +44,8 @@ pub struct EnqueueArgs {
     /// Backoff base in seconds [default: the task's, else the queue's].
     #[arg(long)]
     backoff_factor: Option<f64>,
-    /// Fuel per attempt.
-    #[arg(long, value_name = "N")]
-    fuel: Option<u64>,
-    /// Timeout per attempt, e.g. 30s.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    timeout: Option<Duration>,
-    /// Memory cap per attempt, e.g. 64MiB.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    memory: Option<u64>,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Enqueue every line of this JSON-lines file (`-` for stdin) instead: each line
     /// is {"task_path", "args", "kwargs", "priority", "queue_name", "run_after",
     /// "max_attempts", "backoff_factor"}.
@@ -137,11 +128,7 @@ pub async fn execute(args: EnqueueArgs, global: &GlobalArgs) -> anyhow::Result<E
         run_after: args.run_after,
         max_attempts: args.max_attempts,
         backoff_factor: args.backoff_factor,
-        limits: LimitOverrides {
-            fuel: args.fuel,
-            timeout: args.timeout,
-            memory_bytes: args.memory,
-        },
+        limits: args.limits.overrides(),
     };
     let result = backend.enqueue(request).await?;
     println!("{}", serde_json::to_string_pretty(&result)?);
@@ -172,7 +159,7 @@ fn read_lines(file: &PathBuf) -> anyhow::Result<Vec<EnqueueRequest>> {
             run_after: line.run_after,
             max_attempts: line.max_attempts,
             backoff_factor: line.backoff_factor,
-            limits: LimitOverrides::default(),
+            limits: Default::default(),
         });
     }
     Ok(requests)

@@ -3,17 +3,15 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::Args;
 use wasmtasks::immediate::{ImmediateRun, run_immediately};
-use wasmtasks::sandbox::LimitOverrides;
 use wasmtasks::task::{Arguments, TaskStatus};
 use wasmtasks::worker_id::default_worker_id;
 
 use super::GlobalArgs;
 use super::context;
-use super::units::{parse_duration, parse_size};
+use super::units::LimitArgs;
 
 /// Arguments of `wasmtasks run`.
 #[derive(Debug, Args)]
@@ -28,15 +26,8 @@ pub struct RunArgs {
     /// Keyword arguments as a JSON object.
     #[arg(long, value_name = "JSON")]
     kwargs: Option<String>,
-    /// Fuel (CPU budget) for the attempt.
-    #[arg(long, value_name = "N")]
-    fuel: Option<u64>,
-    /// Wall-clock timeout, e.g. 500ms, 30s.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    timeout: Option<Duration>,
-    /// Linear-memory cap, e.g. 64MiB.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
-    memory: Option<u64>,
+    #[command(flatten)]
+    limits: LimitArgs,
     /// Priority other than the task's default (-100..=100).
     #[arg(long, allow_negative_numbers = true)]
     priority: Option<i32>,
@@ -49,7 +40,7 @@ pub async fn execute(args: RunArgs, global: &GlobalArgs) -> anyhow::Result<ExitC
     let component_name = super::component_name(&args.component)?;
     let arguments = Arguments::from_command_line(&args.args, args.kwargs.as_deref())?;
     let mut settings = context::settings(global)?;
-    if let Some(memory) = args.memory {
+    if let Some(memory) = args.limits.overrides().memory_bytes {
         // A one-off run may ask for more than the configured maximum, up to wasm32's 4 GiB.
         anyhow::ensure!(
             memory <= 4 << 30,
@@ -65,11 +56,7 @@ pub async fn execute(args: RunArgs, global: &GlobalArgs) -> anyhow::Result<ExitC
         arguments,
         priority: args.priority,
         queue_name: args.queue_name,
-        limits: LimitOverrides {
-            fuel: args.fuel,
-            timeout: args.timeout,
-            memory_bytes: args.memory,
-        },
+        limits: args.limits.overrides(),
     };
     let result = run_immediately(&sandbox, &component, run, &default_worker_id()).await?;
     println!("{}", serde_json::to_string_pretty(&result)?);

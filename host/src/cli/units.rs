@@ -2,6 +2,34 @@
 
 use std::time::Duration;
 
+use clap::Args;
+use wasmtasks::sandbox::LimitOverrides;
+
+/// The per-attempt limit flags `run` and `enqueue` share.
+#[derive(Debug, Args)]
+pub struct LimitArgs {
+    /// Fuel (CPU budget) per attempt.
+    #[arg(long, value_name = "N")]
+    fuel: Option<u64>,
+    /// Wall-clock timeout per attempt, e.g. 500ms, 30s.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// Linear-memory cap per attempt, e.g. 64MiB.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    memory: Option<u64>,
+}
+
+impl LimitArgs {
+    /// The limits these flags ask for.
+    pub fn overrides(&self) -> LimitOverrides {
+        LimitOverrides {
+            fuel: self.fuel,
+            timeout: self.timeout,
+            memory_bytes: self.memory,
+        }
+    }
+}
+
 /// A duration such as `500ms`, `30s` or `2m`.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     humantime::parse_duration(text)

@@ -13,6 +13,7 @@
 //! Times: every "now" is taken by the store, so one clock decides leases and
 //! availability for all workers (on PostgreSQL, the database's).
 
+pub mod postgres;
 pub mod sqlite;
 mod types;
 
@@ -23,7 +24,7 @@ use async_trait::async_trait;
 
 pub use types::*;
 
-use crate::task::TaskResult;
+use crate::task::{TaskResult, TaskStatus};
 
 /// What went wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -79,9 +80,23 @@ pub(crate) fn hint_text(message: &str) -> String {
         )
     } else if message.contains("unable to open") {
         format!("{message} (check that the directory exists and is writable)")
+    } else if message.contains("Connection refused") {
+        format!("{message} (is the database server running and accepting TCP connections there?)")
+    } else if message.contains("database") && message.contains("does not exist") {
+        format!("{message} (create it first, e.g. with `createdb`)")
     } else {
         message.to_owned()
     }
+}
+
+/// A stored status, e.g. `READY`, read back.
+pub(crate) fn parse_status(status: &str, context: &'static str) -> Result<TaskStatus, StoreError> {
+    serde_json::from_value(serde_json::Value::String(status.to_owned())).map_err(|_| {
+        StoreError::Corrupt {
+            context,
+            message: format!("unknown status `{status}`"),
+        }
+    })
 }
 
 /// The driver interface every dialect implements.
@@ -147,10 +162,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn wait_for_jobs(&self, timeout: Duration);
 }
 
-/// Opens (and migrates) the store a URL names: `sqlite://PATH` or `sqlite::memory:`.
+/// Opens (and migrates) the store a URL names: `sqlite://PATH`, `sqlite::memory:`,
+/// or `postgres://…` (also `postgresql://…`).
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PostgresStore::connect(url).await?))
     } else {
         Err(StoreError::UnsupportedUrl(url.to_owned()))
     }

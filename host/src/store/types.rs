@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use wasmtasks_sandbox::{LimitOverrides, TaskDefinition};
+use wasmtasks_sandbox::{LimitOverrides, TaskCall, TaskContext, TaskDefinition};
 
 use crate::task::{AttemptRecord, TaskStatus};
 
@@ -170,6 +170,43 @@ pub struct ClaimedJob {
     pub backoff_factor: f64,
     /// Limits the job asks for.
     pub limits: LimitOverrides,
+}
+
+impl ClaimedJob {
+    /// The claim a job would be on its first attempt (for running it in process).
+    pub fn first_attempt(job: &NewJob) -> ClaimedJob {
+        ClaimedJob {
+            id: job.id.clone(),
+            tenant: job.tenant.clone(),
+            task_path: job.task_path.clone(),
+            task_name: job.task_name.clone(),
+            component_digest: job.component_digest.clone(),
+            args: job.args.clone(),
+            kwargs: job.kwargs.clone(),
+            priority: job.priority,
+            queue_name: job.queue_name.clone(),
+            attempt: 1,
+            max_attempts: job.max_attempts,
+            backoff_factor: job.backoff_factor,
+            limits: job.limits,
+        }
+    }
+
+    /// The sandbox call for this attempt, with its context.
+    pub fn task_call(&self) -> TaskCall {
+        TaskCall {
+            task: self.task_name.clone(),
+            args: self.args.clone(),
+            kwargs: self.kwargs.clone(),
+            context: TaskContext {
+                task_result_id: self.id.clone(),
+                attempt: self.attempt,
+                task_path: self.task_path.clone(),
+                queue_name: self.queue_name.clone(),
+                priority: self.priority,
+            },
+        }
+    }
 }
 
 /// A job and attempt a worker refers to.

@@ -3,9 +3,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use wasmtasks_sandbox::{
-    AttemptMetrics, AttemptOutcome, AttemptReport, TaskCall, TaskContext, TaskFailure,
-};
+use wasmtasks_sandbox::{AttemptMetrics, AttemptOutcome, AttemptReport, TaskFailure};
 
 use crate::config::Settings;
 use crate::registry::Registry;
@@ -68,18 +66,7 @@ async fn execute(registry: &Registry, settings: &Settings, job: &ClaimedJob) -> 
             ));
         }
     };
-    let call = TaskCall {
-        task: job.task_name.clone(),
-        args: job.args.clone(),
-        kwargs: job.kwargs.clone(),
-        context: TaskContext {
-            task_result_id: job.id.clone(),
-            attempt: job.attempt,
-            task_path: job.task_path.clone(),
-            queue_name: job.queue_name.clone(),
-            priority: job.priority,
-        },
-    };
+    let call = job.task_call();
     match registry
         .sandbox()
         .run(&component, &call, settings.limits.with(job.limits))
@@ -97,11 +84,7 @@ fn not_started(message: String) -> AttemptReport {
             traceback: format!("{WORKER_ERROR}: {message}\n"),
             message,
         }),
-        metrics: AttemptMetrics {
-            fuel_consumed: 0,
-            peak_memory_bytes: 0,
-            duration_us: 0,
-        },
+        metrics: AttemptMetrics::default(),
         stdout: String::new(),
         stderr: String::new(),
     }

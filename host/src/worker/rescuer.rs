@@ -65,11 +65,7 @@ fn lost(job: StuckJob, settings: &Settings) -> Completion {
                 exception_class_path: WORKER_LOST.to_owned(),
                 traceback,
             }),
-            metrics: AttemptMetrics {
-                fuel_consumed: 0,
-                peak_memory_bytes: 0,
-                duration_us: 0,
-            },
+            metrics: AttemptMetrics::default(),
             stdout: String::new(),
             stderr: String::new(),
         },

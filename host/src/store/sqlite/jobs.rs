@@ -8,9 +8,8 @@ use sqlx::{Row, SqlitePool};
 use super::{from_micros, micros};
 use crate::store::{
     CancelOutcome, ClaimRef, ClaimedJob, Completion, JobClaim, JobPrune, LeaseRenewal, NewJob,
-    NextState, PruneReport, QueueFilter, QueueStat, StoreError, StuckJob,
+    NextState, PruneReport, QueueFilter, QueueStat, StoreError, StuckJob, parse_status,
 };
-use crate::task::TaskStatus;
 
 fn json<T: Serialize>(value: &T, context: &'static str) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
@@ -204,7 +203,9 @@ pub(super) async fn complete_many(
                     ("SUCCESSFUL", None, Some(finished_at), Some([value]))
                 }
                 NextState::Failed => ("FAILED", None, Some(finished_at), None),
-                NextState::Retry(delay) => ("READY", Some(now + delay.as_micros() as i64), None, None),
+                NextState::Retry(delay) => {
+                    ("READY", Some(now + delay.as_micros() as i64), None, None)
+                }
             };
             CompletionDocument {
                 id: &c.id,
@@ -396,15 +397,6 @@ pub(super) async fn cancel(
         None => Ok(CancelOutcome::NotFound),
         Some(status) => Ok(CancelOutcome::NotReady(parse_status(&status, context)?)),
     }
-}
-
-pub(crate) fn parse_status(status: &str, context: &'static str) -> Result<TaskStatus, StoreError> {
-    serde_json::from_value(serde_json::Value::String(status.to_owned())).map_err(|_| {
-        StoreError::Corrupt {
-            context,
-            message: format!("unknown status `{status}`"),
-        }
-    })
 }
 
 /// The jobs a prune removes; shared by the count (dry run) and the delete.

@@ -4,8 +4,7 @@ use sqlx::{Row, SqlitePool};
 use wasmtasks_sandbox::AttemptMetrics;
 
 use super::from_micros;
-use super::jobs::parse_status;
-use crate::store::StoreError;
+use crate::store::{StoreError, parse_status};
 use crate::task::{AttemptRecord, TaskError, TaskResult};
 
 pub(super) async fn get(

@@ -1,0 +1,527 @@
+//! Queries on `tasks` (jobs) and `task_attempts`.
+//!
+//! Batches are one statement of any size, with no bind-parameter limit: arrays
+//! zipped by `unnest`, or one `jsonb` document expanded by `jsonb_to_recordset`.
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::types::Json;
+use sqlx::{PgExecutor, PgPool, Row};
+use wasmtasks_sandbox::LimitOverrides;
+
+use crate::store::{
+    CancelOutcome, ClaimRef, ClaimedJob, Completion, JobClaim, JobPrune, LeaseRenewal, NewJob,
+    NextState, PruneReport, QueueFilter, QueueStat, StoreError, StuckJob, parse_status,
+};
+
+/// The channel `LISTEN`ing workers are woken on (the statements that notify name it
+/// literally); the payload is the queue name.
+pub(super) const CHANNEL: &str = "wasmtasks_jobs";
+
+fn corrupt(context: &'static str) -> impl FnOnce(serde_json::Error) -> StoreError {
+    move |e| StoreError::Corrupt {
+        context,
+        message: e.to_string(),
+    }
+}
+
+/// Inserts `jobs` in one statement through `executor` (a pool, a connection or a
+/// transaction), and notifies `LISTEN`ing workers when it commits. The batch
+/// travels as one array per column (binary, no JSON document to parse), zipped by
+/// `unnest`.
+pub(super) async fn insert_many<'e>(
+    executor: impl PgExecutor<'e>,
+    jobs: &[NewJob],
+) -> Result<(), StoreError> {
+    let context = "enqueuing jobs";
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    let column = |field: fn(&NewJob) -> &str| jobs.iter().map(field).collect::<Vec<_>>();
+    let limits = jobs
+        .iter()
+        .map(|job| serde_json::to_string(&job.limits).map_err(corrupt(context)))
+        .collect::<Result<Vec<_>, _>>()?;
+    sqlx::query(
+        "WITH inserted AS (
+            INSERT INTO tasks (id, tenant, task_path, component, task_name, component_digest,
+                status, args, kwargs, priority, queue_name, backend, takes_context, run_after,
+                available_at, enqueued_at, max_attempts, backoff_factor, limits)
+            SELECT j.id, j.tenant, j.task_path, j.component, j.task_name, j.digest, 'READY',
+                j.args::jsonb, j.kwargs::jsonb, j.priority, j.queue_name, j.backend,
+                j.takes_context, j.run_after, greatest(now(), j.run_after), now(),
+                j.max_attempts, j.backoff_factor, j.limits::jsonb
+            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                $7::text[], $8::text[], $9::integer[], $10::text[], $11::text[], $12::boolean[],
+                $13::timestamptz[], $14::integer[], $15::float8[], $16::text[])
+              AS j(id, tenant, task_path, component, task_name, digest, args, kwargs, priority,
+                queue_name, backend, takes_context, run_after, max_attempts, backoff_factor,
+                limits)
+            RETURNING queue_name, available_at)
+         SELECT pg_notify('wasmtasks_jobs', queue_name) FROM inserted
+         WHERE available_at <= now() GROUP BY queue_name",
+    )
+    .bind(column(|job| &job.id))
+    .bind(column(|job| &job.tenant))
+    .bind(column(|job| &job.task_path))
+    .bind(column(|job| &job.component))
+    .bind(column(|job| &job.task_name))
+    .bind(column(|job| &job.component_digest))
+    .bind(column(|job| &job.args))
+    .bind(column(|job| &job.kwargs))
+    .bind(jobs.iter().map(|job| job.priority).collect::<Vec<_>>())
+    .bind(column(|job| &job.queue_name))
+    .bind(column(|job| &job.backend))
+    .bind(jobs.iter().map(|job| job.takes_context).collect::<Vec<_>>())
+    .bind(jobs.iter().map(|job| job.run_after).collect::<Vec<_>>())
+    .bind(
+        jobs.iter()
+            .map(|job| job.max_attempts as i32)
+            .collect::<Vec<_>>(),
+    )
+    .bind(
+        jobs.iter()
+            .map(|job| job.backoff_factor)
+            .collect::<Vec<_>>(),
+    )
+    .bind(limits)
+    .execute(executor)
+    .await
+    .map_err(StoreError::query(context))?;
+    Ok(())
+}
+
+pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<ClaimedJob>, StoreError> {
+    let context = "claiming jobs";
+    let (only, queues) = match &params.queues {
+        QueueFilter::Only(queues) => (true, queues),
+        QueueFilter::All { exclude } => (false, exclude),
+    };
+    // Rows another worker is claiming right now are skipped, not waited for.
+    //
+    // The claim commits without waiting for its WAL to reach the disk: a claim lost
+    // in a server crash only puts the job back to READY (its worker's completion is
+    // then fenced out and the job runs again, as after any lost lease), and the
+    // completion that follows is flushed with everything before it. Enqueues and
+    // completions keep the server's durability.
+    let rows = sqlx::query(
+        "WITH picked AS (
+            SELECT id FROM tasks
+            WHERE status = 'READY' AND available_at <= now() AND (queue_name = ANY($3)) = $4
+            ORDER BY priority DESC, available_at, id
+            LIMIT $5
+            FOR UPDATE SKIP LOCKED)
+         UPDATE tasks SET status = 'RUNNING', attempt = tasks.attempt + 1, lease_owner = $1,
+            lease_expires_at = now() + $2 * interval '1 microsecond', last_attempted_at = now(),
+            started_at = coalesce(tasks.started_at, now())
+         FROM picked
+         WHERE tasks.id = picked.id
+           AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
+         RETURNING tasks.id, tenant, task_path, task_name, component_digest, args::text,
+            kwargs::text, priority, queue_name, attempt, max_attempts, backoff_factor, limits,
+            available_at",
+    )
+    .bind(&params.worker_id)
+    .bind(params.lease.as_micros() as i64)
+    .bind(queues)
+    .bind(only)
+    .bind(i64::from(params.limit))
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    let mut claimed = rows
+        .iter()
+        .map(|row| {
+            let job = ClaimedJob {
+                id: row.try_get("id")?,
+                tenant: row.try_get("tenant")?,
+                task_path: row.try_get("task_path")?,
+                task_name: row.try_get("task_name")?,
+                component_digest: row.try_get("component_digest")?,
+                args: row.try_get("args")?,
+                kwargs: row.try_get("kwargs")?,
+                priority: row.try_get("priority")?,
+                queue_name: row.try_get("queue_name")?,
+                attempt: row.try_get::<i32, _>("attempt")? as u32,
+                max_attempts: row.try_get::<i32, _>("max_attempts")? as u32,
+                backoff_factor: row.try_get("backoff_factor")?,
+                limits: row.try_get::<Json<LimitOverrides>, _>("limits")?.0,
+            };
+            Ok((row.try_get::<DateTime<Utc>, _>("available_at")?, job))
+        })
+        .collect::<Result<Vec<_>, sqlx::Error>>()
+        .map_err(StoreError::query(context))?;
+    // RETURNING does not keep the CTE's order; restore Django's.
+    claimed.sort_by(|(a_at, a), (b_at, b)| {
+        b.priority
+            .cmp(&a.priority)
+            .then(a_at.cmp(b_at))
+            .then(a.id.cmp(&b.id))
+    });
+    Ok(claimed.into_iter().map(|(_, job)| job).collect())
+}
+
+/// One completion, as the document `jsonb_to_recordset` expands.
+#[derive(Serialize)]
+struct CompletionDocument<'a> {
+    id: &'a str,
+    attempt: u32,
+    worker_id: &'a str,
+    status: &'static str,
+    delay_us: Option<u64>,
+    /// Wrapped in an array, so a task that returned `null` is told apart from no
+    /// return value (the expansion turns a bare `null` into SQL NULL).
+    return_value: Option<[Cow<'a, Value>; 1]>,
+    only_if_expired: bool,
+    attempt_status: &'static str,
+    started_at: DateTime<Utc>,
+    finished_at: DateTime<Utc>,
+    exception_class_path: Option<Cow<'a, str>>,
+    traceback: Option<Cow<'a, str>>,
+    fuel_consumed: u64,
+    peak_memory_bytes: u64,
+    duration_us: u64,
+    stdout: Cow<'a, str>,
+    stderr: Cow<'a, str>,
+}
+
+/// `text` without NUL characters, which PostgreSQL's `text` and `jsonb` cannot hold:
+/// each becomes U+FFFD. Guest output may contain them, and a completion must
+/// never be refused for it (the completer would retry it forever).
+fn storable(text: &str) -> Cow<'_, str> {
+    if text.contains('\0') {
+        Cow::Owned(text.replace('\0', "\u{FFFD}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// `value` with NUL characters replaced in every string and key, as [`storable`].
+fn storable_value(value: &Value) -> Cow<'_, Value> {
+    fn replace(value: &Value) -> Value {
+        match value {
+            Value::String(text) => Value::String(storable(text).into_owned()),
+            Value::Array(items) => Value::Array(items.iter().map(replace).collect()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(key, item)| (storable(key).into_owned(), replace(item)))
+                    .collect(),
+            ),
+            other => other.clone(),
+        }
+    }
+    fn has_nul(value: &Value) -> bool {
+        match value {
+            Value::String(text) => text.contains('\0'),
+            Value::Array(items) => items.iter().any(has_nul),
+            Value::Object(map) => map
+                .iter()
+                .any(|(key, item)| key.contains('\0') || has_nul(item)),
+            _ => false,
+        }
+    }
+    if has_nul(value) {
+        Cow::Owned(replace(value))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+pub(super) async fn complete_many(
+    pool: &PgPool,
+    completions: &[Completion],
+) -> Result<Vec<String>, StoreError> {
+    let context = "recording finished attempts";
+    if completions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let documents: Vec<CompletionDocument> = completions
+        .iter()
+        .map(|c| {
+            let (status, delay_us, return_value) = match &c.next {
+                NextState::Successful(value) => ("SUCCESSFUL", None, Some([storable_value(value)])),
+                NextState::Failed => ("FAILED", None, None),
+                NextState::Retry(delay) => ("READY", Some(delay.as_micros() as u64), None),
+            };
+            let error = c.record.error.as_ref();
+            CompletionDocument {
+                id: &c.id,
+                attempt: c.record.attempt,
+                worker_id: &c.worker_id,
+                status,
+                delay_us,
+                return_value,
+                only_if_expired: c.only_if_expired,
+                attempt_status: c.record.status.as_str(),
+                started_at: c.record.started_at,
+                finished_at: c.record.finished_at,
+                exception_class_path: error.map(|e| storable(&e.exception_class_path)),
+                traceback: error.map(|e| storable(&e.traceback)),
+                fuel_consumed: c.record.metrics.fuel_consumed,
+                peak_memory_bytes: c.record.metrics.peak_memory_bytes,
+                duration_us: c.record.metrics.duration_us,
+                stdout: storable(&c.record.stdout),
+                stderr: storable(&c.record.stderr),
+            }
+        })
+        .collect();
+    // One statement: the fenced update of the jobs and the insert of their attempts.
+    // The fence: the same attempt, still RUNNING, still leased by this worker (and,
+    // for a rescue, with its lease expired by the database's clock). A late writer
+    // changes nothing. A finished job's finished_at is the database's time too.
+    sqlx::query_scalar(
+        "WITH c AS (
+            SELECT * FROM jsonb_to_recordset($1) AS c(id text, attempt integer, worker_id text,
+                status text, delay_us bigint, return_value jsonb, only_if_expired boolean,
+                attempt_status text, started_at timestamptz, finished_at timestamptz,
+                exception_class_path text, traceback text, fuel_consumed bigint,
+                peak_memory_bytes bigint, duration_us bigint, stdout text, stderr text)),
+         finished AS (
+            UPDATE tasks SET status = c.status,
+                available_at = CASE WHEN c.status = 'READY'
+                    THEN now() + c.delay_us * interval '1 microsecond' ELSE tasks.available_at END,
+                finished_at = CASE WHEN c.status = 'READY' THEN NULL ELSE now() END,
+                return_value = c.return_value -> 0, lease_owner = NULL, lease_expires_at = NULL
+            FROM c
+            WHERE tasks.id = c.id AND tasks.attempt = c.attempt AND tasks.status = 'RUNNING'
+              AND tasks.lease_owner = c.worker_id
+              AND (NOT c.only_if_expired OR tasks.lease_expires_at < now())
+            RETURNING tasks.id, tasks.tenant, c.attempt, c.worker_id, c.started_at,
+                c.finished_at, c.attempt_status, c.exception_class_path, c.traceback,
+                c.fuel_consumed, c.peak_memory_bytes, c.duration_us, c.stdout, c.stderr)
+         INSERT INTO task_attempts (task_id, attempt, tenant, worker_id, started_at, finished_at,
+            status, exception_class_path, traceback, fuel_consumed, peak_memory_bytes,
+            duration_us, stdout, stderr)
+         SELECT id, attempt, tenant, worker_id, started_at, finished_at, attempt_status,
+            exception_class_path, traceback, fuel_consumed, peak_memory_bytes, duration_us,
+            stdout, stderr
+         FROM finished
+         RETURNING task_id",
+    )
+    .bind(Json(&documents))
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query(context))
+}
+
+/// The ids and attempts of `claims`, as the two arrays `unnest` zips.
+fn claim_arrays(claims: &[ClaimRef]) -> (Vec<&str>, Vec<i32>) {
+    claims
+        .iter()
+        .map(|c| (c.id.as_str(), c.attempt as i32))
+        .unzip()
+}
+
+pub(super) async fn renew_leases(pool: &PgPool, params: LeaseRenewal) -> Result<u64, StoreError> {
+    if params.jobs.is_empty() {
+        return Ok(0);
+    }
+    let (ids, attempts) = claim_arrays(&params.jobs);
+    let result = sqlx::query(
+        "UPDATE tasks SET lease_expires_at = now() + $1 * interval '1 microsecond'
+         FROM unnest($3::text[], $4::integer[]) AS r(id, attempt)
+         WHERE tasks.id = r.id AND tasks.attempt = r.attempt AND tasks.status = 'RUNNING'
+           AND tasks.lease_owner = $2",
+    )
+    .bind(params.lease.as_micros() as i64)
+    .bind(&params.worker_id)
+    .bind(ids)
+    .bind(attempts)
+    .execute(pool)
+    .await
+    .map_err(StoreError::query("renewing leases"))?;
+    Ok(result.rows_affected())
+}
+
+pub(super) async fn release_many(
+    pool: &PgPool,
+    worker_id: &str,
+    claims: &[ClaimRef],
+) -> Result<u64, StoreError> {
+    if claims.is_empty() {
+        return Ok(0);
+    }
+    let (ids, attempts) = claim_arrays(claims);
+    let released: i64 = sqlx::query_scalar(
+        "WITH released AS (
+            UPDATE tasks SET status = 'READY', attempt = tasks.attempt - 1, available_at = now(),
+                lease_owner = NULL, lease_expires_at = NULL,
+                started_at = CASE WHEN tasks.attempt = 1 THEN NULL ELSE tasks.started_at END,
+                last_attempted_at = CASE WHEN tasks.attempt = 1 THEN NULL
+                    ELSE tasks.last_attempted_at END
+            FROM unnest($2::text[], $3::integer[]) AS r(id, attempt)
+            WHERE tasks.id = r.id AND tasks.attempt = r.attempt AND tasks.status = 'RUNNING'
+              AND tasks.lease_owner = $1
+            RETURNING tasks.queue_name)
+         SELECT coalesce(sum(per_queue.count), 0)::bigint
+         FROM (SELECT queue_name, count(*) FROM released GROUP BY queue_name) AS per_queue,
+            pg_notify('wasmtasks_jobs', per_queue.queue_name)",
+    )
+    .bind(worker_id)
+    .bind(ids)
+    .bind(attempts)
+    .fetch_one(pool)
+    .await
+    .map_err(StoreError::query("releasing interrupted jobs"))?;
+    Ok(released as u64)
+}
+
+pub(super) async fn get_stuck(pool: &PgPool, limit: u32) -> Result<Vec<StuckJob>, StoreError> {
+    let context = "looking for expired leases";
+    let rows = sqlx::query(
+        "SELECT id, tenant, queue_name, attempt, max_attempts, backoff_factor, lease_owner,
+            last_attempted_at
+         FROM tasks WHERE status = 'RUNNING' AND lease_expires_at < now()
+         ORDER BY lease_expires_at LIMIT $1",
+    )
+    .bind(i64::from(limit))
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    rows.iter()
+        .map(|row| {
+            Ok(StuckJob {
+                id: row.try_get("id")?,
+                tenant: row.try_get("tenant")?,
+                queue_name: row.try_get("queue_name")?,
+                attempt: row.try_get::<i32, _>("attempt")? as u32,
+                max_attempts: row.try_get::<i32, _>("max_attempts")? as u32,
+                backoff_factor: row.try_get("backoff_factor")?,
+                lease_owner: row.try_get("lease_owner")?,
+                last_attempted_at: row.try_get("last_attempted_at")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::query(context))
+}
+
+pub(super) async fn cancel(
+    pool: &PgPool,
+    tenant: &str,
+    id: &str,
+) -> Result<CancelOutcome, StoreError> {
+    let context = "cancelling a job";
+    let cancelled = sqlx::query(
+        "UPDATE tasks SET status = 'CANCELLED', finished_at = now()
+         WHERE tenant = $1 AND id = $2 AND status = 'READY'",
+    )
+    .bind(tenant)
+    .bind(id)
+    .execute(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    if cancelled.rows_affected() > 0 {
+        return Ok(CancelOutcome::Cancelled);
+    }
+    let current: Option<String> =
+        sqlx::query_scalar("SELECT status FROM tasks WHERE tenant = $1 AND id = $2")
+            .bind(tenant)
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(StoreError::query(context))?;
+    match current {
+        None => Ok(CancelOutcome::NotFound),
+        Some(status) => Ok(CancelOutcome::NotReady(parse_status(&status, context)?)),
+    }
+}
+
+/// The jobs a prune removes; shared by the count (dry run) and the delete.
+macro_rules! prune_filter {
+    () => {
+        "tenant = $1 AND ((status IN ('SUCCESSFUL', 'CANCELLED') AND finished_at < $2)
+            OR (status = 'FAILED' AND finished_at < $3))
+          AND ($4::text[] IS NULL OR queue_name = ANY($4))"
+    };
+}
+
+/// Component versions that are not their name's newest and that no job pins.
+macro_rules! orphaned_versions {
+    () => {
+        "FROM component_versions AS v
+         WHERE v.tenant = $1
+           AND v.version < (SELECT max(w.version) FROM component_versions w
+                            WHERE w.tenant = v.tenant AND w.name = v.name)
+           AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.tenant = v.tenant
+                           AND t.component = v.name AND t.component_digest = v.digest)"
+    };
+}
+
+pub(super) async fn prune(pool: &PgPool, params: JobPrune) -> Result<PruneReport, StoreError> {
+    let context = "pruning results";
+    let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
+    let statuses: Vec<String> = if params.dry_run {
+        sqlx::query_scalar(concat!("SELECT status FROM tasks WHERE ", prune_filter!()))
+    } else {
+        sqlx::query_scalar(concat!(
+            "WITH deleted AS (DELETE FROM tasks WHERE ",
+            prune_filter!(),
+            " RETURNING id, status),
+             attempts AS (DELETE FROM task_attempts WHERE task_id IN (SELECT id FROM deleted))
+             SELECT status FROM deleted"
+        ))
+    }
+    .bind(&params.tenant)
+    .bind(params.finished_before)
+    .bind(params.failed_before)
+    .bind(&params.queues)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(StoreError::query(context))?;
+    let mut report = PruneReport::default();
+    for status in statuses {
+        match status.as_str() {
+            "SUCCESSFUL" => report.successful += 1,
+            "FAILED" => report.failed += 1,
+            _ => report.cancelled += 1,
+        }
+    }
+    report.component_versions = if params.dry_run {
+        sqlx::query_scalar::<_, i64>(concat!("SELECT count(*) ", orphaned_versions!()))
+            .bind(&params.tenant)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(StoreError::query(context))? as u64
+    } else {
+        let deleted = sqlx::query(concat!("DELETE ", orphaned_versions!()))
+            .bind(&params.tenant)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query(context))?
+            .rows_affected();
+        sqlx::query(
+            "DELETE FROM component_blobs WHERE NOT EXISTS
+               (SELECT 1 FROM component_versions v WHERE v.digest = component_blobs.digest)",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::query(context))?;
+        deleted
+    };
+    tx.commit().await.map_err(StoreError::query(context))?;
+    Ok(report)
+}
+
+pub(super) async fn queue_stats(pool: &PgPool, tenant: &str) -> Result<Vec<QueueStat>, StoreError> {
+    let context = "counting jobs per queue";
+    let rows: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT queue_name, status, count(*) FROM tasks WHERE tenant = $1
+         GROUP BY queue_name, status ORDER BY queue_name, status",
+    )
+    .bind(tenant)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    rows.into_iter()
+        .map(|(queue_name, status, count)| {
+            Ok(QueueStat {
+                queue_name,
+                status: parse_status(&status, context)?,
+                count: count as u64,
+            })
+        })
+        .collect()
+}
