@@ -196,6 +196,9 @@ impl Worker {
         let mut stopping_at: Option<Instant> = None;
         let mut claim_errors = 0u32;
         let mut first_claim: Option<Instant> = None;
+        // The fallback poll: a claim at least this often while idle, whatever else
+        // (renewals, rescues, finished attempts) interrupts the wait.
+        let mut poll_at = Instant::now() + options.interval;
 
         loop {
             let budget = options
@@ -207,6 +210,7 @@ impl Worker {
             let worth_claiming = running.is_empty() || free * 2 >= concurrency;
             if stopping_at.is_none() && may_have_jobs && budget > 0 && free > 0 && worth_claiming {
                 let limit = (free as u64).min(budget) as u32;
+                poll_at = Instant::now() + options.interval;
                 let claim = JobClaim {
                     worker_id: options.worker_id.clone(),
                     queues: options.queues.clone(),
@@ -275,23 +279,17 @@ impl Worker {
                     stopping_at = Some(Instant::now() + options.grace_period);
                 }
                 Some(joined) = running.join_next_with_id() => {
-                    match joined {
-                        Ok((id, completion)) => {
-                            in_flight.remove(&id);
-                            let _ = completions.send(completion);
-                        }
-                        Err(error) => {
-                            // An attempt task panicked (a host bug, never the guest):
-                            // its lease will expire and the job will be rescued.
-                            tracing::error!(%error, "an attempt task failed");
-                            in_flight.remove(&error.id());
-                        }
+                    finished(joined, &mut in_flight, &completions);
+                    // Take every other attempt that has finished too, so the next
+                    // claim sees all the free slots and comes as one larger batch.
+                    while let Some(joined) = running.try_join_next_with_id() {
+                        finished(joined, &mut in_flight, &completions);
                     }
                     if last_claim_full {
                         may_have_jobs = true;
                     }
                 }
-                _ = store.wait_for_jobs(options.interval), if waiting_for_jobs => {
+                _ = store.wait_for_jobs(poll_at.saturating_duration_since(Instant::now())), if waiting_for_jobs => {
                     may_have_jobs = true;
                 }
                 _ = renew.tick() => {
@@ -344,6 +342,26 @@ impl Worker {
             .store()
             .job_release_many(&self.options.worker_id, &interrupted)
             .await?)
+    }
+}
+
+/// Hands a finished attempt's completion to the completer.
+fn finished(
+    joined: Result<(tokio::task::Id, Completion), tokio::task::JoinError>,
+    in_flight: &mut HashMap<tokio::task::Id, ClaimRef>,
+    completions: &mpsc::UnboundedSender<Completion>,
+) {
+    match joined {
+        Ok((id, completion)) => {
+            in_flight.remove(&id);
+            let _ = completions.send(completion);
+        }
+        Err(error) => {
+            // An attempt task panicked (a host bug, never the guest): its lease
+            // will expire and the job will be rescued.
+            tracing::error!(%error, "an attempt task failed");
+            in_flight.remove(&error.id());
+        }
     }
 }
 
