@@ -7,6 +7,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+pub mod postgres;
+
 /// The compiled example component `name` (`arith`, `welcome`, `flaky`, `hostile`).
 pub fn example(name: &str) -> PathBuf {
     let path = Path::new(env!("WASMTASKS_EXAMPLES_DIR")).join(format!("{name}.wasm"));
@@ -38,6 +40,8 @@ pub fn wasmtasks_bin() -> PathBuf {
 /// A temporary directory of one test, with the `wasmtasks` binary pointed at it.
 pub struct Workspace {
     dir: tempfile::TempDir,
+    /// The database its runs use, when not the SQLite file in the directory.
+    database: Option<String>,
 }
 
 /// What one run of the binary did.
@@ -166,6 +170,15 @@ impl Workspace {
     pub fn new() -> Self {
         Workspace {
             dir: tempfile::tempdir().expect("a temporary directory"),
+            database: None,
+        }
+    }
+
+    /// A fresh directory whose runs use the database at `url`.
+    pub fn with_database(url: &str) -> Self {
+        Workspace {
+            database: Some(url.to_owned()),
+            ..Workspace::new()
         }
     }
 
@@ -186,6 +199,10 @@ impl Workspace {
             .current_dir(self.path())
             .env("WASMTASKS_CACHE_DIR", self.cache_dir())
             .env_remove("RUST_LOG");
+        match &self.database {
+            Some(url) => command.env("WASMTASKS_DATABASE_URL", url),
+            None => command.env_remove("WASMTASKS_DATABASE_URL"),
+        };
         command
     }
 

@@ -1,0 +1,367 @@
+//! The queue from the command line: upload, enqueue and its validation, results,
+//! cancel, prune, components, queues, configuration and database errors.
+
+use serde_json::json;
+use wasmtasks_tests::{Workspace, example};
+
+use crate::queue_support::*;
+
+#[test]
+fn upload_stores_versions_and_says_when_nothing_changed() {
+    let workspace = queue_with(&["arith"]);
+    let again = workspace.run(&["upload", example("arith").to_str().unwrap()]);
+    assert_eq!(again.code, 0);
+    assert!(
+        again.stdout.contains("these bytes already are version 1")
+            && again.stdout.contains("nothing changed"),
+        "{}",
+        again.stdout
+    );
+    let renamed = workspace.run(&[
+        "upload",
+        example("welcome").to_str().unwrap(),
+        "--name",
+        "arith",
+        "--json",
+    ]);
+    assert_eq!(renamed.json()["version"], 2);
+    let list = workspace.run(&["components", "--json"]).json();
+    let versions: Vec<_> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| (v["name"].clone(), v["version"].clone()))
+        .collect();
+    assert_eq!(
+        versions,
+        [(json!("arith"), json!(2)), (json!("arith"), json!(1))]
+    );
+}
+
+#[test]
+fn upload_refuses_what_is_not_a_task_component() {
+    let workspace = Workspace::new();
+    let junk = workspace.write("junk.wasm", b"not wasm at all");
+    let run = workspace.run(&["upload", junk.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("not a WebAssembly file"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(workspace.run(&["components", "--json"]).json(), json!([]));
+}
+
+#[test]
+fn enqueue_validates_like_django_and_stores_nothing_on_error() {
+    let workspace = queue_with(&["arith", "welcome"]);
+    let refusals: [(&[&str], &str); 8] = [
+        (
+            &["arith.add", "1", "2", "--priority", "101"],
+            "priority 101 is outside -100..=100",
+        ),
+        (
+            &["arith.add", "1", "2", "--queue", "nope"],
+            "queue `nope` is not configured; configured queues: default",
+        ),
+        (
+            &["arith.nope"],
+            "component `arith` has no task `nope`; its tasks are: add, fib, sum",
+        ),
+        (&["missing.add"], "no component `missing` has been uploaded"),
+        (&["arith"], "invalid task path `arith`"),
+        (
+            &["arith.add", "--kwargs", "{oops"],
+            "--kwargs is not valid JSON",
+        ),
+        (
+            &["arith.add", "--run-after", "tomorrow"],
+            "`tomorrow` is neither an RFC 3339 time",
+        ),
+        (
+            &["arith.add", "--max-attempts", "0"],
+            "max_attempts must be at least 1",
+        ),
+    ];
+    for (args, message) in refusals {
+        let run = workspace.run(&[&["enqueue"], args].concat());
+        assert_eq!(run.code, 2, "{args:?} should be refused");
+        assert!(
+            run.stderr.contains(message),
+            "{args:?}: expected `{message}` in:\n{}",
+            run.stderr
+        );
+    }
+    // welcome's declared queue, `emails`, is not configured here either.
+    let run = workspace.run(&["enqueue", "welcome.welcome", "a@b", "A"]);
+    assert!(
+        run.stderr.contains("queue `emails` is not configured"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        counts(&workspace),
+        json!({"default": {"READY": 0, "RUNNING": 0, "SUCCESSFUL": 0, "FAILED": 0, "CANCELLED": 0}})
+    );
+}
+
+#[test]
+fn enqueue_uses_task_defaults_and_overrides() {
+    let workspace = queue_with(&["welcome"]);
+    workspace.write(
+        "wasmtasks.toml",
+        b"[queues.default]\n[queues.emails]\nmax_attempts = 4\n",
+    );
+    let run = workspace.run(&["enqueue", "welcome.welcome", "a@b.c", "Ann"]);
+    let declared = run.json();
+    assert_eq!(
+        (declared["priority"].clone(), declared["queue_name"].clone()),
+        (json!(10), json!("emails"))
+    );
+    assert_eq!(declared["status"], "READY");
+    assert_eq!(declared["backend"], "database");
+    let overridden = workspace
+        .run(&[
+            "enqueue",
+            "welcome.welcome",
+            "--kwargs",
+            r#"{"user_email": "x@y", "username": "X"}"#,
+            "--priority",
+            "-5",
+            "--queue",
+            "default",
+            "--run-after",
+            "2030-01-01T09:00:00Z",
+        ])
+        .json();
+    assert_eq!(
+        (
+            overridden["priority"].clone(),
+            overridden["queue_name"].clone()
+        ),
+        (json!(-5), json!("default"))
+    );
+    assert_eq!(overridden["run_after"], "2030-01-01T09:00:00Z");
+    let stored = result(&workspace, overridden["id"].as_str().unwrap());
+    assert_eq!(
+        stored["kwargs"],
+        json!({"user_email": "x@y", "username": "X"})
+    );
+    assert_eq!(stored["run_after"], "2030-01-01T09:00:00Z");
+}
+
+#[test]
+fn pinned_task_paths_run_the_version_they_name() {
+    let workspace = queue_with(&["arith"]);
+    let digest = workspace.run(&["components", "--json"]).json()[0]["digest"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    workspace.run(&[
+        "upload",
+        example("welcome").to_str().unwrap(),
+        "--name",
+        "arith",
+    ]);
+    let path = format!("arith@{}.add", &digest[..8]);
+    let pinned = workspace.run(&["enqueue", &path, "1", "2"]).json();
+    assert_eq!(pinned["component_digest"], digest);
+    assert_eq!(pinned["task_path"], path);
+    let newest = workspace.run(&["enqueue", "arith.add", "1"]);
+    assert!(
+        newest.stderr.contains("has no task `add`"),
+        "the newest arith is welcome: {}",
+        newest.stderr
+    );
+}
+
+#[test]
+fn bulk_enqueue_is_all_or_nothing() {
+    let workspace = queue_with(&["arith"]);
+    let lines: Vec<_> = (0..50)
+        .map(|i| json!({"task_path": "arith.add", "args": [i, 1]}))
+        .collect();
+    assert_eq!(enqueue_file(&workspace, &lines).len(), 50);
+    let mut broken = lines.clone();
+    broken.push(json!({"task_path": "arith.add", "args": [1, 2], "priority": 500}));
+    let text: String = broken.iter().map(|l| format!("{l}\n")).collect();
+    let file = workspace.write("broken.jsonl", text.as_bytes());
+    let run = workspace.run(&["enqueue", "--file", file.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("request 51: priority 500 is outside"),
+        "{}",
+        run.stderr
+    );
+    let run = workspace.run(&[
+        "enqueue",
+        "--file",
+        workspace
+            .write("bad.jsonl", b"{\"task_path\": 1}\n")
+            .to_str()
+            .unwrap(),
+    ]);
+    assert!(run.stderr.contains("bad.jsonl line 1"), "{}", run.stderr);
+    assert_eq!(counts(&workspace)["default"]["READY"], 50);
+}
+
+#[test]
+fn cancel_withdraws_ready_jobs_only() {
+    let workspace = queue_with(&["arith"]);
+    let id = enqueue(&workspace, &["arith.add", "1", "2"]);
+    let cancel = workspace.run(&["cancel", &id]);
+    assert_eq!(
+        (cancel.code, cancel.stdout.trim()),
+        (0, format!("cancelled {id}").as_str())
+    );
+    assert_eq!(result(&workspace, &id)["status"], "CANCELLED");
+    let again = workspace.run(&["cancel", &id]);
+    assert_eq!(again.code, 1);
+    assert!(
+        again
+            .stderr
+            .contains("it is CANCELLED; only READY jobs can be cancelled"),
+        "{}",
+        again.stderr
+    );
+    let missing = workspace.run(&["cancel", "no-such-id"]);
+    assert_eq!(missing.code, 2);
+    let done = enqueue(&workspace, &["arith.add", "1", "2"]);
+    assert_eq!(finish(spawn_worker(&workspace, &["--batch"])).code, 0);
+    let refused = workspace.run(&["cancel", &done]);
+    assert!(
+        refused.stderr.contains("it is SUCCESSFUL"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        result(&workspace, &id)["status"],
+        "CANCELLED",
+        "the worker never ran the cancelled job"
+    );
+}
+
+#[test]
+fn prune_deletes_finished_results_and_keeps_the_rest() {
+    let workspace = queue_with(&["arith"]);
+    let done = enqueue(&workspace, &["arith.add", "1", "2"]);
+    let failed = enqueue(&workspace, &["arith.add", "only-one"]);
+    assert_eq!(finish(spawn_worker(&workspace, &["--batch"])).code, 0);
+    let waiting = enqueue(&workspace, &["arith.add", "3", "4"]);
+    let kept = workspace.run(&["prune", "--min-age-days", "1"]);
+    assert!(
+        kept.stdout.contains("deleted 0 successful, 0 failed"),
+        "{}",
+        kept.stdout
+    );
+    let dry = workspace.run(&["prune", "--min-age-days", "0", "--dry-run"]);
+    assert!(
+        dry.stdout.contains("would delete 1 successful, 1 failed"),
+        "{}",
+        dry.stdout
+    );
+    let pruned = workspace.run(&["prune", "--min-age-days", "0"]);
+    assert!(
+        pruned
+            .stdout
+            .contains("deleted 1 successful, 1 failed, 0 cancelled"),
+        "{}",
+        pruned.stdout
+    );
+    assert_eq!(workspace.run(&["result", &done]).code, 2);
+    assert_eq!(workspace.run(&["result", &failed]).code, 2);
+    assert_eq!(result(&workspace, &waiting)["status"], "READY");
+}
+
+#[test]
+fn result_wait_returns_when_finished_or_times_out() {
+    let workspace = queue_with(&["arith"]);
+    let id = enqueue(&workspace, &["arith.add", "20", "22"]);
+    let pending = workspace.run(&["result", &id, "--wait", "200ms"]);
+    assert_eq!(pending.code, 3, "still READY: {}", pending.stderr);
+    let worker = spawn_worker(&workspace, &["--max-tasks", "1"]);
+    let done = workspace.run(&["result", &id, "--wait", "30s"]);
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert_eq!(done.json()["return_value"], 42);
+    assert_eq!(finish(worker).code, 0);
+}
+
+#[test]
+fn a_broken_configuration_names_the_file_and_the_key() {
+    let workspace = Workspace::new();
+    workspace.write("wasmtasks.toml", b"[queues.emails]\nmax_attempts = 0\n");
+    let run = workspace.run(&["queues"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("wasmtasks.toml: `queues.emails.max_attempts`: must be 1..=1000, got 0"),
+        "{}",
+        run.stderr
+    );
+    workspace.write("other.toml", b"[worker]\nconcurency = 3\n");
+    let run = workspace.run(&["--config", "other.toml", "queues"]);
+    assert!(
+        run.stderr.contains("other.toml") && run.stderr.contains("unknown field `concurency`"),
+        "{}",
+        run.stderr
+    );
+    let run = workspace.run(&["--config", "missing.toml", "queues"]);
+    assert!(
+        run.stderr.contains("cannot read missing.toml"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn a_database_that_is_not_sqlite_or_is_read_only_is_a_clear_error() {
+    let workspace = Workspace::new();
+    workspace.write(
+        "notes.sqlite3",
+        b"these are my notes, not a database, please keep them intact",
+    );
+    let run = workspace.run(&["--database", "sqlite://notes.sqlite3", "queues"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("not an SQLite database"),
+        "{}",
+        run.stderr
+    );
+    let notes = std::fs::read(workspace.path().join("notes.sqlite3")).unwrap();
+    assert!(
+        notes.starts_with(b"these are my notes"),
+        "the file is left as it was"
+    );
+
+    // Tests run as root, which ignores file permissions: open the file read-only instead.
+    let readonly = queue_with(&["arith"]);
+    let url = "sqlite://wasmtasks.sqlite3?mode=ro";
+    let upload = readonly.run(&[
+        "--database",
+        url,
+        "upload",
+        example("welcome").to_str().unwrap(),
+    ]);
+    assert_eq!(upload.code, 2);
+    assert!(
+        upload.stderr.contains("the database is read-only"),
+        "{}",
+        upload.stderr
+    );
+    assert_eq!(
+        readonly
+            .run(&["components", "--json"])
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "nothing was half-written"
+    );
+    let run = readonly.run(&["--database", "sqlite:///no/such/dir/x.sqlite3", "queues"]);
+    assert!(
+        run.stderr.contains("check that the directory exists"),
+        "{}",
+        run.stderr
+    );
+}

@@ -1,0 +1,95 @@
+//! Helpers for the queue tests: a workspace with the examples uploaded, background
+//! workers, and reading results.
+
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use wasmtasks_tests::{Run, Workspace, example};
+
+/// A workspace (own directory, own SQLite file) with `components` uploaded.
+pub fn queue_with(components: &[&str]) -> Workspace {
+    uploaded(Workspace::new(), components)
+}
+
+/// `workspace` with `components` uploaded.
+pub fn uploaded(workspace: Workspace, components: &[&str]) -> Workspace {
+    for name in components {
+        let upload = workspace.run(&["upload", example(name).to_str().unwrap()]);
+        assert_eq!(upload.code, 0, "upload {name}: {}", upload.stderr);
+    }
+    workspace
+}
+
+/// Enqueues and returns the new result's id.
+pub fn enqueue(workspace: &Workspace, args: &[&str]) -> String {
+    let run = workspace.run(&[&["enqueue"], args].concat());
+    assert_eq!(run.code, 0, "enqueue {args:?}: {}", run.stderr);
+    run.json()["id"].as_str().unwrap().to_owned()
+}
+
+/// The TaskResult of `id` as JSON.
+pub fn result(workspace: &Workspace, id: &str) -> Value {
+    let run = workspace.run(&["result", id]);
+    assert_eq!(run.code, 0, "result {id}: {}", run.stderr);
+    run.json()
+}
+
+/// Waits until `id` is finished; returns its TaskResult.
+pub fn wait_finished(workspace: &Workspace, id: &str, timeout: Duration) -> Value {
+    let started = Instant::now();
+    loop {
+        let result = result(workspace, id);
+        if ["SUCCESSFUL", "FAILED", "CANCELLED"].contains(&result["status"].as_str().unwrap()) {
+            return result;
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "{id} still {} after {timeout:?}",
+            result["status"]
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Per-status counts of every queue, from `wasmtasks queues --json`.
+pub fn counts(workspace: &Workspace) -> Value {
+    let run = workspace.run(&["queues", "--json"]);
+    assert_eq!(run.code, 0, "queues: {}", run.stderr);
+    run.json()
+}
+
+/// A worker process running in the background.
+pub fn spawn_worker(workspace: &Workspace, args: &[&str]) -> Child {
+    workspace
+        .command()
+        .arg("worker")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the worker starts")
+}
+
+/// Waits for a worker process to exit.
+pub fn finish(child: Child) -> Run {
+    child.wait_with_output().expect("the worker ends").into()
+}
+
+/// Sends SIGTERM (or another signal) to a process.
+pub fn signal(child: &Child, name: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+}
+
+/// The ids a bulk enqueue of `lines` (JSON lines) printed.
+pub fn enqueue_file(workspace: &Workspace, lines: &[Value]) -> Vec<String> {
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    let file = workspace.write("jobs.jsonl", text.as_bytes());
+    let run = workspace.run(&["enqueue", "--file", file.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "bulk enqueue: {}", run.stderr);
+    run.stdout.lines().map(str::to_owned).collect()
+}

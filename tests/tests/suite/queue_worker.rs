@@ -1,0 +1,366 @@
+//! Workers as processes: order, run_after, retries, concurrency between workers,
+//! SIGKILL (rescue) and SIGTERM (graceful shutdown), and guests that misbehave.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::queue_support::*;
+
+fn status_of(workspace: &wasmtasks_tests::Workspace, ids: &[String]) -> Vec<Value> {
+    ids.iter().map(|id| result(workspace, id)).collect()
+}
+
+#[test]
+fn runs_by_priority_and_respects_run_after() {
+    let workspace = queue_with(&["arith"]);
+    let low = enqueue(&workspace, &["arith.add", "1", "1", "--priority", "-5"]);
+    let middle = enqueue(&workspace, &["arith.add", "2", "2"]);
+    let high = enqueue(&workspace, &["arith.add", "3", "3", "--priority", "10"]);
+    let later = enqueue(
+        &workspace,
+        &[
+            "arith.add",
+            "4",
+            "4",
+            "--priority",
+            "100",
+            "--run-after",
+            "+1h",
+        ],
+    );
+    let run = finish(spawn_worker(&workspace, &["--batch", "--concurrency", "1"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let started: Vec<String> = [&high, &middle, &low]
+        .iter()
+        .map(|id| {
+            result(&workspace, id)["started_at"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    let mut sorted = started.clone();
+    sorted.sort();
+    assert_eq!(started, sorted, "priority 10, then 0, then -5");
+    assert_eq!(result(&workspace, &high)["return_value"], 6);
+    let waiting = result(&workspace, &later);
+    assert_eq!(
+        (waiting["status"].clone(), waiting["attempts"].clone()),
+        (json!("READY"), json!(0))
+    );
+}
+
+#[test]
+fn retries_with_backoff_until_the_task_succeeds() {
+    let workspace = queue_with(&["flaky"]);
+    let id = enqueue(
+        &workspace,
+        &["flaky.until_attempt", "3", "--backoff-factor", "0.2"],
+    );
+    let worker = spawn_worker(&workspace, &["--max-tasks", "3", "--interval", "50ms"]);
+    let done = wait_finished(&workspace, &id, Duration::from_secs(30));
+    assert_eq!(finish(worker).code, 0);
+    assert_eq!(done["status"], "SUCCESSFUL");
+    assert_eq!(done["return_value"], "succeeded on attempt 3");
+    assert_eq!(done["attempts"], 3);
+    let classes: Vec<&str> = done["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["exception_class_path"].as_str().unwrap())
+        .collect();
+    assert_eq!(classes, ["flaky.TransientError", "flaky.TransientError"]);
+    assert_eq!(done["worker_ids"].as_array().unwrap().len(), 3);
+    let log = done["attempt_log"].as_array().unwrap();
+    assert_eq!(
+        log.iter()
+            .map(|a| a["attempt"].as_u64().unwrap())
+            .collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    // Each retry waited for its backoff: attempt n+1 starts after attempt n ended.
+    assert!(log[1]["started_at"].as_str() > log[0]["finished_at"].as_str());
+}
+
+#[test]
+fn attempts_run_out_and_bad_arguments_are_never_retried() {
+    let workspace = queue_with(&["flaky"]);
+    let exhausted = enqueue(
+        &workspace,
+        &[
+            "flaky.until_attempt",
+            "10",
+            "--max-attempts",
+            "2",
+            "--backoff-factor",
+            "0.1",
+        ],
+    );
+    let invalid = enqueue(
+        &workspace,
+        &["flaky.until_attempt", "not-a-number", "--max-attempts", "5"],
+    );
+    let worker = spawn_worker(&workspace, &["--max-tasks", "3", "--interval", "50ms"]);
+    let exhausted = wait_finished(&workspace, &exhausted, Duration::from_secs(30));
+    let invalid = wait_finished(&workspace, &invalid, Duration::from_secs(30));
+    assert_eq!(finish(worker).code, 0);
+    assert_eq!(
+        (exhausted["status"].clone(), exhausted["attempts"].clone()),
+        (json!("FAILED"), json!(2))
+    );
+    assert_eq!(
+        (invalid["status"].clone(), invalid["attempts"].clone()),
+        (json!("FAILED"), json!(1))
+    );
+    let error = &invalid["errors"][0];
+    assert_eq!(error["exception_class_path"], "wasmtasks.InvalidArguments");
+    assert!(
+        error["traceback"].as_str().unwrap().contains("'n'"),
+        "{error}"
+    );
+}
+
+#[test]
+fn misbehaving_guests_fail_alone_and_the_worker_carries_on() {
+    let workspace = queue_with(&["hostile", "arith"]);
+    let cases = [
+        (
+            enqueue(&workspace, &["hostile.spin", "--timeout", "300ms"]),
+            "wasmtasks.Timeout",
+        ),
+        (
+            enqueue(&workspace, &["hostile.spin", "--fuel", "1000000"]),
+            "wasmtasks.OutOfFuel",
+        ),
+        (
+            enqueue(&workspace, &["hostile.memory_bomb", "--memory", "32MiB"]),
+            "wasmtasks.MemoryLimit",
+        ),
+        (
+            enqueue(&workspace, &["hostile.panic", "boom"]),
+            "wasmtasks.Panic",
+        ),
+        (
+            enqueue(&workspace, &["hostile.recurse", "100000000"]),
+            "wasmtasks.StackOverflow",
+        ),
+        (
+            enqueue(&workspace, &["hostile.read_file", "/etc/passwd"]),
+            "hostile.Denied",
+        ),
+    ];
+    let fine = enqueue(&workspace, &["arith.add", "1", "2"]);
+    let run = finish(spawn_worker(&workspace, &["--batch", "--concurrency", "4"]));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for (id, class) in &cases {
+        let failed = result(&workspace, id);
+        assert_eq!(failed["status"], "FAILED", "{class}");
+        assert_eq!(failed["errors"][0]["exception_class_path"], *class);
+    }
+    assert_eq!(result(&workspace, &fine)["return_value"], 3);
+}
+
+#[test]
+fn two_worker_processes_on_one_file_never_run_a_job_twice() {
+    let workspace = queue_with(&["arith"]);
+    let lines: Vec<Value> = (0..400)
+        .map(|i| json!({"task_path": "arith.fib", "args": [12 + i % 8]}))
+        .collect();
+    let ids = enqueue_file(&workspace, &lines);
+    let first = spawn_worker(
+        &workspace,
+        &["--batch", "--concurrency", "4", "--worker-id", "one"],
+    );
+    let second = spawn_worker(
+        &workspace,
+        &["--batch", "--concurrency", "4", "--worker-id", "two"],
+    );
+    let (first, second) = (finish(first), finish(second));
+    assert_eq!(
+        (first.code, second.code),
+        (0, 0),
+        "{}\n{}",
+        first.stderr,
+        second.stderr
+    );
+    let claimed = |run: &wasmtasks_tests::Run| -> u64 {
+        let report = run
+            .stderr
+            .lines()
+            .find_map(|l| l.split_once(" stopped: "))
+            .unwrap()
+            .1;
+        serde_json::from_str::<Value>(report).unwrap()["claimed"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(
+        claimed(&first) + claimed(&second),
+        400,
+        "each job claimed once in all"
+    );
+    for done in status_of(&workspace, &ids) {
+        assert_eq!(done["status"], "SUCCESSFUL");
+        assert_eq!(done["attempts"], 1, "{}", done["id"]);
+        assert_eq!(done["attempt_log"].as_array().unwrap().len(), 1);
+    }
+}
+
+#[test]
+fn a_killed_worker_loses_no_job() {
+    let workspace = queue_with(&["hostile"]);
+    let lines: Vec<Value> = (0..24)
+        .map(|_| json!({"task_path": "hostile.sleep_ms", "args": [250], "max_attempts": 3, "backoff_factor": 0.1}))
+        .collect();
+    let ids = enqueue_file(&workspace, &lines);
+    let mut doomed = spawn_worker(
+        &workspace,
+        &[
+            "--concurrency",
+            "8",
+            "--lease",
+            "1s",
+            "--worker-id",
+            "doomed",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(700));
+    doomed.kill().unwrap();
+    doomed.wait().unwrap();
+    let running = counts(&workspace)["default"]["RUNNING"].as_u64().unwrap();
+    assert!(running > 0, "the kill caught attempts in flight");
+    let rescuer = spawn_worker(
+        &workspace,
+        &[
+            "--concurrency",
+            "8",
+            "--lease",
+            "1s",
+            "--interval",
+            "100ms",
+            "--worker-id",
+            "rescuer",
+        ],
+    );
+    let started = Instant::now();
+    while counts(&workspace)["default"]["SUCCESSFUL"]
+        .as_u64()
+        .unwrap()
+        < 24
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "not all jobs finished: {}",
+            counts(&workspace)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    signal(&rescuer, "TERM");
+    let report = finish(rescuer);
+    assert_eq!(report.code, 0, "{}", report.stderr);
+    let mut lost = 0;
+    for done in status_of(&workspace, &ids) {
+        assert_eq!(done["status"], "SUCCESSFUL");
+        let log = done["attempt_log"].as_array().unwrap();
+        let successes = log.iter().filter(|a| a["status"] == "SUCCESSFUL").count();
+        assert_eq!(successes, 1, "finalised exactly once: {done}");
+        for attempt in log.iter().filter(|a| a["status"] == "FAILED") {
+            assert_eq!(
+                attempt["error"]["exception_class_path"],
+                "wasmtasks.WorkerLost"
+            );
+            assert_eq!(attempt["worker_id"], "doomed");
+            lost += 1;
+        }
+    }
+    assert_eq!(
+        lost, running,
+        "every attempt in flight at the kill was rescued once"
+    );
+}
+
+#[test]
+fn sigterm_lets_running_attempts_finish_and_claims_nothing_more() {
+    let workspace = queue_with(&["hostile"]);
+    let lines: Vec<Value> = (0..6)
+        .map(|_| json!({"task_path": "hostile.sleep_ms", "args": [1200]}))
+        .collect();
+    let ids = enqueue_file(&workspace, &lines);
+    let worker = spawn_worker(&workspace, &["--concurrency", "2", "--grace-period", "30s"]);
+    std::thread::sleep(Duration::from_millis(600));
+    signal(&worker, "TERM");
+    let run = finish(worker);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let results = status_of(&workspace, &ids);
+    let successful = results
+        .iter()
+        .filter(|r| r["status"] == "SUCCESSFUL")
+        .count();
+    let ready = results
+        .iter()
+        .filter(|r| r["status"] == "READY" && r["attempts"] == 0)
+        .count();
+    assert_eq!(
+        (successful, ready),
+        (2, 4),
+        "the two running finished; the rest were never claimed"
+    );
+}
+
+#[test]
+fn attempts_past_the_grace_period_go_back_to_ready() {
+    let workspace = queue_with(&["hostile"]);
+    let ids: Vec<String> = (0..2)
+        .map(|_| {
+            enqueue(
+                &workspace,
+                &["hostile.sleep_ms", "30000", "--timeout", "60s"],
+            )
+        })
+        .collect();
+    let worker = spawn_worker(
+        &workspace,
+        &["--concurrency", "2", "--grace-period", "300ms"],
+    );
+    std::thread::sleep(Duration::from_millis(700));
+    let stopping = Instant::now();
+    signal(&worker, "TERM");
+    let run = finish(worker);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        stopping.elapsed() < Duration::from_secs(10),
+        "stopped after the grace period"
+    );
+    assert!(run.stderr.contains("\"released\":2"), "{}", run.stderr);
+    for interrupted in status_of(&workspace, &ids) {
+        assert_eq!(interrupted["status"], "READY");
+        assert_eq!(
+            interrupted["attempts"], 0,
+            "an interrupted attempt is not counted"
+        );
+        assert_eq!(interrupted["errors"], json!([]));
+    }
+}
+
+#[test]
+fn a_second_signal_interrupts_at_once() {
+    let workspace = queue_with(&["hostile"]);
+    let id = enqueue(
+        &workspace,
+        &["hostile.sleep_ms", "30000", "--timeout", "60s"],
+    );
+    let worker = spawn_worker(&workspace, &["--grace-period", "60s"]);
+    std::thread::sleep(Duration::from_millis(700));
+    let stopping = Instant::now();
+    signal(&worker, "TERM");
+    std::thread::sleep(Duration::from_millis(200));
+    signal(&worker, "INT");
+    let run = finish(worker);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        stopping.elapsed() < Duration::from_secs(10),
+        "did not wait out the 60s grace"
+    );
+    assert_eq!(result(&workspace, &id)["status"], "READY");
+}

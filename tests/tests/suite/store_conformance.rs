@@ -1,0 +1,779 @@
+//! The store conformance suite: every behaviour of the [`Store`] interface, written
+//! once and run unchanged against every dialect, each test on a fresh database.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{Duration as Age, Utc};
+use serde_json::json;
+use wasmtasks::sandbox::{AttemptMetrics, LimitOverrides, RetryPolicy, TaskDefinition};
+use wasmtasks::store::*;
+use wasmtasks::task::{AttemptRecord, TaskError, TaskStatus};
+use wasmtasks_tests::postgres::TestDatabase;
+
+const TENANT: &str = "default";
+const LEASE: Duration = Duration::from_secs(30);
+
+fn job(priority: i32, queue: &str) -> NewJob {
+    NewJob {
+        id: uuid::Uuid::now_v7().to_string(),
+        tenant: TENANT.into(),
+        task_path: "arith.add".into(),
+        component: "arith".into(),
+        task_name: "add".into(),
+        component_digest: "d1".into(),
+        args: "[1,2]".into(),
+        kwargs: "{}".into(),
+        priority,
+        queue_name: queue.into(),
+        backend: "database".into(),
+        takes_context: false,
+        run_after: None,
+        max_attempts: 3,
+        backoff_factor: 2.0,
+        limits: LimitOverrides::default(),
+    }
+}
+
+fn claim(worker: &str, limit: u32) -> JobClaim {
+    JobClaim {
+        worker_id: worker.into(),
+        queues: QueueFilter::All { exclude: vec![] },
+        limit,
+        lease: LEASE,
+    }
+}
+
+fn record(attempt: u32, worker: &str, error: Option<&str>) -> AttemptRecord {
+    let now = Utc::now();
+    AttemptRecord {
+        attempt,
+        worker_id: worker.into(),
+        started_at: now,
+        finished_at: now,
+        status: if error.is_some() {
+            TaskStatus::Failed
+        } else {
+            TaskStatus::Successful
+        },
+        error: error.map(|class| TaskError {
+            exception_class_path: class.into(),
+            traceback: format!("{class}: boom\n"),
+        }),
+        metrics: AttemptMetrics {
+            fuel_consumed: 42,
+            peak_memory_bytes: 65536,
+            duration_us: 7,
+        },
+        stdout: "out".into(),
+        stderr: "err".into(),
+    }
+}
+
+fn completion(claimed: &ClaimedJob, worker: &str, next: NextState) -> Completion {
+    let error = match next {
+        NextState::Successful(_) => None,
+        _ => Some("x.Error"),
+    };
+    Completion {
+        id: claimed.id.clone(),
+        worker_id: worker.into(),
+        next,
+        record: record(claimed.attempt, worker, error),
+        only_if_expired: false,
+    }
+}
+
+fn definition(name: &str) -> TaskDefinition {
+    TaskDefinition {
+        name: name.into(),
+        priority: 0,
+        queue_name: "default".into(),
+        takes_context: false,
+        retry: RetryPolicy::default(),
+        limits: LimitOverrides::default(),
+    }
+}
+
+async fn status(store: &dyn Store, id: &str) -> TaskStatus {
+    store.job_get(TENANT, id).await.unwrap().unwrap().status
+}
+
+pub async fn components_are_versioned_and_resolved(store: Arc<dyn Store>) {
+    let insert = |digest: &str, bytes: &[u8]| ComponentInsert {
+        tenant: TENANT.into(),
+        name: "arith".into(),
+        digest: digest.into(),
+        bytes: bytes.to_vec(),
+        tasks: vec![definition("add")],
+    };
+    assert_eq!(
+        store
+            .component_insert(insert("aaaa1111", b"v1"))
+            .await
+            .unwrap(),
+        ComponentInserted::Created { version: 1 }
+    );
+    assert_eq!(
+        store
+            .component_insert(insert("aaaa1111", b"v1"))
+            .await
+            .unwrap(),
+        ComponentInserted::Unchanged { version: 1 }
+    );
+    assert_eq!(
+        store
+            .component_insert(insert("aaaa2222", b"v2"))
+            .await
+            .unwrap(),
+        ComponentInserted::Created { version: 2 }
+    );
+    let resolve = |prefix: Option<&str>| ComponentResolve {
+        tenant: TENANT.into(),
+        name: "arith".into(),
+        digest_prefix: prefix.map(Into::into),
+    };
+    let ComponentLookup::Found(newest) = store.component_resolve(resolve(None)).await.unwrap()
+    else {
+        panic!("newest")
+    };
+    assert_eq!(
+        (newest.version, newest.digest.as_str(), newest.size_bytes),
+        (2, "aaaa2222", 2)
+    );
+    assert_eq!(newest.tasks, vec![definition("add")]);
+    let ComponentLookup::Found(pinned) = store
+        .component_resolve(resolve(Some("aaaa1")))
+        .await
+        .unwrap()
+    else {
+        panic!("pinned")
+    };
+    assert_eq!(pinned.version, 1);
+    assert!(
+        matches!(store.component_resolve(resolve(Some("aaaa"))).await.unwrap(), ComponentLookup::Ambiguous(d) if d.len() == 2)
+    );
+    assert!(matches!(
+        store
+            .component_resolve(resolve(Some("ffff")))
+            .await
+            .unwrap(),
+        ComponentLookup::NotFound
+    ));
+    let other_tenant = ComponentResolve {
+        tenant: "other".into(),
+        ..resolve(None)
+    };
+    assert!(matches!(
+        store.component_resolve(other_tenant).await.unwrap(),
+        ComponentLookup::NotFound
+    ));
+    assert_eq!(
+        store
+            .component_get_bytes("aaaa1111")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(&b"v1"[..])
+    );
+    assert_eq!(store.component_get_bytes("nope").await.unwrap(), None);
+    let listed = store.component_list(TENANT).await.unwrap();
+    assert_eq!(listed.iter().map(|v| v.version).collect::<Vec<_>>(), [2, 1]);
+}
+
+pub async fn inserted_jobs_read_back_as_ready_results(store: Arc<dyn Store>) {
+    let mut new = job(5, "default");
+    new.args = r#"[1,"two",{"x":null}]"#.into();
+    new.kwargs = r#"{"k":[true]}"#.into();
+    store
+        .job_insert_many(std::slice::from_ref(&new))
+        .await
+        .unwrap();
+    let result = store.job_get(TENANT, &new.id).await.unwrap().unwrap();
+    assert_eq!(result.status, TaskStatus::Ready);
+    assert_eq!(
+        result.args,
+        vec![json!(1), json!("two"), json!({"x": null})]
+    );
+    assert_eq!(json!(result.kwargs), json!({"k": [true]}));
+    assert_eq!(
+        (
+            result.priority,
+            result.queue_name.as_str(),
+            result.backend.as_str()
+        ),
+        (5, "default", "database")
+    );
+    assert_eq!(
+        (
+            result.attempts,
+            result.started_at,
+            result.return_value.clone()
+        ),
+        (0, None, None)
+    );
+    assert!(
+        store.job_get("other", &new.id).await.unwrap().is_none(),
+        "tenants are isolated"
+    );
+    assert!(store.job_get(TENANT, "missing").await.unwrap().is_none());
+}
+
+pub async fn claims_in_django_order(store: Arc<dyn Store>) {
+    let low = job(-10, "default");
+    let first_high = job(10, "default");
+    let second_high = job(10, "default");
+    let middle = job(0, "default");
+    store
+        .job_insert_many(&[
+            low.clone(),
+            first_high.clone(),
+            second_high.clone(),
+            middle.clone(),
+        ])
+        .await
+        .unwrap();
+    let claimed = store.job_claim(claim("w", 10)).await.unwrap();
+    let ids: Vec<&str> = claimed.iter().map(|j| j.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [first_high.id.as_str(), &second_high.id, &middle.id, &low.id]
+    );
+    assert!(claimed.iter().all(|j| j.attempt == 1));
+}
+
+pub async fn claims_respect_run_after_and_limit(store: Arc<dyn Store>) {
+    let mut later = job(100, "default");
+    later.run_after = Some(Utc::now() + Age::hours(1));
+    let now = [job(0, "default"), job(0, "default"), job(0, "default")];
+    store
+        .job_insert_many(&[
+            later.clone(),
+            now[0].clone(),
+            now[1].clone(),
+            now[2].clone(),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(store.job_claim(claim("w", 2)).await.unwrap().len(), 2);
+    let rest = store.job_claim(claim("w", 10)).await.unwrap();
+    assert_eq!(rest.len(), 1, "the future job is not claimable yet");
+    assert_eq!(status(store.as_ref(), &later.id).await, TaskStatus::Ready);
+    assert!(store.job_claim(claim("w", 10)).await.unwrap().is_empty());
+}
+
+pub async fn claims_only_the_workers_queues(store: Arc<dyn Store>) {
+    let (a, b, c) = (job(0, "a"), job(0, "b"), job(0, "c"));
+    store
+        .job_insert_many(&[a.clone(), b.clone(), c.clone()])
+        .await
+        .unwrap();
+    let only_b = JobClaim {
+        queues: QueueFilter::Only(vec!["b".into()]),
+        ..claim("w", 10)
+    };
+    let claimed = store.job_claim(only_b).await.unwrap();
+    assert_eq!(claimed.iter().map(|j| &j.id).collect::<Vec<_>>(), [&b.id]);
+    let not_a = JobClaim {
+        queues: QueueFilter::All {
+            exclude: vec!["a".into()],
+        },
+        ..claim("w", 10)
+    };
+    let claimed = store.job_claim(not_a).await.unwrap();
+    assert_eq!(claimed.iter().map(|j| &j.id).collect::<Vec<_>>(), [&c.id]);
+    assert_eq!(status(store.as_ref(), &a.id).await, TaskStatus::Ready);
+}
+
+pub async fn completion_is_fenced_by_attempt_and_owner(store: Arc<dyn Store>) {
+    let new = job(0, "default");
+    store
+        .job_insert_many(std::slice::from_ref(&new))
+        .await
+        .unwrap();
+    let claimed = store.job_claim(claim("w1", 1)).await.unwrap().remove(0);
+    let mut stale = completion(&claimed, "w1", NextState::Successful(json!(1)));
+    stale.record.attempt = 2;
+    let intruder = completion(&claimed, "w2", NextState::Successful(json!(2)));
+    assert!(
+        store
+            .job_complete_many(&[stale, intruder])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(status(store.as_ref(), &new.id).await, TaskStatus::Running);
+    let done = completion(&claimed, "w1", NextState::Successful(json!({"sum": 3})));
+    assert_eq!(
+        store
+            .job_complete_many(std::slice::from_ref(&done))
+            .await
+            .unwrap(),
+        std::slice::from_ref(&new.id)
+    );
+    assert!(
+        store.job_complete_many(&[done]).await.unwrap().is_empty(),
+        "a job is finalised once"
+    );
+    let result = store.job_get(TENANT, &new.id).await.unwrap().unwrap();
+    assert_eq!(result.status, TaskStatus::Successful);
+    assert_eq!(result.return_value, Some(json!({"sum": 3})));
+    assert_eq!(
+        (result.attempts, result.worker_ids.clone()),
+        (1, vec!["w1".to_owned()])
+    );
+    assert!(result.finished_at.is_some() && result.started_at.is_some());
+    let attempt = &result.attempt_log[0];
+    assert_eq!(
+        (
+            attempt.metrics.fuel_consumed,
+            attempt.stdout.as_str(),
+            attempt.stderr.as_str()
+        ),
+        (42, "out", "err")
+    );
+}
+
+pub async fn failed_attempts_retry_then_fail(store: Arc<dyn Store>) {
+    let new = job(0, "default");
+    store
+        .job_insert_many(std::slice::from_ref(&new))
+        .await
+        .unwrap();
+    let first = store.job_claim(claim("w", 1)).await.unwrap().remove(0);
+    store
+        .job_complete_many(&[completion(
+            &first,
+            "w",
+            NextState::Retry(Duration::from_millis(50)),
+        )])
+        .await
+        .unwrap();
+    assert_eq!(status(store.as_ref(), &new.id).await, TaskStatus::Ready);
+    assert!(
+        store.job_claim(claim("w", 1)).await.unwrap().is_empty(),
+        "not before its backoff"
+    );
+    tokio::time::sleep(Duration::from_millis(80)).await;
+    let second = store.job_claim(claim("w", 1)).await.unwrap().remove(0);
+    assert_eq!(second.attempt, 2);
+    store
+        .job_complete_many(&[completion(&second, "w", NextState::Failed)])
+        .await
+        .unwrap();
+    let result = store.job_get(TENANT, &new.id).await.unwrap().unwrap();
+    assert_eq!(
+        (result.status, result.attempts, result.errors.len()),
+        (TaskStatus::Failed, 2, 2)
+    );
+    assert_eq!(result.errors[0].exception_class_path, "x.Error");
+    assert_eq!(result.return_value, None);
+}
+
+pub async fn leases_renew_release_and_expire(store: Arc<dyn Store>) {
+    let (a, b) = (job(0, "default"), job(0, "default"));
+    store
+        .job_insert_many(&[a.clone(), b.clone()])
+        .await
+        .unwrap();
+    let short = JobClaim {
+        lease: Duration::from_millis(200),
+        ..claim("w", 2)
+    };
+    let claimed = store.job_claim(short).await.unwrap();
+    let refs: Vec<ClaimRef> = claimed
+        .iter()
+        .map(|j| ClaimRef {
+            id: j.id.clone(),
+            attempt: j.attempt,
+        })
+        .collect();
+    let renewal = |worker: &str, jobs: Vec<ClaimRef>| LeaseRenewal {
+        worker_id: worker.into(),
+        jobs,
+        lease: Duration::from_millis(200),
+    };
+    assert_eq!(
+        store
+            .job_renew_leases(renewal("intruder", refs.clone()))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .job_renew_leases(renewal("w", refs.clone()))
+            .await
+            .unwrap(),
+        2
+    );
+    // Release one (shutdown): back to READY, its attempt not counted.
+    assert_eq!(store.job_release_many("w", &refs[..1]).await.unwrap(), 1);
+    let released = store.job_get(TENANT, &refs[0].id).await.unwrap().unwrap();
+    assert_eq!(
+        (released.status, released.attempts, released.started_at),
+        (TaskStatus::Ready, 0, None)
+    );
+    assert!(
+        store.job_get_stuck(10).await.unwrap().is_empty(),
+        "the lease is still live"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let stuck = store.job_get_stuck(10).await.unwrap();
+    assert_eq!(
+        stuck
+            .iter()
+            .map(|s| (&s.id, s.attempt, s.lease_owner.as_str()))
+            .collect::<Vec<_>>(),
+        [(&refs[1].id, 1, "w")]
+    );
+}
+
+pub async fn rescue_applies_only_to_expired_leases(store: Arc<dyn Store>) {
+    let new = job(0, "default");
+    store
+        .job_insert_many(std::slice::from_ref(&new))
+        .await
+        .unwrap();
+    let claimed = store.job_claim(claim("w", 1)).await.unwrap().remove(0);
+    let mut rescue = completion(&claimed, "w", NextState::Retry(Duration::ZERO));
+    rescue.only_if_expired = true;
+    assert!(
+        store
+            .job_complete_many(std::slice::from_ref(&rescue))
+            .await
+            .unwrap()
+            .is_empty(),
+        "a live lease is not rescued"
+    );
+    let expired = JobClaim {
+        lease: Duration::from_millis(1),
+        ..claim("w2", 1)
+    };
+    let other = job(0, "default");
+    store
+        .job_insert_many(std::slice::from_ref(&other))
+        .await
+        .unwrap();
+    let lost = store.job_claim(expired).await.unwrap().remove(0);
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    let mut rescue = completion(&lost, "w2", NextState::Retry(Duration::ZERO));
+    rescue.only_if_expired = true;
+    assert_eq!(
+        store.job_complete_many(&[rescue]).await.unwrap(),
+        std::slice::from_ref(&other.id)
+    );
+    // The late worker's own completion is refused: the rescue moved the job on.
+    let late = completion(&lost, "w2", NextState::Successful(json!(0)));
+    assert!(store.job_complete_many(&[late]).await.unwrap().is_empty());
+    let again = store.job_claim(claim("w3", 5)).await.unwrap();
+    assert_eq!(
+        again.iter().map(|j| (&j.id, j.attempt)).collect::<Vec<_>>(),
+        [(&other.id, 2)]
+    );
+}
+
+pub async fn cancel_only_ready_jobs(store: Arc<dyn Store>) {
+    let (ready, running) = (job(0, "default"), job(-1, "default"));
+    store
+        .job_insert_many(&[ready.clone(), running.clone()])
+        .await
+        .unwrap();
+    store
+        .job_claim(JobClaim {
+            queues: QueueFilter::Only(vec!["default".into()]),
+            ..claim("w", 2)
+        })
+        .await
+        .unwrap();
+    let new_ready = job(0, "default");
+    store
+        .job_insert_many(std::slice::from_ref(&new_ready))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.job_cancel(TENANT, &new_ready.id).await.unwrap(),
+        CancelOutcome::Cancelled
+    );
+    assert_eq!(
+        store.job_cancel(TENANT, &new_ready.id).await.unwrap(),
+        CancelOutcome::NotReady(TaskStatus::Cancelled)
+    );
+    assert_eq!(
+        store.job_cancel(TENANT, &running.id).await.unwrap(),
+        CancelOutcome::NotReady(TaskStatus::Running)
+    );
+    assert_eq!(
+        store.job_cancel(TENANT, "missing").await.unwrap(),
+        CancelOutcome::NotFound
+    );
+    assert_eq!(
+        store.job_cancel("other", &ready.id).await.unwrap(),
+        CancelOutcome::NotFound
+    );
+    let cancelled = store.job_get(TENANT, &new_ready.id).await.unwrap().unwrap();
+    assert!(cancelled.finished_at.is_some());
+    assert!(
+        store.job_claim(claim("w", 5)).await.unwrap().is_empty(),
+        "a cancelled job never runs"
+    );
+}
+
+pub async fn prune_deletes_finished_results_by_age(store: Arc<dyn Store>) {
+    let jobs = [
+        job(0, "default"),
+        job(0, "default"),
+        job(0, "emails"),
+        job(0, "default"),
+    ];
+    store.job_insert_many(&jobs).await.unwrap();
+    let claimed = store
+        .job_claim(JobClaim {
+            limit: 3,
+            ..claim("w", 3)
+        })
+        .await
+        .unwrap();
+    let finish: Vec<Completion> = claimed
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            completion(
+                c,
+                "w",
+                if i == 1 {
+                    NextState::Failed
+                } else {
+                    NextState::Successful(json!(i))
+                },
+            )
+        })
+        .collect();
+    store.job_complete_many(&finish).await.unwrap();
+    let prune = |finished: Age, failed: Age, queues: Option<Vec<String>>, dry_run| JobPrune {
+        tenant: TENANT.into(),
+        finished_before: Utc::now() - finished,
+        failed_before: Utc::now() - failed,
+        queues,
+        dry_run,
+    };
+    let none = store
+        .job_prune(prune(Age::days(1), Age::days(1), None, false))
+        .await
+        .unwrap();
+    assert_eq!(
+        (none.successful, none.failed),
+        (0, 0),
+        "nothing is a day old"
+    );
+    let dry = store
+        .job_prune(prune(Age::days(-1), Age::days(-1), None, true))
+        .await
+        .unwrap();
+    assert_eq!((dry.successful, dry.failed), (2, 1));
+    let emails = store
+        .job_prune(prune(
+            Age::days(-1),
+            Age::days(-1),
+            Some(vec!["emails".into()]),
+            false,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(emails.successful + emails.failed, 1);
+    let only_successful = store
+        .job_prune(prune(Age::days(-1), Age::days(1), None, false))
+        .await
+        .unwrap();
+    assert_eq!((only_successful.successful, only_successful.failed), (1, 0));
+    let stats = store.queue_stats(TENANT).await.unwrap();
+    let count = |status| {
+        stats
+            .iter()
+            .filter(|s| s.status == status)
+            .map(|s| s.count)
+            .sum::<u64>()
+    };
+    assert_eq!(
+        (count(TaskStatus::Failed), count(TaskStatus::Ready)),
+        (1, 1),
+        "unfinished jobs are never pruned"
+    );
+}
+
+pub async fn queue_stats_count_by_queue_and_status(store: Arc<dyn Store>) {
+    store
+        .job_insert_many(&[job(0, "a"), job(0, "a"), job(0, "b")])
+        .await
+        .unwrap();
+    store
+        .job_claim(JobClaim {
+            queues: QueueFilter::Only(vec!["b".into()]),
+            ..claim("w", 1)
+        })
+        .await
+        .unwrap();
+    let stats = store.queue_stats(TENANT).await.unwrap();
+    assert_eq!(
+        stats,
+        vec![
+            QueueStat {
+                queue_name: "a".into(),
+                status: TaskStatus::Ready,
+                count: 2
+            },
+            QueueStat {
+                queue_name: "b".into(),
+                status: TaskStatus::Running,
+                count: 1
+            },
+        ]
+    );
+    assert!(store.queue_stats("other").await.unwrap().is_empty());
+}
+
+pub async fn concurrent_claims_never_share_a_job(store: Arc<dyn Store>) {
+    let jobs: Vec<NewJob> = (0..200).map(|_| job(0, "default")).collect();
+    store.job_insert_many(&jobs).await.unwrap();
+    let mut claimers = tokio::task::JoinSet::new();
+    for worker in 0..8 {
+        let store = store.clone();
+        claimers.spawn(async move {
+            let mut mine = Vec::new();
+            loop {
+                let batch = store
+                    .job_claim(claim(&format!("w{worker}"), 7))
+                    .await
+                    .unwrap();
+                if batch.is_empty() {
+                    return mine;
+                }
+                mine.extend(batch.into_iter().map(|j| j.id));
+            }
+        });
+    }
+    let mut all: Vec<String> = claimers.join_all().await.into_iter().flatten().collect();
+    let claimed = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(
+        (claimed, all.len()),
+        (200, 200),
+        "every job claimed exactly once"
+    );
+}
+
+pub async fn return_values_and_output_are_recorded_as_given(store: Arc<dyn Store>) {
+    let (nothing, odd) = (job(0, "default"), job(0, "default"));
+    store
+        .job_insert_many(&[nothing.clone(), odd.clone()])
+        .await
+        .unwrap();
+    let claimed = store.job_claim(claim("w", 2)).await.unwrap();
+    let by_id = |id: &str| claimed.iter().find(|c| c.id == id).unwrap();
+    let returned_null = completion(by_id(&nothing.id), "w", NextState::Successful(json!(null)));
+    // NUL characters: kept, or (where the database cannot hold them) replaced by U+FFFD.
+    let mut with_nul = completion(
+        by_id(&odd.id),
+        "w",
+        NextState::Successful(json!({"k": "a\u{0}b"})),
+    );
+    with_nul.record.stdout = "out\u{0}put".into();
+    let applied = store
+        .job_complete_many(&[returned_null, with_nul])
+        .await
+        .unwrap();
+    assert_eq!(applied.len(), 2, "no completion is refused for its content");
+    let result = store.job_get(TENANT, &nothing.id).await.unwrap().unwrap();
+    assert_eq!(
+        result.return_value,
+        Some(json!(null)),
+        "a task that returned null"
+    );
+    let result = store.job_get(TENANT, &odd.id).await.unwrap().unwrap();
+    let nul = |text: &str| text.replace('\u{FFFD}', "\u{0}");
+    assert_eq!(
+        nul(result.return_value.unwrap()["k"].as_str().unwrap()),
+        "a\u{0}b"
+    );
+    assert_eq!(nul(&result.attempt_log[0].stdout), "out\u{0}put");
+}
+
+pub async fn waits_end_on_an_enqueue_or_at_the_timeout(store: Arc<dyn Store>) {
+    let started = std::time::Instant::now();
+    store.wait_for_jobs(Duration::from_millis(200)).await;
+    assert!(
+        started.elapsed() >= Duration::from_millis(150),
+        "an idle wait lasts its timeout"
+    );
+    let waiter = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let started = std::time::Instant::now();
+            store.wait_for_jobs(Duration::from_secs(30)).await;
+            started.elapsed()
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    store.job_insert_many(&[job(0, "default")]).await.unwrap();
+    let waited = tokio::time::timeout(Duration::from_secs(5), waiter)
+        .await
+        .expect("the enqueue woke the waiter")
+        .unwrap();
+    assert!(waited < Duration::from_secs(2), "woken after {waited:?}");
+}
+
+/// Instantiates every conformance test for one dialect: `$fresh` is an async fn
+/// giving a fresh, migrated store (or `None` to skip with a message).
+#[macro_export]
+macro_rules! store_conformance {
+    ($dialect:ident, $fresh:path) => {
+        mod $dialect {
+            use super::*;
+            $crate::store_conformance!(@tests $fresh;
+                components_are_versioned_and_resolved,
+                inserted_jobs_read_back_as_ready_results,
+                claims_in_django_order,
+                claims_respect_run_after_and_limit,
+                claims_only_the_workers_queues,
+                completion_is_fenced_by_attempt_and_owner,
+                failed_attempts_retry_then_fail,
+                leases_renew_release_and_expire,
+                rescue_applies_only_to_expired_leases,
+                cancel_only_ready_jobs,
+                prune_deletes_finished_results_by_age,
+                queue_stats_count_by_queue_and_status,
+                concurrent_claims_never_share_a_job,
+                return_values_and_output_are_recorded_as_given,
+                waits_end_on_an_enqueue_or_at_the_timeout,
+            );
+        }
+    };
+    (@tests $fresh:path; $($test:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() {
+                let Some((store, _guard)) = $fresh().await else { return };
+                $crate::store_conformance::$test(store).await;
+            }
+        )*
+    };
+}
+
+/// A fresh SQLite store in its own temporary directory.
+pub async fn fresh_sqlite() -> Option<(Arc<dyn Store>, tempfile::TempDir)> {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("store.sqlite3").display());
+    Some((connect(&url).await.unwrap(), dir))
+}
+
+store_conformance!(sqlite, fresh_sqlite);
+
+/// A fresh PostgreSQL store in a database of its own, dropped after the test; `None`
+/// (skip) when no server is reachable and `CI` is not `true`.
+pub async fn fresh_postgres() -> Option<(Arc<dyn Store>, TestDatabase)> {
+    let database = TestDatabase::create()?;
+    Some((connect(database.url()).await.unwrap(), database))
+}
+
+store_conformance!(postgres, fresh_postgres);
