@@ -84,22 +84,21 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
     let mut throughput = Vec::new();
     let mut latency = Vec::new();
     for run in 1..=args.runs {
-        let database = fresh_database(global, scratch.path(), run).await?;
-        let w1 = match Bench::open(&database.url, &cache_dir, &bytes).await {
-            Ok(bench) => bench.throughput(args.jobs, args.concurrency).await,
-            Err(error) => Err(error),
+        let fresh = |id| Fresh {
+            global,
+            scratch: scratch.path(),
+            id,
+            cache_dir: &cache_dir,
+            bytes: &bytes,
         };
-        database.remove().await?;
-        let w1 = w1?;
+        let w1 = fresh(run)
+            .measure(async |bench| bench.throughput(args.jobs, args.concurrency).await)
+            .await?;
         eprintln!("run {run} W1: {}", serde_json::to_string(&w1)?);
         throughput.push(w1);
-        let database = fresh_database(global, scratch.path(), run + 1000).await?;
-        let w2 = match Bench::open(&database.url, &cache_dir, &bytes).await {
-            Ok(bench) => bench.latency(args.latency_jobs, args.concurrency).await,
-            Err(error) => Err(error),
-        };
-        database.remove().await?;
-        let w2 = w2?;
+        let w2 = fresh(run + 1000)
+            .measure(async |bench| bench.latency(args.latency_jobs, args.concurrency).await)
+            .await?;
         eprintln!("run {run} W2: {}", serde_json::to_string(&w2)?);
         latency.push(w2);
     }
@@ -172,6 +171,35 @@ async fn fresh_database(
                 created: Some((server.clone(), name)),
             })
         }
+    }
+}
+
+/// A workload's own database and what it needs to open it.
+struct Fresh<'a> {
+    global: &'a GlobalArgs,
+    scratch: &'a std::path::Path,
+    id: usize,
+    cache_dir: &'a std::path::Path,
+    bytes: &'a [u8],
+}
+
+impl Fresh<'_> {
+    /// Runs `workload` on a fresh database, removed afterwards however it went.
+    async fn measure<T>(
+        self,
+        workload: impl AsyncFnOnce(&Bench) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let database = fresh_database(self.global, self.scratch, self.id).await?;
+        let result = match Bench::open(&database.url, self.cache_dir, self.bytes).await {
+            Ok(bench) => {
+                let result = workload(&bench).await;
+                bench.context.registry.store().close().await;
+                result
+            }
+            Err(error) => Err(error),
+        };
+        database.remove().await?;
+        result
     }
 }
 

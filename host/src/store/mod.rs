@@ -80,6 +80,8 @@ pub(crate) fn hint_text(message: &str) -> String {
         )
     } else if message.contains("unable to open") {
         format!("{message} (check that the directory exists and is writable)")
+    } else if message.contains("terminating connection due to administrator command") {
+        format!("{message} (the database server is restarting or shutting down)")
     } else if message.contains("Connection refused") {
         format!("{message} (is the database server running and accepting TCP connections there?)")
     } else if message.contains("database") && message.contains("does not exist") {
@@ -156,6 +158,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Job counts per queue and status.
     async fn queue_stats(&self, tenant: &str) -> Result<Vec<QueueStat>, StoreError>;
+
+    /// Closes the store's connections, waiting for those in use to come back.
+    async fn close(&self);
 
     /// Waits until jobs may have become available, or `timeout` passes: an
     /// in-process signal, a cheap change check or a notification, as the dialect can.

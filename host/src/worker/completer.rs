@@ -2,9 +2,12 @@
 //!
 //! It takes what is waiting at once (up to a batch size) and writes it in one
 //! batch, so an idle queue gets each result written immediately and a busy one gets
-//! large batches. A failed write is retried with backoff and never dropped: if the
-//! process dies first, the leases expire and the jobs are rescued and run again
-//! (at-least-once).
+//! large batches. A failed write is retried with backoff and never dropped: while
+//! the database is away it keeps trying, and writes the batch once it is back. If
+//! the process dies first, or a lease expires before the write gets through, the
+//! job is rescued and run again (at-least-once); a write that did reach the
+//! database before its answer was lost is refused by the fence on the retry, so
+//! nothing is recorded twice.
 
 use std::sync::Arc;
 use std::time::Duration;

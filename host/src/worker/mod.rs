@@ -11,6 +11,19 @@
 //! finish within the grace period; "cancel running work" (or the end of the grace
 //! period) interrupts them and puts their jobs back to READY without counting the
 //! attempt: the job did nothing wrong.
+//!
+//! # Delivery: at least once
+//!
+//! Every job ends finalised exactly once (the completion is fenced by attempt,
+//! status and lease owner), but an attempt may run more than once, so tasks
+//! should be idempotent. When the database goes away (a PostgreSQL restart, a
+//! network cut), the worker logs it and carries on: claims are retried with
+//! backoff, the completer retries its writes until they succeed, and lost
+//! connections are replaced. An attempt whose completion could not be written
+//! before its lease expired is rescued by some worker as `wasmtasks.WorkerLost`
+//! and run again (within its retry policy); the late completion is then refused
+//! by the fence and counted as `fenced_out`. The same happens to the attempts of
+//! a worker that is killed.
 
 mod attempt;
 pub mod completer;

@@ -1,14 +1,14 @@
 //! The end-to-end suite: the example tasks driven through the `wasmtasks` binary as
 //! a user would, and the sandbox library called directly. One module per topic.
 
+mod backends;
 mod bad_input;
 mod cache;
 mod examples;
 mod hostile;
-mod sandbox_api;
-mod store_conformance;
-mod backends;
+mod postgres_queue;
 mod queue_cli;
 mod queue_support;
 mod queue_worker;
-mod postgres_queue;
+mod sandbox_api;
+mod store_conformance;

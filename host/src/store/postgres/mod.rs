@@ -328,6 +328,11 @@ impl Store for PostgresStore {
         jobs::queue_stats(&self.pool, tenant).await
     }
 
+    async fn close(&self) {
+        self.listener.abort();
+        self.pool.close().await;
+    }
+
     async fn wait_for_jobs(&self, timeout: Duration) {
         // Polling is the fallback: a notification that never comes costs one interval.
         let _ = tokio::time::timeout(timeout, self.wake.0.notified()).await;

@@ -206,6 +206,11 @@ impl Store for SqliteStore {
         jobs::queue_stats(&self.reader, tenant).await
     }
 
+    async fn close(&self) {
+        self.writer.close().await;
+        self.reader.close().await;
+    }
+
     async fn wait_for_jobs(&self, timeout: Duration) {
         tokio::select! {
             _ = self.enqueued.notified() => {}
