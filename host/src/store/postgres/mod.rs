@@ -52,7 +52,9 @@ pub struct PostgresStore {
     pool: PgPool,
     /// Wakes waiting workers: on a notification, or an enqueue in this process.
     wake: Arc<Wake>,
-    /// The task that `LISTEN`s; stopped when the store is dropped.
+    /// The one connection of the task that `LISTEN`s.
+    listener_pool: PgPool,
+    /// The task that `LISTEN`s; stopped when the store is closed or dropped.
     listener: JoinHandle<()>,
 }
 
@@ -80,10 +82,15 @@ impl PostgresStore {
             .await
             .map_err(|e| open_error(hint_text(&e.to_string())))?;
         let wake = Arc::new(Wake::default());
-        let listener = tokio::spawn(listen(options, wake.clone()));
+        let listener_pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_lazy_with(options);
+        let listener = tokio::spawn(listen(listener_pool.clone(), wake.clone()));
         Ok(PostgresStore {
             pool,
             wake,
+            listener_pool,
             listener,
         })
     }
@@ -141,11 +148,7 @@ impl Wake {
 
 /// Listens for `NOTIFY wasmtasks_jobs` until the store is dropped, reconnecting
 /// with backoff when the connection is lost.
-async fn listen(options: PgConnectOptions, wake: Arc<Wake>) {
-    let pool = PgPoolOptions::new()
-        .max_connections(1)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        .connect_lazy_with(options);
+async fn listen(pool: PgPool, wake: Arc<Wake>) {
     let mut delay = Duration::from_millis(100);
     loop {
         let error = listen_until_error(&pool, &wake, &mut delay).await;
@@ -330,6 +333,7 @@ impl Store for PostgresStore {
 
     async fn close(&self) {
         self.listener.abort();
+        self.listener_pool.close().await;
         self.pool.close().await;
     }
 
