@@ -4,9 +4,9 @@
 //! A test binary of its own: cargo runs the tests of one binary in parallel but
 //! binaries one after another, so no other test's database connections are cut.
 //!
-//! The restart is `WASMTASKS_TEST_POSTGRES_RESTART` (a shell command) or, on a
-//! Debian-style installation with one cluster, `pg_ctlcluster <version> main
-//! restart`. Without either (or without a server) the test is skipped with a
+//! The restart is `WASMTASKS_TEST_POSTGRES_RESTART` (a shell command) or, when the
+//! test server is on this machine and it is a Debian-style installation with one
+//! cluster, `pg_ctlcluster <version> main restart`. Without either (or without a server) the test is skipped with a
 //! message, unless `CI=true`, where that fails it. The server is left running.
 
 use std::path::Path;
@@ -24,6 +24,13 @@ const JOBS: i64 = 6_000;
 fn restart_command() -> Option<String> {
     if let Ok(command) = std::env::var("WASMTASKS_TEST_POSTGRES_RESTART") {
         return Some(command);
+    }
+    let server = wasmtasks_tests::postgres::server_url();
+    if !["127.0.0.1", "localhost", "[::1]"]
+        .iter()
+        .any(|local| server.contains(local))
+    {
+        return None;
     }
     let versions: Vec<String> = std::fs::read_dir("/etc/postgresql")
         .ok()?
