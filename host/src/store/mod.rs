@@ -101,6 +101,48 @@ pub(crate) fn parse_status(status: &str, context: &'static str) -> Result<TaskSt
     })
 }
 
+/// Claimed jobs, each with its availability time, in Django's order (priority
+/// descending, then availability, then enqueue order): `RETURNING` does not keep
+/// the order in which a claim picked them.
+pub(crate) fn in_django_order<T: Ord>(mut claimed: Vec<(T, ClaimedJob)>) -> Vec<ClaimedJob> {
+    claimed.sort_by(|(a_at, a), (b_at, b)| {
+        b.priority
+            .cmp(&a.priority)
+            .then(a_at.cmp(b_at))
+            .then(a.id.cmp(&b.id))
+    });
+    claimed.into_iter().map(|(_, job)| job).collect()
+}
+
+/// What a prune did, from the statuses of the jobs it deleted (or would delete).
+pub(crate) fn prune_report(statuses: Vec<String>) -> PruneReport {
+    let mut report = PruneReport::default();
+    for status in statuses {
+        match status.as_str() {
+            "SUCCESSFUL" => report.successful += 1,
+            "FAILED" => report.failed += 1,
+            _ => report.cancelled += 1,
+        }
+    }
+    report
+}
+
+/// Queue statistics from `(queue_name, status, count)` rows.
+pub(crate) fn queue_stats_from(
+    rows: Vec<(String, String, i64)>,
+    context: &'static str,
+) -> Result<Vec<QueueStat>, StoreError> {
+    rows.into_iter()
+        .map(|(queue_name, status, count)| {
+            Ok(QueueStat {
+                queue_name,
+                status: parse_status(&status, context)?,
+                count: count as u64,
+            })
+        })
+        .collect()
+}
+
 /// The driver interface every dialect implements.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {

@@ -14,7 +14,8 @@ use wasmtasks_sandbox::LimitOverrides;
 
 use crate::store::{
     CancelOutcome, ClaimRef, ClaimedJob, Completion, JobClaim, JobPrune, LeaseRenewal, NewJob,
-    NextState, PruneReport, QueueFilter, QueueStat, StoreError, StuckJob, parse_status,
+    NextState, PruneReport, QueueFilter, QueueStat, StoreError, StuckJob, in_django_order,
+    parse_status, prune_report, queue_stats_from,
 };
 
 /// The channel `LISTEN`ing workers are woken on (the statements that notify name it
@@ -132,7 +133,7 @@ pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<Claimed
     .fetch_all(pool)
     .await
     .map_err(StoreError::query(context))?;
-    let mut claimed = rows
+    let claimed = rows
         .iter()
         .map(|row| {
             let job = ClaimedJob {
@@ -154,14 +155,7 @@ pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<Claimed
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .map_err(StoreError::query(context))?;
-    // RETURNING does not keep the CTE's order; restore Django's.
-    claimed.sort_by(|(a_at, a), (b_at, b)| {
-        b.priority
-            .cmp(&a.priority)
-            .then(a_at.cmp(b_at))
-            .then(a.id.cmp(&b.id))
-    });
-    Ok(claimed.into_iter().map(|(_, job)| job).collect())
+    Ok(in_django_order(claimed))
 }
 
 /// One completion, as the document `jsonb_to_recordset` expands.
@@ -471,14 +465,7 @@ pub(super) async fn prune(pool: &PgPool, params: JobPrune) -> Result<PruneReport
     .fetch_all(&mut *tx)
     .await
     .map_err(StoreError::query(context))?;
-    let mut report = PruneReport::default();
-    for status in statuses {
-        match status.as_str() {
-            "SUCCESSFUL" => report.successful += 1,
-            "FAILED" => report.failed += 1,
-            _ => report.cancelled += 1,
-        }
-    }
+    let mut report = prune_report(statuses);
     report.component_versions = if params.dry_run {
         sqlx::query_scalar::<_, i64>(concat!("SELECT count(*) ", orphaned_versions!()))
             .bind(&params.tenant)
@@ -515,13 +502,5 @@ pub(super) async fn queue_stats(pool: &PgPool, tenant: &str) -> Result<Vec<Queue
     .fetch_all(pool)
     .await
     .map_err(StoreError::query(context))?;
-    rows.into_iter()
-        .map(|(queue_name, status, count)| {
-            Ok(QueueStat {
-                queue_name,
-                status: parse_status(&status, context)?,
-                count: count as u64,
-            })
-        })
-        .collect()
+    queue_stats_from(rows, context)
 }

@@ -8,7 +8,8 @@ use sqlx::{Row, SqlitePool};
 use super::{from_micros, micros};
 use crate::store::{
     CancelOutcome, ClaimRef, ClaimedJob, Completion, JobClaim, JobPrune, LeaseRenewal, NewJob,
-    NextState, PruneReport, QueueFilter, QueueStat, StoreError, StuckJob, parse_status,
+    NextState, PruneReport, QueueFilter, QueueStat, StoreError, StuckJob, in_django_order,
+    parse_status, prune_report, queue_stats_from,
 };
 
 fn json<T: Serialize>(value: &T, context: &'static str) -> Result<String, StoreError> {
@@ -150,14 +151,7 @@ pub(super) async fn claim(
         });
     }
     // RETURNING does not keep the subquery's order; restore Django's.
-    let mut indexed: Vec<(i64, ClaimedJob)> = order.into_iter().zip(claimed).collect();
-    indexed.sort_by(|(a_at, a), (b_at, b)| {
-        b.priority
-            .cmp(&a.priority)
-            .then(a_at.cmp(b_at))
-            .then(a.id.cmp(&b.id))
-    });
-    Ok(indexed.into_iter().map(|(_, job)| job).collect())
+    Ok(in_django_order(order.into_iter().zip(claimed).collect()))
 }
 
 /// One completion, as the JSON document `jsonb_each` expands.
@@ -447,14 +441,7 @@ pub(super) async fn prune(pool: &SqlitePool, params: JobPrune) -> Result<PruneRe
     .fetch_all(&mut *tx)
     .await
     .map_err(StoreError::query(context))?;
-    let mut report = PruneReport::default();
-    for status in statuses {
-        match status.as_str() {
-            "SUCCESSFUL" => report.successful += 1,
-            "FAILED" => report.failed += 1,
-            _ => report.cancelled += 1,
-        }
-    }
+    let mut report = prune_report(statuses);
     report.component_versions = if params.dry_run {
         sqlx::query_scalar::<_, i64>(concat!("SELECT count(*) ", orphaned_versions!()))
             .bind(&params.tenant)
@@ -494,13 +481,5 @@ pub(super) async fn queue_stats(
     .fetch_all(pool)
     .await
     .map_err(StoreError::query(context))?;
-    rows.into_iter()
-        .map(|(queue_name, status, count)| {
-            Ok(QueueStat {
-                queue_name,
-                status: parse_status(&status, context)?,
-                count: count as u64,
-            })
-        })
-        .collect()
+    queue_stats_from(rows, context)
 }
