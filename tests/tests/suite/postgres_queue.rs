@@ -153,36 +153,13 @@ fn a_worker_killed_mid_batch_loses_no_job() {
     std::thread::sleep(Duration::from_millis(200));
     let in_flight = with_pool(&database, doomed_running);
     assert!(in_flight > 0, "the kill caught attempts in flight");
-    let started = Instant::now();
-    while counts(&workspace)["default"]["SUCCESSFUL"].as_u64() != Some(48) {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "not all jobs finished: {}",
-            counts(&workspace)
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_successful(&workspace, 48, Duration::from_secs(60));
     signal(&survivor, "TERM");
     let report = finish(survivor);
     assert_eq!(report.code, 0, "{}", report.stderr);
-    let mut lost = 0;
-    for id in &ids {
-        let done = result(&workspace, id);
-        assert_eq!(done["status"], "SUCCESSFUL");
-        let log = done["attempt_log"].as_array().unwrap();
-        let successes = log.iter().filter(|a| a["status"] == "SUCCESSFUL").count();
-        assert_eq!(successes, 1, "finalised exactly once: {done}");
-        for attempt in log.iter().filter(|a| a["status"] == "FAILED") {
-            assert_eq!(
-                attempt["error"]["exception_class_path"],
-                "wasmtasks.WorkerLost"
-            );
-            assert_eq!(attempt["worker_id"], "doomed");
-            lost += 1;
-        }
-    }
+    let lost = attempts_lost_by(&workspace, &ids, "doomed");
     assert_eq!(
-        lost, in_flight,
+        lost, in_flight as u64,
         "every attempt in flight at the kill was rescued once"
     );
 }

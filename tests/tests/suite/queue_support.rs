@@ -93,3 +93,39 @@ pub fn enqueue_file(workspace: &Workspace, lines: &[Value]) -> Vec<String> {
     assert_eq!(run.code, 0, "bulk enqueue: {}", run.stderr);
     run.stdout.lines().map(str::to_owned).collect()
 }
+
+/// Waits until `n` jobs of the default queue are SUCCESSFUL.
+pub fn wait_successful(workspace: &Workspace, n: u64, timeout: Duration) {
+    let started = Instant::now();
+    while counts(workspace)["default"]["SUCCESSFUL"].as_u64() != Some(n) {
+        assert!(
+            started.elapsed() < timeout,
+            "not all jobs finished: {}",
+            counts(workspace)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Asserts that every job of `ids` ended SUCCESSFUL exactly once and that each of
+/// its failed attempts was one `worker` lost (`wasmtasks.WorkerLost`); returns how
+/// many attempts were lost.
+pub fn attempts_lost_by(workspace: &Workspace, ids: &[String], worker: &str) -> u64 {
+    let mut lost = 0;
+    for id in ids {
+        let done = result(workspace, id);
+        assert_eq!(done["status"], "SUCCESSFUL");
+        let log = done["attempt_log"].as_array().unwrap();
+        let successes = log.iter().filter(|a| a["status"] == "SUCCESSFUL").count();
+        assert_eq!(successes, 1, "finalised exactly once: {done}");
+        for attempt in log.iter().filter(|a| a["status"] == "FAILED") {
+            assert_eq!(
+                attempt["error"]["exception_class_path"],
+                "wasmtasks.WorkerLost"
+            );
+            assert_eq!(attempt["worker_id"], worker);
+            lost += 1;
+        }
+    }
+    lost
+}

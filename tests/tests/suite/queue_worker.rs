@@ -243,37 +243,11 @@ fn a_killed_worker_loses_no_job() {
             "rescuer",
         ],
     );
-    let started = Instant::now();
-    while counts(&workspace)["default"]["SUCCESSFUL"]
-        .as_u64()
-        .unwrap()
-        < 24
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "not all jobs finished: {}",
-            counts(&workspace)
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_successful(&workspace, 24, Duration::from_secs(60));
     signal(&rescuer, "TERM");
     let report = finish(rescuer);
     assert_eq!(report.code, 0, "{}", report.stderr);
-    let mut lost = 0;
-    for done in status_of(&workspace, &ids) {
-        assert_eq!(done["status"], "SUCCESSFUL");
-        let log = done["attempt_log"].as_array().unwrap();
-        let successes = log.iter().filter(|a| a["status"] == "SUCCESSFUL").count();
-        assert_eq!(successes, 1, "finalised exactly once: {done}");
-        for attempt in log.iter().filter(|a| a["status"] == "FAILED") {
-            assert_eq!(
-                attempt["error"]["exception_class_path"],
-                "wasmtasks.WorkerLost"
-            );
-            assert_eq!(attempt["worker_id"], "doomed");
-            lost += 1;
-        }
-    }
+    let lost = attempts_lost_by(&workspace, &ids, "doomed");
     assert_eq!(
         lost, running,
         "every attempt in flight at the kill was rescued once"
