@@ -33,7 +33,9 @@
 pub mod bindings;
 
 mod args;
+pub mod config;
 mod entry;
+pub mod log;
 mod returns;
 
 pub use bindings::wasmtasks::task::types::{

@@ -14,6 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::Utc;
 
+use crate::capabilities;
 use crate::config::Settings;
 use crate::enqueue::{EnqueueError, EnqueueRequest, Preparer};
 use crate::immediate::run_job;
@@ -188,11 +189,19 @@ impl TaskBackend {
                 for job in jobs {
                     let component = self.registry.load(&job.component_digest).await?;
                     let sandbox = self.registry.sandbox();
+                    let capabilities = capabilities::resolve(
+                        self.registry.store().as_ref(),
+                        &self.settings,
+                        &job.tenant,
+                        &job.component,
+                    )
+                    .await?;
                     let result = run_job(
                         sandbox,
                         &component,
                         job,
                         self.settings.limits,
+                        capabilities,
                         &self.worker_id,
                     )
                     .await?;

@@ -2,7 +2,9 @@
 //! `wasmtasks run` on a component file.
 
 use chrono::Utc;
-use wasmtasks_sandbox::{LimitOverrides, Limits, Sandbox, SandboxError, TaskComponent};
+use wasmtasks_sandbox::{
+    Capabilities, LimitOverrides, Limits, Sandbox, SandboxError, TaskComponent,
+};
 
 use crate::store::{ClaimedJob, NewJob};
 use crate::task::{Arguments, AttemptRecord, TaskResult};
@@ -26,6 +28,8 @@ pub struct ImmediateRun {
     pub queue_name: Option<String>,
     /// Limits other than the task's and the sandbox's defaults.
     pub limits: LimitOverrides,
+    /// What the operator grants the component (configuration values, secrets).
+    pub capabilities: Capabilities,
 }
 
 /// A request that cannot run.
@@ -76,7 +80,7 @@ pub async fn run_immediately(
         },
     };
     let base = sandbox.config().default_limits;
-    Ok(run_job(sandbox, component, job, base, worker_id).await?)
+    Ok(run_job(sandbox, component, job, base, run.capabilities, worker_id).await?)
 }
 
 /// Runs a prepared job once, now, and returns its finished TaskResult.
@@ -85,9 +89,10 @@ pub async fn run_job(
     component: &TaskComponent,
     job: NewJob,
     base_limits: Limits,
+    capabilities: Capabilities,
     worker_id: &str,
 ) -> Result<TaskResult, SandboxError> {
-    let call = ClaimedJob::first_attempt(&job).task_call();
+    let call = ClaimedJob::first_attempt(&job).task_call(capabilities);
     let enqueued_at = Utc::now();
     let report = sandbox
         .run(component, &call, base_limits.with(job.limits))

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod backend;
+pub mod capabilities;
 pub mod config;
 pub mod enqueue;
 pub mod immediate;

@@ -19,7 +19,8 @@ use std::time::Duration;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use tokio::runtime::Runtime;
 use wasmtasks_sandbox::{
-    AttemptOutcome, CacheStatus, Limits, Sandbox, SandboxConfig, TaskCall, TaskContext,
+    AttemptOutcome, CacheStatus, Capabilities, Limits, Sandbox, SandboxConfig, TaskCall,
+    TaskContext,
 };
 
 /// The bytes of the `arith` example component.
@@ -55,6 +56,7 @@ fn add_call() -> TaskCall {
             queue_name: "default".into(),
             priority: 0,
         },
+        capabilities: Capabilities::default(),
     }
 }
 

@@ -10,6 +10,7 @@ use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi::WasiCtx;
 
 use crate::bindings::{self, WitTaskContext, WitTaskDefinition, WitTaskError};
+use crate::capabilities::Capabilities;
 use crate::component::TaskComponent;
 use crate::engine::{AttemptState, Sandbox};
 use crate::error::SandboxError;
@@ -44,6 +45,8 @@ pub struct TaskCall {
     pub kwargs: String,
     /// The run's context; passed to the guest only if the task takes it.
     pub context: TaskContext,
+    /// What the operator grants the component for this attempt.
+    pub capabilities: Capabilities,
 }
 
 /// How an attempt ended.
@@ -115,7 +118,7 @@ impl Sandbox {
             priority: call.context.priority,
         });
         let _slot = self.acquire_slot().await?;
-        let mut attempt = self.attempt(limits)?;
+        let mut attempt = self.attempt(limits, call.capabilities.clone())?;
         let started = Instant::now();
         let result = attempt
             .within_deadline(async |store: &mut Store<AttemptState>| {
@@ -139,7 +142,10 @@ impl Sandbox {
             Ok(Err(error)) => AttemptOutcome::Failed(guest_failure(error, &stderr)),
             Err(trap) => AttemptOutcome::Failed(TaskFailure::from_trap(&trap, &stderr)),
         };
-        Ok(attempt.report(outcome, duration, stderr))
+        Ok(redacted(
+            attempt.report(outcome, duration, stderr),
+            &call.capabilities,
+        ))
     }
 
     /// Calls the component's `list-tasks` in a fresh instance with default limits.
@@ -148,7 +154,7 @@ impl Sandbox {
         pre: &bindings::TaskComponentPre<AttemptState>,
     ) -> Result<Vec<WitTaskDefinition>, SandboxError> {
         let _slot = self.acquire_slot().await?;
-        let mut attempt = self.attempt(self.config.default_limits)?;
+        let mut attempt = self.attempt(self.config.default_limits, Capabilities::default())?;
         let result = attempt
             .within_deadline(async |store: &mut Store<AttemptState>| {
                 let instance = pre.instantiate_async(&mut *store).await?;
@@ -173,7 +179,7 @@ impl Sandbox {
             .map_err(|_| SandboxError::Engine("the sandbox is shutting down".into()))
     }
 
-    fn attempt(&self, limits: Limits) -> Result<Attempt, SandboxError> {
+    fn attempt(&self, limits: Limits, capabilities: Capabilities) -> Result<Attempt, SandboxError> {
         let stdout = Capture::new(self.config.output_cap);
         let stderr = Capture::new(self.config.output_cap);
         // Deny by default: no preopened directories, no environment, no arguments,
@@ -189,6 +195,7 @@ impl Sandbox {
             wasi,
             table: ResourceTable::new(),
             limiter: AttemptLimiter::new(limits.memory_bytes),
+            capabilities,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
@@ -273,6 +280,23 @@ impl Attempt {
             stderr,
         }
     }
+}
+
+/// `report` with every secret of `capabilities` redacted from what it keeps.
+fn redacted(mut report: AttemptReport, capabilities: &Capabilities) -> AttemptReport {
+    report.stdout = capabilities.redact(&report.stdout);
+    report.stderr = capabilities.redact(&report.stderr);
+    report.outcome = match report.outcome {
+        AttemptOutcome::Returned(value) => {
+            AttemptOutcome::Returned(capabilities.redact_json(value))
+        }
+        AttemptOutcome::Failed(failure) => AttemptOutcome::Failed(TaskFailure {
+            exception_class_path: capabilities.redact(&failure.exception_class_path),
+            message: capabilities.redact(&failure.message),
+            traceback: capabilities.redact(&failure.traceback),
+        }),
+    };
+    report
 }
 
 /// A failure the guest reported itself keeps the class it chose.

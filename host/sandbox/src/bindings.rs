@@ -1,8 +1,9 @@
 //! Host bindings generated from the WIT contract in `guest-sdk/wit/`.
 //!
-//! The contract has no imports of its own (guests get WASI only), and both of its
-//! exports are called asynchronously so that an attempt's deadline can cancel a
-//! guest that is blocked in a host call, not only one that is spinning.
+//! The contract's one import, `config`, is answered from the attempt's
+//! [`Capabilities`](crate::Capabilities); both of its exports are called
+//! asynchronously so that an attempt's deadline can cancel a guest that is blocked
+//! in a host call, not only one that is spinning.
 
 wasmtime::component::bindgen!({
     path: "../../guest-sdk/wit",

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, WasmBacktraceDetails,
 };
@@ -14,17 +14,26 @@ use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 use crate::bindings::{self, TASKS_EXPORT};
 use crate::cache::{CacheStatus, CompileCache, Lookup};
+use crate::capabilities::Capabilities;
 use crate::component::{self, TaskComponent, check_preamble, digest};
 use crate::config::SandboxConfig;
 use crate::error::{SandboxError, describe};
 use crate::limits::AttemptLimiter;
 
 /// What one attempt's store holds: its WASI context (no files, no environment, no
-/// sockets; captured stdio), its resource table and its limiter.
+/// sockets; captured stdio), its resource table, its limiter and what the operator
+/// granted the component.
 pub(crate) struct AttemptState {
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
     pub(crate) limiter: AttemptLimiter,
+    pub(crate) capabilities: Capabilities,
+}
+
+impl bindings::wasmtasks::task::config::Host for AttemptState {
+    fn get(&mut self, key: String) -> Option<String> {
+        self.capabilities.config(&key).map(str::to_owned)
+    }
 }
 
 impl WasiView for AttemptState {
@@ -55,7 +64,7 @@ impl std::fmt::Debug for Sandbox {
 }
 
 impl Sandbox {
-    /// Builds the engine, starts its epoch ticker and links WASI.
+    /// Builds the engine, starts its epoch ticker and links WASI and `config`.
     pub fn new(config: SandboxConfig) -> Result<Self, SandboxError> {
         config.validate()?;
         let engine =
@@ -65,6 +74,10 @@ impl Sandbox {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| SandboxError::Engine(describe(&e)))?;
+        bindings::wasmtasks::task::config::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| {
+            state
+        })
+        .map_err(|e| SandboxError::Engine(describe(&e)))?;
         let cache = config
             .cache_dir
             .as_deref()

@@ -11,13 +11,15 @@
 //! time it took, and its captured output.
 //!
 //! Guests get WASI clocks, random and captured stdout/stderr; no filesystem, no
-//! environment, no sockets.
+//! environment, no sockets. What the operator grants a component (its
+//! configuration values and secrets) travels with each call as [`Capabilities`].
 
 #![warn(missing_docs)]
 
 mod attempt;
 mod bindings;
 mod cache;
+mod capabilities;
 mod component;
 mod config;
 mod engine;
@@ -29,6 +31,7 @@ mod output;
 
 pub use attempt::{AttemptMetrics, AttemptOutcome, AttemptReport, TaskCall, TaskContext};
 pub use cache::CacheStatus;
+pub use capabilities::{Capabilities, ConfigValue, REDACTED};
 pub use component::{
     MAX_PRIORITY, MIN_PRIORITY, RetryPolicy, TaskComponent, TaskDefinition, digest,
 };

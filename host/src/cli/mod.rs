@@ -4,6 +4,7 @@
 mod bench;
 mod cancel;
 mod components;
+mod config;
 mod context;
 mod enqueue;
 mod inspect;
@@ -65,6 +66,8 @@ enum Command {
     Prune(prune::PruneArgs),
     /// List uploaded components, their versions and tasks.
     Components(components::ComponentsArgs),
+    /// Set, unset and list a component's configuration values and secrets.
+    Config(config::ConfigArgs),
     /// Show job counts per queue and status.
     Queues(queues::QueuesArgs),
     /// Measure throughput (W1) and latency (W2) on a fresh database.
@@ -85,6 +88,7 @@ impl Cli {
             Command::Cancel(args) => cancel::execute(args, &global).await,
             Command::Prune(args) => prune::execute(args, &global).await,
             Command::Components(args) => components::execute(args, &global).await,
+            Command::Config(args) => config::execute(args, &global).await,
             Command::Queues(args) => queues::execute(args, &global).await,
             Command::Bench(args) => bench::execute(args, &global).await,
         }

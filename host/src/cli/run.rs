@@ -1,10 +1,12 @@
 //! `wasmtasks run`: run one task once in the sandbox, right now (Django's
-//! `ImmediateBackend`), and print its TaskResult.
+//! `ImmediateBackend`), and print its TaskResult. The component gets the values the
+//! configuration file's `[components.NAME]` tables give it (no store is opened).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use wasmtasks::capabilities;
 use wasmtasks::immediate::{ImmediateRun, run_immediately};
 use wasmtasks::task::{Arguments, TaskStatus};
 use wasmtasks::worker_id::default_worker_id;
@@ -51,12 +53,13 @@ pub async fn execute(args: RunArgs, global: &GlobalArgs) -> anyhow::Result<ExitC
     let sandbox = context::sandbox(&settings, 1)?;
     let component = sandbox.load_file(&args.component).await?;
     let run = ImmediateRun {
-        component_name,
+        component_name: component_name.clone(),
         task: args.task,
         arguments,
         priority: args.priority,
         queue_name: args.queue_name,
         limits: args.limits.overrides(),
+        capabilities: capabilities::from_settings(&settings, &component_name),
     };
     let result = run_immediately(&sandbox, &component, run, &default_worker_id()).await?;
     println!("{}", serde_json::to_string_pretty(&result)?);

@@ -30,7 +30,14 @@
 //! [purge]
 //! finished_min_age_days = 14
 //! failed_min_age_days = 30
+//!
+//! [components.notify.config]    # what the guest reads with config::get, by component
+//! ntfy_url = "https://ntfy.example.com/alerts"
+//! [components.notify.secrets]   # the same, redacted wherever output is kept
+//! token = "…"
 //! ```
+//!
+//! Values set with `wasmtasks config set` (in the store) win over the file's.
 //!
 //! Every key is optional; with no file at all, wasmtasks uses a SQLite file in the
 //! working directory and one queue, `default`.
@@ -41,7 +48,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use wasmtasks_sandbox::Limits;
+use wasmtasks_sandbox::{ConfigValue, Limits};
 
 use crate::task::path::is_valid_name;
 
@@ -167,6 +174,8 @@ pub struct Settings {
     pub worker: WorkerSettings,
     /// Retention.
     pub purge: PurgeSettings,
+    /// Configuration values and secrets per component name (the store's win).
+    pub components: BTreeMap<String, BTreeMap<String, ConfigValue>>,
     /// The file the settings came from, if any.
     pub source: Option<PathBuf>,
 }
@@ -182,6 +191,7 @@ impl Default for Settings {
             max_memory_bytes: 1 << 30,
             worker: WorkerSettings::default(),
             purge: PurgeSettings::default(),
+            components: BTreeMap::new(),
             source: None,
         }
     }
@@ -343,6 +353,25 @@ impl Settings {
                 "a tenant is letters, digits, `_` or `-`".into(),
             ));
         }
+        let mut components = BTreeMap::new();
+        for (name, raw) in raw.components {
+            if !is_valid_name(&name) {
+                return Err(invalid(
+                    &format!("components.{name}"),
+                    "a component name is letters, digits, `_` or `-`".into(),
+                ));
+            }
+            if let Some(key) = raw.config.keys().find(|key| raw.secrets.contains_key(*key)) {
+                return Err(invalid(
+                    &format!("components.{name}.secrets.{key}"),
+                    "the key is also in `config`; give it one value".into(),
+                ));
+            }
+            let value = |secret: bool| move |(key, value)| (key, ConfigValue { value, secret });
+            let values = raw.config.into_iter().map(value(false));
+            let secrets = raw.secrets.into_iter().map(value(true));
+            components.insert(name, values.chain(secrets).collect());
+        }
         Ok(Settings {
             database_url: raw.database_url.unwrap_or(defaults.database_url),
             tenant,
@@ -352,6 +381,7 @@ impl Settings {
             max_memory_bytes,
             worker,
             purge,
+            components,
             source: None,
         })
     }

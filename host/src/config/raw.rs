@@ -20,6 +20,27 @@ pub(super) struct RawSettings {
     pub worker: RawWorker,
     #[serde(default)]
     pub purge: RawPurge,
+    #[serde(default)]
+    pub components: BTreeMap<String, RawComponent>,
+}
+
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawComponent {
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+}
+
+/// Secrets never reach a debug print.
+impl std::fmt::Debug for RawComponent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RawComponent")
+            .field("config", &self.config)
+            .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 #[derive(Debug, Default, Clone, Deserialize)]

@@ -13,14 +13,17 @@
 //! Times: every "now" is taken by the store, so one clock decides leases and
 //! availability for all workers (on PostgreSQL, the database's).
 
+mod config;
 pub mod postgres;
 pub mod sqlite;
 mod types;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use wasmtasks_sandbox::ConfigValue;
 
 pub use types::*;
 
@@ -166,6 +169,24 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Every version of every component of `tenant`, newest first within a name.
     async fn component_list(&self, tenant: &str) -> Result<Vec<ComponentVersion>, StoreError>;
+
+    /// Sets one configuration value (or secret) of a component, replacing any.
+    async fn component_config_set(&self, params: ComponentConfigSet) -> Result<(), StoreError>;
+
+    /// Deletes one configuration value of a component; false if it was not set.
+    async fn component_config_delete(
+        &self,
+        tenant: &str,
+        component: &str,
+        key: &str,
+    ) -> Result<bool, StoreError>;
+
+    /// Every configuration value of one component, by key.
+    async fn component_config_get_all(
+        &self,
+        tenant: &str,
+        component: &str,
+    ) -> Result<BTreeMap<String, ConfigValue>, StoreError>;
 
     /// Inserts jobs in one statement; all or none.
     async fn job_insert_many(&self, jobs: &[NewJob]) -> Result<(), StoreError>;

@@ -4,9 +4,24 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use wasmtasks_sandbox::{LimitOverrides, TaskCall, TaskContext, TaskDefinition};
+use wasmtasks_sandbox::{
+    Capabilities, ConfigValue, LimitOverrides, TaskCall, TaskContext, TaskDefinition,
+};
 
 use crate::task::{AttemptRecord, TaskStatus};
+
+/// One configuration value of a component to set.
+#[derive(Debug, Clone)]
+pub struct ComponentConfigSet {
+    /// The owner.
+    pub tenant: String,
+    /// The component's name.
+    pub component: String,
+    /// The key the guest reads.
+    pub key: String,
+    /// The value, and whether it is secret (its `Debug` form hides a secret).
+    pub value: ConfigValue,
+}
 
 /// A component version to store.
 #[derive(Debug, Clone)]
@@ -192,8 +207,9 @@ impl ClaimedJob {
         }
     }
 
-    /// The sandbox call for this attempt, with its context.
-    pub fn task_call(&self) -> TaskCall {
+    /// The sandbox call for this attempt, with its context and what the operator
+    /// grants its component.
+    pub fn task_call(&self, capabilities: Capabilities) -> TaskCall {
         TaskCall {
             task: self.task_name.clone(),
             args: self.args.clone(),
@@ -205,6 +221,7 @@ impl ClaimedJob {
                 queue_name: self.queue_name.clone(),
                 priority: self.priority,
             },
+            capabilities,
         }
     }
 }

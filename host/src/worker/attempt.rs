@@ -1,18 +1,20 @@
 //! Running one claimed job's attempt and deciding what the job becomes.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use wasmtasks_sandbox::{AttemptMetrics, AttemptOutcome, AttemptReport, TaskFailure};
+use wasmtasks_sandbox::{AttemptMetrics, AttemptOutcome, AttemptReport, Capabilities, TaskFailure};
 
+use crate::capabilities;
 use crate::config::Settings;
 use crate::registry::Registry;
 use crate::retry::after_failure;
-use crate::store::{ClaimedJob, Completion, NextState};
-use crate::task::{AttemptRecord, TaskStatus};
+use crate::store::{ClaimedJob, Completion, NextState, StoreError};
+use crate::task::{AttemptRecord, TaskPath, TaskStatus};
 
-/// The class of an attempt that could not start: its component could not be
-/// loaded, or its limits are above this worker's maximum.
+/// The class of an attempt that could not start: its component or its
+/// configuration could not be loaded, or its limits are above this worker's maximum.
 pub const WORKER_ERROR: &str = "wasmtasks.WorkerError";
 
 /// Runs `job` once and returns the completion to record.
@@ -66,7 +68,19 @@ async fn execute(registry: &Registry, settings: &Settings, job: &ClaimedJob) -> 
             ));
         }
     };
-    let call = job.task_call();
+    let component_name = match TaskPath::parse(&job.task_path) {
+        Ok(path) => path.component,
+        Err(error) => return not_started(error.to_string()),
+    };
+    let capabilities = match resolve_capabilities(registry, settings, job, &component_name).await {
+        Ok(capabilities) => capabilities,
+        Err(error) => {
+            return not_started(format!(
+                "cannot read the configuration of {component_name}: {error}"
+            ));
+        }
+    };
+    let call = job.task_call(capabilities);
     match registry
         .sandbox()
         .run(&component, &call, settings.limits.with(job.limits))
@@ -74,6 +88,31 @@ async fn execute(registry: &Registry, settings: &Settings, job: &ClaimedJob) -> 
     {
         Ok(report) => report,
         Err(error) => not_started(error.to_string()),
+    }
+}
+
+/// The component's capabilities now. A failed read (the database restarting) is
+/// retried with backoff for up to the configured lease length, as the completer
+/// retries its writes, before the attempt gives up as not started.
+async fn resolve_capabilities(
+    registry: &Registry,
+    settings: &Settings,
+    job: &ClaimedJob,
+    component: &str,
+) -> Result<Capabilities, StoreError> {
+    let give_up = Instant::now() + settings.worker.lease;
+    let mut delay = Duration::from_millis(50);
+    loop {
+        let store = registry.store().as_ref();
+        match capabilities::resolve(store, settings, &job.tenant, component).await {
+            Ok(capabilities) => return Ok(capabilities),
+            Err(error) if Instant::now() + delay < give_up => {
+                tracing::warn!(%error, job = %job.id, "cannot read the configuration of {component}; retrying in {delay:?}");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(error) => return Err(error),
+        }
     }
 }
 

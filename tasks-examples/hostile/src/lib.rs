@@ -1,10 +1,10 @@
 //! Hostile tasks for wasmtasks: each one attacks the sandbox a single way (an
 //! endless loop, unbounded memory, a panic, a stack overflow, filesystem,
 //! environment and network access, output floods, sleeping past a deadline, state
-//! left behind for a later attempt) so the host's tests can check that fuel,
-//! timeouts, memory caps, fresh instances and the capability-free WASI context
-//! contain it. Access that the sandbox refuses is reported as
-//! `hostile.Denied`.
+//! left behind for a later attempt, reading another component's configuration,
+//! leaking a secret) so the host's tests can check that fuel, timeouts, memory
+//! caps, fresh instances, the capability-free WASI context and redaction contain
+//! it. Access that the sandbox refuses is reported as `hostile.Denied`.
 #![warn(missing_docs)]
 
 use std::fmt;
@@ -145,6 +145,29 @@ mod tasks {
         COUNTER.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    /// The configuration value `key`, e.g. a key only another component was given:
+    /// the host passes a component its own values only.
+    #[task]
+    pub fn read_config(key: String) -> Result<String, Denied> {
+        wasmtasks_guest::config::get(&key)
+            .ok_or_else(|| Denied(format!("no configuration value {key:?}")))
+    }
+
+    /// Reads the configuration value `key` and leaks it every way a task can: to
+    /// stdout, stderr, a log line, and its return value, or (with `fail`) its error.
+    #[task]
+    pub fn leak_config(key: String, fail: bool) -> Result<String, Denied> {
+        let value = read_config(key)?;
+        println!("stdout: {value}");
+        eprintln!("stderr: {value}");
+        wasmtasks_guest::log::info(&format!("log: {value}"));
+        if fail {
+            Err(Denied(format!("error: {value}")))
+        } else {
+            Ok(format!("returned: {value}"))
+        }
+    }
+
     /// Writes `bytes` bytes of 63 `x` and a newline per line, in 64 KiB blocks.
     pub(crate) fn write_lines(out: &mut impl Write, bytes: u64) -> u64 {
         let mut line = [b'x'; LINE];
@@ -189,7 +212,9 @@ mod tests {
                 "connect",
                 "flood",
                 "sleep_ms",
-                "counter"
+                "counter",
+                "read_config",
+                "leak_config"
             ]
         );
     }

@@ -4,6 +4,7 @@
 mod backends;
 mod bad_input;
 mod cache;
+mod capabilities;
 mod examples;
 mod hostile;
 mod postgres_queue;

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use serde_json::json;
 use wasmtasks_sandbox::{
-    AttemptOutcome, AttemptReport, CacheStatus, Limits, Sandbox, SandboxConfig, SandboxError,
-    TaskCall, TaskComponent, TaskContext,
+    AttemptOutcome, AttemptReport, CacheStatus, Capabilities, Limits, Sandbox, SandboxConfig,
+    SandboxError, TaskCall, TaskComponent, TaskContext,
 };
 use wasmtasks_tests::example;
 
@@ -22,6 +22,7 @@ fn call(task: &str, args: &str) -> TaskCall {
             queue_name: "default".to_owned(),
             priority: 0,
         },
+        capabilities: Capabilities::default(),
     }
 }
 

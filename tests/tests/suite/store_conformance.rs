@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use chrono::{Duration as Age, Utc};
 use serde_json::json;
-use wasmtasks::sandbox::{AttemptMetrics, LimitOverrides, RetryPolicy, TaskDefinition};
+use wasmtasks::sandbox::{
+    AttemptMetrics, ConfigValue, LimitOverrides, RetryPolicy, TaskDefinition,
+};
 use wasmtasks::store::*;
 use wasmtasks::task::{AttemptRecord, TaskError, TaskStatus};
 use wasmtasks_tests::postgres::TestDatabase;
@@ -723,6 +725,84 @@ pub async fn waits_end_on_an_enqueue_or_at_the_timeout(store: Arc<dyn Store>) {
     assert!(waited < Duration::from_secs(2), "woken after {waited:?}");
 }
 
+pub async fn component_config_is_set_replaced_and_deleted_per_component(store: Arc<dyn Store>) {
+    let set = |tenant: &str, component: &str, key: &str, value: &str, secret: bool| {
+        let store = store.clone();
+        let params = ComponentConfigSet {
+            tenant: tenant.into(),
+            component: component.into(),
+            key: key.into(),
+            value: ConfigValue {
+                value: value.into(),
+                secret,
+            },
+        };
+        async move { store.component_config_set(params).await.unwrap() }
+    };
+    let value = |value: &str, secret: bool| ConfigValue {
+        value: value.into(),
+        secret,
+    };
+    assert!(
+        store
+            .component_config_get_all(TENANT, "notify")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    set(TENANT, "notify", "url", "http://a", false).await;
+    set(TENANT, "notify", "token", "t1", true).await;
+    set(TENANT, "notify", "token", "t2 ünïcode", true).await;
+    set(TENANT, "arith", "url", "http://arith", false).await;
+    set("other", "notify", "url", "http://other", false).await;
+    let notify = store
+        .component_config_get_all(TENANT, "notify")
+        .await
+        .unwrap();
+    assert_eq!(
+        notify.into_iter().collect::<Vec<_>>(),
+        [
+            ("token".to_owned(), value("t2 ünïcode", true)),
+            ("url".to_owned(), value("http://a", false)),
+        ]
+    );
+    // A secret made plain again is plain.
+    set(TENANT, "notify", "token", "t3", false).await;
+    let notify = store
+        .component_config_get_all(TENANT, "notify")
+        .await
+        .unwrap();
+    assert_eq!(notify["token"], value("t3", false));
+
+    assert!(
+        store
+            .component_config_delete(TENANT, "notify", "url")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .component_config_delete(TENANT, "notify", "url")
+            .await
+            .unwrap()
+    );
+    let notify = store
+        .component_config_get_all(TENANT, "notify")
+        .await
+        .unwrap();
+    assert_eq!(notify.keys().collect::<Vec<_>>(), ["token"]);
+    let arith = store
+        .component_config_get_all(TENANT, "arith")
+        .await
+        .unwrap();
+    assert_eq!(arith["url"], value("http://arith", false));
+    let other = store
+        .component_config_get_all("other", "notify")
+        .await
+        .unwrap();
+    assert_eq!(other["url"], value("http://other", false));
+}
+
 /// Instantiates every conformance test for one dialect: `$fresh` is an async fn
 /// giving a fresh, migrated store (or `None` to skip with a message).
 #[macro_export]
@@ -746,6 +826,7 @@ macro_rules! store_conformance {
                 concurrent_claims_never_share_a_job,
                 return_values_and_output_are_recorded_as_given,
                 waits_end_on_an_enqueue_or_at_the_timeout,
+                component_config_is_set_replaced_and_deleted_per_component,
             );
         }
     };

@@ -23,6 +23,7 @@
 //! records (return value, output, traceback) each becomes U+FFFD.
 
 mod components;
+mod config;
 mod jobs;
 mod results;
 
@@ -278,6 +279,27 @@ impl Store for PostgresStore {
 
     async fn component_list(&self, tenant: &str) -> Result<Vec<ComponentVersion>, StoreError> {
         components::list(&self.pool, tenant).await
+    }
+
+    async fn component_config_set(&self, params: ComponentConfigSet) -> Result<(), StoreError> {
+        config::set(&self.pool, params).await
+    }
+
+    async fn component_config_delete(
+        &self,
+        tenant: &str,
+        component: &str,
+        key: &str,
+    ) -> Result<bool, StoreError> {
+        super::config::delete(&self.pool, tenant, component, key).await
+    }
+
+    async fn component_config_get_all(
+        &self,
+        tenant: &str,
+        component: &str,
+    ) -> Result<BTreeMap<String, ConfigValue>, StoreError> {
+        super::config::get_all(&self.pool, tenant, component).await
     }
 
     async fn job_insert_many(&self, jobs: &[NewJob]) -> Result<(), StoreError> {

@@ -12,6 +12,7 @@
 //! the file.
 
 mod components;
+mod config;
 mod jobs;
 mod results;
 
@@ -153,6 +154,27 @@ impl Store for SqliteStore {
 
     async fn component_list(&self, tenant: &str) -> Result<Vec<ComponentVersion>, StoreError> {
         components::list(&self.reader, tenant).await
+    }
+
+    async fn component_config_set(&self, params: ComponentConfigSet) -> Result<(), StoreError> {
+        config::set(&self.writer, params).await
+    }
+
+    async fn component_config_delete(
+        &self,
+        tenant: &str,
+        component: &str,
+        key: &str,
+    ) -> Result<bool, StoreError> {
+        super::config::delete(&self.writer, tenant, component, key).await
+    }
+
+    async fn component_config_get_all(
+        &self,
+        tenant: &str,
+        component: &str,
+    ) -> Result<BTreeMap<String, ConfigValue>, StoreError> {
+        super::config::get_all(&self.reader, tenant, component).await
     }
 
     async fn job_insert_many(&self, jobs: &[NewJob]) -> Result<(), StoreError> {

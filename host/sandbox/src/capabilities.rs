@@ -1,0 +1,129 @@
+//! What the operator grants one component for one attempt: its configuration
+//! values, some of them secret. Resolved by the host when the attempt starts and
+//! kept in the attempt's store; a guest reads its own values only, and every
+//! secret value is replaced with [`REDACTED`] in what the attempt leaves behind.
+
+use std::collections::BTreeMap;
+
+/// What replaces a secret's value in output, errors and return values.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// One configuration value. Its `Debug` form hides a secret's value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ConfigValue {
+    /// The value.
+    pub value: String,
+    /// Whether it is a secret, to be redacted wherever the attempt's output is kept.
+    pub secret: bool,
+}
+
+impl std::fmt::Debug for ConfigValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = if self.secret { REDACTED } else { &self.value };
+        f.debug_struct("ConfigValue")
+            .field("value", &value)
+            .field("secret", &self.secret)
+            .finish()
+    }
+}
+
+/// The capabilities of one attempt. The default grants nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    config: BTreeMap<String, ConfigValue>,
+}
+
+impl Capabilities {
+    /// Grants `key` with `value`.
+    pub fn set_config(&mut self, key: impl Into<String>, value: ConfigValue) {
+        self.config.insert(key.into(), value);
+    }
+
+    /// Every configuration value granted, by key.
+    pub fn config_values(&self) -> impl Iterator<Item = (&str, &ConfigValue)> {
+        self.config.iter().map(|(key, value)| (key.as_str(), value))
+    }
+
+    /// The value of `key`, if granted.
+    pub fn config(&self, key: &str) -> Option<&str> {
+        self.config.get(key).map(|entry| entry.value.as_str())
+    }
+
+    /// `text` with every secret value replaced by [`REDACTED`], longest first (so a
+    /// secret containing another is hidden whole).
+    pub fn redact(&self, text: &str) -> String {
+        let mut secrets: Vec<&str> = self
+            .config
+            .values()
+            .filter(|entry| entry.secret && !entry.value.is_empty())
+            .map(|entry| entry.value.as_str())
+            .collect();
+        secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
+        secrets.into_iter().fold(text.to_owned(), |text, secret| {
+            text.replace(secret, REDACTED)
+        })
+    }
+
+    /// `value` with every string in it (keys included) redacted.
+    pub fn redact_json(&self, value: serde_json::Value) -> serde_json::Value {
+        use serde_json::Value;
+        match value {
+            Value::String(text) => Value::String(self.redact(&text)),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|v| self.redact_json(v)).collect())
+            }
+            Value::Object(fields) => Value::Object(
+                fields
+                    .into_iter()
+                    .map(|(key, v)| (self.redact(&key), self.redact_json(v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn granted() -> Capabilities {
+        let mut capabilities = Capabilities::default();
+        let secret = |value: &str| ConfigValue {
+            value: value.into(),
+            secret: true,
+        };
+        capabilities.set_config("token", secret("s3cr3t"));
+        capabilities.set_config("long", secret("s3cr3t-and-more"));
+        capabilities.set_config("empty", secret(""));
+        capabilities.set_config(
+            "url",
+            ConfigValue {
+                value: "http://x".into(),
+                secret: false,
+            },
+        );
+        capabilities
+    }
+
+    #[test]
+    fn secrets_are_redacted_longest_first_and_plain_values_kept() {
+        let capabilities = granted();
+        assert_eq!(
+            capabilities.redact("a s3cr3t-and-more b s3cr3t http://x"),
+            "a [REDACTED] b [REDACTED] http://x"
+        );
+        assert_eq!(capabilities.config("url"), Some("http://x"));
+        assert_eq!(capabilities.config("other"), None);
+        assert!(!format!("{capabilities:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn json_strings_and_keys_are_redacted() {
+        let value = serde_json::json!({"s3cr3t": ["x s3cr3t", 1, null]});
+        assert_eq!(
+            granted().redact_json(value),
+            serde_json::json!({"[REDACTED]": ["x [REDACTED]", 1, null]})
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! Setting a value in `component_config` (the other queries are in
+//! `store/config.rs`, shared by both dialects).
+
+use sqlx::PgPool;
+
+use crate::store::{ComponentConfigSet, StoreError};
+
+pub(super) async fn set(pool: &PgPool, params: ComponentConfigSet) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO component_config (tenant, component, key, value, secret)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (tenant, component, key)
+         DO UPDATE SET value = excluded.value, secret = excluded.secret, updated_at = now()",
+    )
+    .bind(&params.tenant)
+    .bind(&params.component)
+    .bind(&params.key)
+    .bind(&params.value.value)
+    .bind(params.value.secret)
+    .execute(pool)
+    .await
+    .map_err(StoreError::query("setting a configuration value"))?;
+    Ok(())
+}
