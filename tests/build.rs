@@ -20,7 +20,7 @@ fn main() {
         "cargo:rerun-if-changed={}",
         examples.join("Cargo.lock").display()
     );
-    for dir in ["arith", "welcome", "flaky", "hostile"] {
+    for dir in ["arith", "welcome", "flaky", "hostile", "notify"] {
         println!("cargo:rerun-if-changed={}", examples.join(dir).display());
     }
     println!(

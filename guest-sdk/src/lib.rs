@@ -35,6 +35,7 @@ pub mod bindings;
 mod args;
 pub mod config;
 mod entry;
+pub mod http;
 pub mod log;
 mod returns;
 

@@ -1,8 +1,9 @@
 //! What an attempt may use beyond computing: its component's configuration values
-//! and secrets, resolved when the attempt starts from the configuration file's
-//! `[components.NAME]` tables and, over them, the values set in the store
-//! (`wasmtasks config set`). A change therefore takes effect for the next attempt.
-//! Only the attempt's own component's values are ever resolved.
+//! and secrets and the HTTP origins it may reach, resolved when the attempt starts
+//! from the configuration file's `[components.NAME]` tables and the store
+//! (`wasmtasks config set`, `wasmtasks grant`; the store's values win, its origins
+//! add to the file's). A change or a revocation therefore takes effect for the
+//! next attempt. Only the attempt's own component's grants are ever resolved.
 
 use wasmtasks_sandbox::Capabilities;
 
@@ -12,8 +13,14 @@ use crate::store::{Store, StoreError};
 /// The capabilities the configuration file alone grants `component`.
 pub fn from_settings(settings: &Settings, component: &str) -> Capabilities {
     let mut capabilities = Capabilities::default();
-    for (key, value) in settings.components.get(component).into_iter().flatten() {
-        capabilities.set_config(key.clone(), value.clone());
+    capabilities.set_http_limits(settings.http);
+    if let Some(granted) = settings.components.get(component) {
+        for (key, value) in &granted.config {
+            capabilities.set_config(key.clone(), value.clone());
+        }
+        for origin in &granted.allow_http {
+            capabilities.allow_http(origin.clone());
+        }
     }
     capabilities
 }
@@ -28,6 +35,9 @@ pub async fn resolve(
     let mut capabilities = from_settings(settings, component);
     for (key, value) in store.component_config_get_all(tenant, component).await? {
         capabilities.set_config(key, value);
+    }
+    for origin in store.component_grant_list(tenant, component).await? {
+        capabilities.allow_http(origin);
     }
     Ok(capabilities)
 }

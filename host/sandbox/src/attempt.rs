@@ -8,13 +8,17 @@ use serde::{Deserialize, Serialize};
 use wasmtime::component::ResourceTable;
 use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi::WasiCtx;
+use wasmtime_wasi_http::WasiHttpCtx;
 
 use crate::bindings::{self, WitTaskContext, WitTaskDefinition, WitTaskError};
 use crate::capabilities::Capabilities;
 use crate::component::TaskComponent;
 use crate::engine::{AttemptState, Sandbox};
 use crate::error::SandboxError;
-use crate::failure::{DeadlineExceeded, INVALID_RETURN_VALUE, TaskFailure};
+use crate::failure::{
+    DeadlineExceeded, HTTP_DENIED, HTTP_LIMIT, INVALID_RETURN_VALUE, TaskFailure, is_limit,
+};
+use crate::http::{AttemptHttp, HttpLog, HttpRecord};
 use crate::limits::{AttemptLimiter, Limits};
 use crate::output::Capture;
 
@@ -92,6 +96,7 @@ struct Attempt {
     store: Store<AttemptState>,
     stdout: Capture,
     stderr: Capture,
+    http: HttpLog,
     limits: Limits,
     epoch_tick: Duration,
 }
@@ -142,6 +147,7 @@ impl Sandbox {
             Ok(Err(error)) => AttemptOutcome::Failed(guest_failure(error, &stderr)),
             Err(trap) => AttemptOutcome::Failed(TaskFailure::from_trap(&trap, &stderr)),
         };
+        let outcome = explain_http(outcome, &attempt.http.lock(), &stderr);
         Ok(redacted(
             attempt.report(outcome, duration, stderr),
             &call.capabilities,
@@ -191,18 +197,27 @@ impl Sandbox {
             .allow_udp(false)
             .allow_ip_name_lookup(false)
             .build();
+        let deadline = Instant::now() + limits.timeout;
+        let http = HttpLog::default();
+        let http_hooks = AttemptHttp::new(
+            capabilities.http_allow_list(),
+            capabilities.http_limits(),
+            deadline,
+            http.clone(),
+        );
         let state = AttemptState {
             wasi,
             table: ResourceTable::new(),
             limiter: AttemptLimiter::new(limits.memory_bytes),
             capabilities,
+            http: WasiHttpCtx::new(),
+            http_hooks,
         };
         let mut store = Store::new(&self.engine, state);
         store.limiter(|state| &mut state.limiter);
         store
             .set_fuel(limits.fuel)
             .map_err(|e| SandboxError::Engine(crate::error::describe(&e)))?;
-        let deadline = Instant::now() + limits.timeout;
         let timeout = limits.timeout;
         store.set_epoch_deadline(1);
         // Compiled code flushes its fuel counter at calls and at this interval, not at
@@ -221,6 +236,7 @@ impl Sandbox {
             store,
             stdout,
             stderr,
+            http,
             limits,
             epoch_tick: self.config.epoch_tick,
         })
@@ -280,6 +296,31 @@ impl Attempt {
             stderr,
         }
     }
+}
+
+/// A failure after a refused HTTP request is reported as the refusal (the task let
+/// the error propagate), with the guest's own failure kept in the traceback; a
+/// sandbox limit hit meanwhile keeps its class.
+fn explain_http(outcome: AttemptOutcome, http: &HttpRecord, stderr: &str) -> AttemptOutcome {
+    let failure = match outcome {
+        AttemptOutcome::Failed(failure) if !is_limit(&failure.exception_class_path) => failure,
+        other => return other,
+    };
+    let (class, message) = match (&http.denied, &http.limited) {
+        (Some(origin), _) => (
+            HTTP_DENIED,
+            format!(
+                "the request to {origin} was denied: the origin is not in the component's allow-list"
+            ),
+        ),
+        (None, Some(limit)) => (HTTP_LIMIT, limit.clone()),
+        (None, None) => return AttemptOutcome::Failed(failure),
+    };
+    let detail = format!(
+        "the task failed with {}: {}",
+        failure.exception_class_path, failure.message
+    );
+    AttemptOutcome::Failed(TaskFailure::new(class, message, &detail, stderr))
 }
 
 /// `report` with every secret of `capabilities` redacted from what it keeps.

@@ -1,9 +1,13 @@
 //! What the operator grants one component for one attempt: its configuration
-//! values, some of them secret. Resolved by the host when the attempt starts and
-//! kept in the attempt's store; a guest reads its own values only, and every
-//! secret value is replaced with [`REDACTED`] in what the attempt leaves behind.
+//! values, some of them secret, and the origins it may send HTTP requests to.
+//! Resolved by the host when the attempt starts and kept in the attempt's store; a
+//! guest reads its own values only, and every secret value is replaced with
+//! [`REDACTED`] in what the attempt leaves behind.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::http::{HttpLimits, OriginPattern};
 
 /// What replaces a secret's value in output, errors and return values.
 pub const REDACTED: &str = "[REDACTED]";
@@ -31,12 +35,41 @@ impl std::fmt::Debug for ConfigValue {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Capabilities {
     config: BTreeMap<String, ConfigValue>,
+    http_origins: Vec<OriginPattern>,
+    http_limits: HttpLimits,
 }
 
 impl Capabilities {
     /// Grants `key` with `value`.
     pub fn set_config(&mut self, key: impl Into<String>, value: ConfigValue) {
         self.config.insert(key.into(), value);
+    }
+
+    /// Allows HTTP requests to `origin`.
+    pub fn allow_http(&mut self, origin: OriginPattern) {
+        if !self.http_origins.contains(&origin) {
+            self.http_origins.push(origin);
+        }
+    }
+
+    /// The origins HTTP requests may go to.
+    pub fn http_origins(&self) -> &[OriginPattern] {
+        &self.http_origins
+    }
+
+    /// Sets the limits on HTTP requests.
+    pub fn set_http_limits(&mut self, limits: HttpLimits) {
+        self.http_limits = limits;
+    }
+
+    /// The limits on HTTP requests.
+    pub fn http_limits(&self) -> HttpLimits {
+        self.http_limits
+    }
+
+    /// The allowed origins, shared with the attempt's `wasi:http` hooks.
+    pub(crate) fn http_allow_list(&self) -> Arc<[OriginPattern]> {
+        self.http_origins.iter().cloned().collect()
     }
 
     /// Every configuration value granted, by key.

@@ -11,6 +11,7 @@ use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, WasmBacktraceDetails,
 };
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::bindings::{self, TASKS_EXPORT};
 use crate::cache::{CacheStatus, CompileCache, Lookup};
@@ -18,16 +19,29 @@ use crate::capabilities::Capabilities;
 use crate::component::{self, TaskComponent, check_preamble, digest};
 use crate::config::SandboxConfig;
 use crate::error::{SandboxError, describe};
+use crate::http::AttemptHttp;
 use crate::limits::AttemptLimiter;
 
 /// What one attempt's store holds: its WASI context (no files, no environment, no
-/// sockets; captured stdio), its resource table, its limiter and what the operator
-/// granted the component.
+/// sockets; captured stdio), its resource table, its limiter, what the operator
+/// granted the component and the `wasi:http` state that enforces it.
 pub(crate) struct AttemptState {
     pub(crate) wasi: WasiCtx,
     pub(crate) table: ResourceTable,
     pub(crate) limiter: AttemptLimiter,
     pub(crate) capabilities: Capabilities,
+    pub(crate) http: WasiHttpCtx,
+    pub(crate) http_hooks: AttemptHttp,
+}
+
+impl WasiHttpView for AttemptState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.http_hooks,
+        }
+    }
 }
 
 impl bindings::wasmtasks::task::config::Host for AttemptState {
@@ -64,7 +78,8 @@ impl std::fmt::Debug for Sandbox {
 }
 
 impl Sandbox {
-    /// Builds the engine, starts its epoch ticker and links WASI and `config`.
+    /// Builds the engine, starts its epoch ticker and links WASI, `wasi:http` and
+    /// `config`.
     pub fn new(config: SandboxConfig) -> Result<Self, SandboxError> {
         config.validate()?;
         let engine =
@@ -73,6 +88,8 @@ impl Sandbox {
             .map_err(|e| SandboxError::Engine(format!("cannot start the epoch ticker: {e}")))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| SandboxError::Engine(describe(&e)))?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| SandboxError::Engine(describe(&e)))?;
         bindings::wasmtasks::task::config::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| {
             state

@@ -12,6 +12,8 @@
 //! | `wasmtasks.InvalidReturnValue` | the guest returned something that is not JSON, or too much of it |
 //! | `wasmtasks.InvalidArguments` | the SDK could not bind the arguments to the parameters |
 //! | `wasmtasks.TaskNotFound` | the guest does not know the task it was asked to run |
+//! | `wasmtasks.HttpDenied` | the task failed after an HTTP request to an origin it was not granted |
+//! | `wasmtasks.HttpLimit` | the task failed after passing an HTTP limit (requests per attempt, response size) |
 //!
 //! Errors a task returns itself keep the class the guest gives them, for example
 //! `welcome.WelcomeError`.
@@ -37,6 +39,17 @@ pub const TRAP: &str = "wasmtasks.Trap";
 pub const INVALID_RETURN_VALUE: &str = "wasmtasks.InvalidReturnValue";
 /// The arguments could not be bound to the task's parameters.
 pub const INVALID_ARGUMENTS: &str = "wasmtasks.InvalidArguments";
+
+/// The task failed after an HTTP request to an origin it was not granted.
+pub const HTTP_DENIED: &str = "wasmtasks.HttpDenied";
+/// The task failed after passing an HTTP limit.
+pub const HTTP_LIMIT: &str = "wasmtasks.HttpLimit";
+
+/// Whether `class` is a sandbox limit (fuel, deadline, memory, stack), which keeps
+/// its class whatever else the attempt did.
+pub(crate) fn is_limit(class: &str) -> bool {
+    [OUT_OF_FUEL, TIMEOUT, MEMORY_LIMIT, STACK_OVERFLOW].contains(&class)
+}
 
 /// How many bytes of stderr a traceback quotes.
 const STDERR_TAIL_BYTES: usize = 4096;

@@ -12,7 +12,8 @@
 //!
 //! Guests get WASI clocks, random and captured stdout/stderr; no filesystem, no
 //! environment, no sockets. What the operator grants a component (its
-//! configuration values and secrets) travels with each call as [`Capabilities`].
+//! configuration values and secrets, the HTTP origins it may reach through
+//! `wasi:http`) travels with each call as [`Capabilities`].
 
 #![warn(missing_docs)]
 
@@ -26,6 +27,7 @@ mod engine;
 mod epoch;
 mod error;
 pub mod failure;
+mod http;
 mod limits;
 mod output;
 
@@ -39,6 +41,7 @@ pub use config::SandboxConfig;
 pub use engine::Sandbox;
 pub use error::SandboxError;
 pub use failure::TaskFailure;
+pub use http::{HttpLimits, OriginPattern, OriginPatternError};
 pub use limits::{
     DEFAULT_FUEL, DEFAULT_MEMORY_BYTES, DEFAULT_TIMEOUT, LimitOverrides, Limits,
     MemoryLimitExceeded,

@@ -7,6 +7,7 @@ mod components;
 mod config;
 mod context;
 mod enqueue;
+mod grant;
 mod inspect;
 mod prune;
 mod queues;
@@ -68,6 +69,10 @@ enum Command {
     Components(components::ComponentsArgs),
     /// Set, unset and list a component's configuration values and secrets.
     Config(config::ConfigArgs),
+    /// Allow a component to send HTTP requests to origins (or list its origins).
+    Grant(grant::GrantArgs),
+    /// Take back HTTP origins from a component.
+    Revoke(grant::GrantArgs),
     /// Show job counts per queue and status.
     Queues(queues::QueuesArgs),
     /// Measure throughput (W1) and latency (W2) on a fresh database.
@@ -89,6 +94,8 @@ impl Cli {
             Command::Prune(args) => prune::execute(args, &global).await,
             Command::Components(args) => components::execute(args, &global).await,
             Command::Config(args) => config::execute(args, &global).await,
+            Command::Grant(args) => grant::execute(args, true, &global).await,
+            Command::Revoke(args) => grant::execute(args, false, &global).await,
             Command::Queues(args) => queues::execute(args, &global).await,
             Command::Bench(args) => bench::execute(args, &global).await,
         }

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Args;
 
+use wasmtasks::sandbox::OriginPattern;
+
 use super::GlobalArgs;
 use super::context::Context;
 
@@ -21,6 +23,10 @@ pub struct UploadArgs {
     /// Print JSON.
     #[arg(long)]
     json: bool,
+    /// Allow the component to send HTTP requests to this origin,
+    /// `scheme://host[:port]` (the host may start with `*.`); repeat for several.
+    #[arg(long = "allow-http", value_name = "URL-PATTERN")]
+    allow_http: Vec<OriginPattern>,
 }
 
 pub async fn execute(args: UploadArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -35,12 +41,21 @@ pub async fn execute(args: UploadArgs, global: &GlobalArgs) -> anyhow::Result<Ex
         .registry
         .upload(context.tenant(), &name, bytes)
         .await?;
+    let granted = super::grant::change(
+        context.registry.store().as_ref(),
+        context.tenant(),
+        &name,
+        &args.allow_http,
+        true,
+    )
+    .await?;
     if args.json {
         let report = serde_json::json!({
             "name": upload.name,
             "version": upload.version,
             "digest": upload.digest,
             "created": upload.created,
+            "allow_http": args.allow_http.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "tasks": upload.tasks,
         });
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -62,6 +77,9 @@ pub async fn execute(args: UploadArgs, global: &GlobalArgs) -> anyhow::Result<Ex
             );
         }
         println!("tasks: {}", tasks.join(", "));
+        for line in granted {
+            println!("{line}");
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

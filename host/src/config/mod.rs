@@ -31,13 +31,21 @@
 //! finished_min_age_days = 14
 //! failed_min_age_days = 30
 //!
-//! [components.notify.config]    # what the guest reads with config::get, by component
+//! [http]                  # per attempt, for components granted an origin
+//! timeout = "30s"
+//! max_response_size = "1MiB"
+//! max_requests = 16
+//!
+//! [components.notify]           # what the operator grants one component
+//! allow_http = ["https://ntfy.example.com", "https://*.example.org:8443"]
+//! [components.notify.config]    # what the guest reads with config::get
 //! ntfy_url = "https://ntfy.example.com/alerts"
 //! [components.notify.secrets]   # the same, redacted wherever output is kept
 //! token = "…"
 //! ```
 //!
-//! Values set with `wasmtasks config set` (in the store) win over the file's.
+//! Values set with `wasmtasks config set` (in the store) win over the file's; HTTP
+//! origins granted in the store (`wasmtasks grant`) add to the file's.
 //!
 //! Every key is optional; with no file at all, wasmtasks uses a SQLite file in the
 //! working directory and one queue, `default`.
@@ -48,7 +56,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use wasmtasks_sandbox::{ConfigValue, Limits};
+use wasmtasks_sandbox::{ConfigValue, HttpLimits, Limits, OriginPattern, OriginPatternError};
 
 use crate::task::path::is_valid_name;
 
@@ -155,6 +163,15 @@ impl Default for PurgeSettings {
     }
 }
 
+/// What the configuration file grants one component.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ComponentSettings {
+    /// Configuration values and secrets, by key.
+    pub config: BTreeMap<String, ConfigValue>,
+    /// Origins it may send HTTP requests to.
+    pub allow_http: Vec<OriginPattern>,
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -174,8 +191,10 @@ pub struct Settings {
     pub worker: WorkerSettings,
     /// Retention.
     pub purge: PurgeSettings,
-    /// Configuration values and secrets per component name (the store's win).
-    pub components: BTreeMap<String, BTreeMap<String, ConfigValue>>,
+    /// What the file grants each component, by name.
+    pub components: BTreeMap<String, ComponentSettings>,
+    /// Limits on the HTTP requests of one attempt.
+    pub http: HttpLimits,
     /// The file the settings came from, if any.
     pub source: Option<PathBuf>,
 }
@@ -192,6 +211,7 @@ impl Default for Settings {
             worker: WorkerSettings::default(),
             purge: PurgeSettings::default(),
             components: BTreeMap::new(),
+            http: HttpLimits::default(),
             source: None,
         }
     }
@@ -367,11 +387,42 @@ impl Settings {
                     "the key is also in `config`; give it one value".into(),
                 ));
             }
+            let allow_http = raw
+                .allow_http
+                .iter()
+                .map(|origin| origin.parse())
+                .collect::<Result<_, OriginPatternError>>()
+                .map_err(|e| invalid(&format!("components.{name}.allow_http"), e.to_string()))?;
             let value = |secret: bool| move |(key, value)| (key, ConfigValue { value, secret });
             let values = raw.config.into_iter().map(value(false));
             let secrets = raw.secrets.into_iter().map(value(true));
-            components.insert(name, values.chain(secrets).collect());
+            let config = values.chain(secrets).collect();
+            components.insert(name, ComponentSettings { config, allow_http });
         }
+        let http = HttpLimits {
+            timeout: duration(
+                raw.http.timeout.as_deref(),
+                defaults.http.timeout,
+                "http.timeout",
+                &invalid,
+            )?,
+            max_response_bytes: size(
+                raw.http.max_response_size.as_deref(),
+                defaults.http.max_response_bytes,
+                "http.max_response_size",
+                &invalid,
+            )?,
+            max_requests: match raw.http.max_requests {
+                None => defaults.http.max_requests,
+                Some(n) if (0..=10_000).contains(&n) => n as u32,
+                Some(n) => {
+                    return Err(invalid(
+                        "http.max_requests",
+                        format!("must be 0..=10000, got {n}"),
+                    ));
+                }
+            },
+        };
         Ok(Settings {
             database_url: raw.database_url.unwrap_or(defaults.database_url),
             tenant,
@@ -382,6 +433,7 @@ impl Settings {
             worker,
             purge,
             components,
+            http,
             source: None,
         })
     }

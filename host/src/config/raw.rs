@@ -22,6 +22,16 @@ pub(super) struct RawSettings {
     pub purge: RawPurge,
     #[serde(default)]
     pub components: BTreeMap<String, RawComponent>,
+    #[serde(default)]
+    pub http: RawHttp,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawHttp {
+    pub timeout: Option<String>,
+    pub max_response_size: Option<String>,
+    pub max_requests: Option<i64>,
 }
 
 #[derive(Default, Deserialize)]
@@ -31,6 +41,8 @@ pub(super) struct RawComponent {
     pub config: BTreeMap<String, String>,
     #[serde(default)]
     pub secrets: BTreeMap<String, String>,
+    #[serde(default)]
+    pub allow_http: Vec<String>,
 }
 
 /// Secrets never reach a debug print.
@@ -39,6 +51,7 @@ impl std::fmt::Debug for RawComponent {
         f.debug_struct("RawComponent")
             .field("config", &self.config)
             .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
+            .field("allow_http", &self.allow_http)
             .finish()
     }
 }

@@ -13,7 +13,7 @@
 //! Times: every "now" is taken by the store, so one clock decides leases and
 //! availability for all workers (on PostgreSQL, the database's).
 
-mod config;
+mod capabilities;
 pub mod postgres;
 pub mod sqlite;
 mod types;
@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use wasmtasks_sandbox::ConfigValue;
+use wasmtasks_sandbox::{ConfigValue, OriginPattern};
 
 pub use types::*;
 
@@ -187,6 +187,16 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         tenant: &str,
         component: &str,
     ) -> Result<BTreeMap<String, ConfigValue>, StoreError>;
+
+    /// Grants or revokes one HTTP origin of a component; true if that changed anything.
+    async fn component_grant_change(&self, grant: ComponentGrant) -> Result<bool, StoreError>;
+
+    /// The HTTP origins a component is granted.
+    async fn component_grant_list(
+        &self,
+        tenant: &str,
+        component: &str,
+    ) -> Result<Vec<OriginPattern>, StoreError>;
 
     /// Inserts jobs in one statement; all or none.
     async fn job_insert_many(&self, jobs: &[NewJob]) -> Result<(), StoreError>;

@@ -5,7 +5,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use wasmtasks_sandbox::{
-    Capabilities, ConfigValue, LimitOverrides, TaskCall, TaskContext, TaskDefinition,
+    Capabilities, ConfigValue, LimitOverrides, OriginPattern, TaskCall, TaskContext, TaskDefinition,
 };
 
 use crate::task::{AttemptRecord, TaskStatus};
@@ -21,6 +21,19 @@ pub struct ComponentConfigSet {
     pub key: String,
     /// The value, and whether it is secret (its `Debug` form hides a secret).
     pub value: ConfigValue,
+}
+
+/// An HTTP origin to grant a component, or to revoke.
+#[derive(Debug, Clone)]
+pub struct ComponentGrant {
+    /// The owner.
+    pub tenant: String,
+    /// The component's name.
+    pub component: String,
+    /// The origin pattern.
+    pub origin: OriginPattern,
+    /// True to grant, false to revoke.
+    pub granted: bool,
 }
 
 /// A component version to store.

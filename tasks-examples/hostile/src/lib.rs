@@ -2,9 +2,10 @@
 //! endless loop, unbounded memory, a panic, a stack overflow, filesystem,
 //! environment and network access, output floods, sleeping past a deadline, state
 //! left behind for a later attempt, reading another component's configuration,
-//! leaking a secret) so the host's tests can check that fuel, timeouts, memory
-//! caps, fresh instances, the capability-free WASI context and redaction contain
-//! it. Access that the sandbox refuses is reported as `hostile.Denied`.
+//! leaking a secret, HTTP requests to origins it was not granted or past its
+//! limits) so the host's tests can check that fuel, timeouts, memory caps, fresh
+//! instances, the capability-free WASI context, the HTTP allow-list and redaction
+//! contain it. Access that the sandbox refuses is reported as `hostile.Denied`.
 #![warn(missing_docs)]
 
 use std::fmt;
@@ -168,6 +169,21 @@ mod tasks {
         }
     }
 
+    /// Sends `times` GET requests to `url` (an origin it may not have been granted,
+    /// more requests than allowed, a body larger than the cap); returns each
+    /// response's status and body size.
+    #[task]
+    pub fn fetch(url: String, times: u32) -> Result<Vec<(u16, usize)>, Denied> {
+        (0..times)
+            .map(|_| {
+                let response = wasmtasks_guest::http::get(&url)
+                    .send()
+                    .map_err(|error| Denied(error.to_string()))?;
+                Ok((response.status, response.body.len()))
+            })
+            .collect()
+    }
+
     /// Writes `bytes` bytes of 63 `x` and a newline per line, in 64 KiB blocks.
     pub(crate) fn write_lines(out: &mut impl Write, bytes: u64) -> u64 {
         let mut line = [b'x'; LINE];
@@ -214,7 +230,8 @@ mod tests {
                 "sleep_ms",
                 "counter",
                 "read_config",
-                "leak_config"
+                "leak_config",
+                "fetch"
             ]
         );
     }

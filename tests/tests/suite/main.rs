@@ -7,6 +7,7 @@ mod cache;
 mod capabilities;
 mod examples;
 mod hostile;
+mod http;
 mod postgres_queue;
 mod queue_cli;
 mod queue_support;

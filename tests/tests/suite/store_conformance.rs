@@ -803,6 +803,45 @@ pub async fn component_config_is_set_replaced_and_deleted_per_component(store: A
     assert_eq!(other["url"], value("http://other", false));
 }
 
+pub async fn http_grants_are_added_listed_and_revoked_per_component(store: Arc<dyn Store>) {
+    let change = |tenant: &str, component: &str, origin: &str, granted: bool| {
+        let store = store.clone();
+        let grant = ComponentGrant {
+            tenant: tenant.into(),
+            component: component.into(),
+            origin: origin.parse().unwrap(),
+            granted,
+        };
+        async move { store.component_grant_change(grant).await.unwrap() }
+    };
+    let list = |tenant: &str, component: &str| {
+        let store = store.clone();
+        let (tenant, component) = (tenant.to_owned(), component.to_owned());
+        async move {
+            let origins = store
+                .component_grant_list(&tenant, &component)
+                .await
+                .unwrap();
+            origins.iter().map(ToString::to_string).collect::<Vec<_>>()
+        }
+    };
+    assert!(list(TENANT, "notify").await.is_empty());
+    assert!(change(TENANT, "notify", "https://ntfy.sh", true).await);
+    assert!(!change(TENANT, "notify", "https://ntfy.sh:443", true).await);
+    assert!(change(TENANT, "notify", "https://*.example.com:8443", true).await);
+    assert!(change(TENANT, "other", "http://127.0.0.1:9", true).await);
+    assert!(change("tenant-2", "notify", "http://127.0.0.1:9", true).await);
+    assert_eq!(
+        list(TENANT, "notify").await,
+        ["https://*.example.com:8443", "https://ntfy.sh:443"]
+    );
+    assert!(change(TENANT, "notify", "https://ntfy.sh", false).await);
+    assert!(!change(TENANT, "notify", "https://ntfy.sh", false).await);
+    assert_eq!(list(TENANT, "notify").await, ["https://*.example.com:8443"]);
+    assert_eq!(list(TENANT, "other").await, ["http://127.0.0.1:9"]);
+    assert_eq!(list("tenant-2", "notify").await, ["http://127.0.0.1:9"]);
+}
+
 /// Instantiates every conformance test for one dialect: `$fresh` is an async fn
 /// giving a fresh, migrated store (or `None` to skip with a message).
 #[macro_export]
@@ -827,6 +866,7 @@ macro_rules! store_conformance {
                 return_values_and_output_are_recorded_as_given,
                 waits_end_on_an_enqueue_or_at_the_timeout,
                 component_config_is_set_replaced_and_deleted_per_component,
+                http_grants_are_added_listed_and_revoked_per_component,
             );
         }
     };

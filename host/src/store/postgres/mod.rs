@@ -291,7 +291,7 @@ impl Store for PostgresStore {
         component: &str,
         key: &str,
     ) -> Result<bool, StoreError> {
-        super::config::delete(&self.pool, tenant, component, key).await
+        super::capabilities::postgres::delete(&self.pool, tenant, component, key).await
     }
 
     async fn component_config_get_all(
@@ -299,7 +299,19 @@ impl Store for PostgresStore {
         tenant: &str,
         component: &str,
     ) -> Result<BTreeMap<String, ConfigValue>, StoreError> {
-        super::config::get_all(&self.pool, tenant, component).await
+        super::capabilities::postgres::get_all(&self.pool, tenant, component).await
+    }
+
+    async fn component_grant_change(&self, grant: ComponentGrant) -> Result<bool, StoreError> {
+        super::capabilities::postgres::grant_change(&self.pool, &grant).await
+    }
+
+    async fn component_grant_list(
+        &self,
+        tenant: &str,
+        component: &str,
+    ) -> Result<Vec<OriginPattern>, StoreError> {
+        super::capabilities::postgres::grant_list(&self.pool, tenant, component).await
     }
 
     async fn job_insert_many(&self, jobs: &[NewJob]) -> Result<(), StoreError> {

@@ -1,5 +1,5 @@
 //! Setting a value in `component_config` (the other queries are in
-//! `store/config.rs`, shared by both dialects).
+//! `store/capabilities.rs`, shared by both dialects).
 
 use chrono::Utc;
 use sqlx::SqlitePool;

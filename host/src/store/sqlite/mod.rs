@@ -166,7 +166,7 @@ impl Store for SqliteStore {
         component: &str,
         key: &str,
     ) -> Result<bool, StoreError> {
-        super::config::delete(&self.writer, tenant, component, key).await
+        super::capabilities::sqlite::delete(&self.writer, tenant, component, key).await
     }
 
     async fn component_config_get_all(
@@ -174,7 +174,19 @@ impl Store for SqliteStore {
         tenant: &str,
         component: &str,
     ) -> Result<BTreeMap<String, ConfigValue>, StoreError> {
-        super::config::get_all(&self.reader, tenant, component).await
+        super::capabilities::sqlite::get_all(&self.reader, tenant, component).await
+    }
+
+    async fn component_grant_change(&self, grant: ComponentGrant) -> Result<bool, StoreError> {
+        super::capabilities::sqlite::grant_change(&self.writer, &grant).await
+    }
+
+    async fn component_grant_list(
+        &self,
+        tenant: &str,
+        component: &str,
+    ) -> Result<Vec<OriginPattern>, StoreError> {
+        super::capabilities::sqlite::grant_list(&self.reader, tenant, component).await
     }
 
     async fn job_insert_many(&self, jobs: &[NewJob]) -> Result<(), StoreError> {
