@@ -287,3 +287,50 @@ fn the_request_count_cap_holds() {
     );
     assert_eq!(server.received().len(), 4);
 }
+
+#[test]
+fn a_request_to_a_silent_server_ends_at_the_http_timeout() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    // Accepts connections and never answers.
+    std::thread::spawn(move || {
+        let held: Vec<_> = listener.incoming().take(4).collect();
+        std::thread::sleep(Duration::from_secs(30));
+        drop(held);
+    });
+    let workspace = Workspace::new();
+    let config =
+        format!("[http]\ntimeout = \"300ms\"\n[components.hostile]\nallow_http = [\"{origin}\"]\n");
+    workspace.write("wasmtasks.toml", config.as_bytes());
+    let started = std::time::Instant::now();
+    let failure = workspace
+        .task("hostile", "fetch", &[&format!("{origin}/slow"), "1"])
+        .failure();
+    assert_eq!(failure.class, "hostile.Denied");
+    assert!(failure.message().contains("Timeout"), "{failure:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn an_origin_pattern_that_is_not_one_is_refused_at_upload() {
+    let workspace = Workspace::new();
+    let path = example("notify");
+    let upload = workspace.run(&[
+        "upload",
+        path.to_str().unwrap(),
+        "--allow-http",
+        "ntfy.sh/topic",
+    ]);
+    assert_eq!(upload.code, 2, "{}", upload.stderr);
+    assert!(
+        upload
+            .stderr
+            .contains("invalid origin `ntfy.sh/topic`: no scheme"),
+        "{}",
+        upload.stderr
+    );
+}
