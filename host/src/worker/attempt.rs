@@ -1,9 +1,11 @@
 //! Running one claimed job's attempt and deciding what the job becomes.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
+use tokio::sync::OnceCell;
 use wasmtasks_sandbox::{AttemptMetrics, AttemptOutcome, AttemptReport, Capabilities, TaskFailure};
 
 use crate::capabilities;
@@ -23,9 +25,10 @@ pub(crate) async fn run(
     settings: &Settings,
     worker_id: &str,
     job: ClaimedJob,
+    capabilities: &OnceCell<Capabilities>,
 ) -> Completion {
     let started_at = Utc::now();
-    let report = execute(registry, settings, &job).await;
+    let report = execute(registry, settings, &job, capabilities).await;
     let finished_at = Utc::now();
     let (record, return_value) =
         AttemptRecord::from_report(job.attempt, worker_id, started_at, finished_at, report);
@@ -58,7 +61,12 @@ pub(crate) async fn run(
     }
 }
 
-async fn execute(registry: &Registry, settings: &Settings, job: &ClaimedJob) -> AttemptReport {
+async fn execute(
+    registry: &Registry,
+    settings: &Settings,
+    job: &ClaimedJob,
+    capabilities: &OnceCell<Capabilities>,
+) -> AttemptReport {
     let component = match registry.load(&job.component_digest).await {
         Ok(component) => component,
         Err(error) => {
@@ -72,8 +80,11 @@ async fn execute(registry: &Registry, settings: &Settings, job: &ClaimedJob) -> 
         Ok(path) => path.component,
         Err(error) => return not_started(error.to_string()),
     };
-    let capabilities = match resolve_capabilities(registry, settings, job, &component_name).await {
-        Ok(capabilities) => capabilities,
+    let resolved = capabilities
+        .get_or_try_init(|| resolve_capabilities(registry, settings, job, &component_name))
+        .await;
+    let capabilities = match resolved {
+        Ok(capabilities) => capabilities.clone(),
         Err(error) => {
             return not_started(format!(
                 "cannot read the configuration of {component_name}: {error}"
@@ -126,6 +137,22 @@ fn not_started(message: String) -> AttemptReport {
         metrics: AttemptMetrics::default(),
         stdout: String::new(),
         stderr: String::new(),
+    }
+}
+
+/// The capabilities of each component of one claimed batch, resolved at most once.
+#[derive(Default)]
+pub(crate) struct BatchCapabilities(HashMap<(String, String), Arc<OnceCell<Capabilities>>>);
+
+impl BatchCapabilities {
+    /// The shared cell for `job`'s tenant and component.
+    pub(crate) fn cell_for(&mut self, job: &ClaimedJob) -> Arc<OnceCell<Capabilities>> {
+        let component = TaskPath::parse(&job.task_path)
+            .map_or_else(|_| job.task_path.clone(), |path| path.component);
+        self.0
+            .entry((job.tenant.clone(), component))
+            .or_default()
+            .clone()
     }
 }
 

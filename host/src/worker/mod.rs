@@ -239,18 +239,23 @@ impl Worker {
                         if !jobs.is_empty() && first_claim.is_none() {
                             first_claim = Some(Instant::now());
                         }
+                        // A component's capabilities are read once per claimed batch,
+                        // by the first of its attempts to start, and shared by the rest.
+                        let mut grants = attempt::BatchCapabilities::default();
                         for job in jobs {
                             let claim = ClaimRef {
                                 id: job.id.clone(),
                                 attempt: job.attempt,
                             };
                             let context = context.clone();
+                            let capabilities = grants.cell_for(&job);
                             let handle = running.spawn(async move {
                                 attempt::run(
                                     &context.registry,
                                     &context.settings,
                                     &context.worker_id,
                                     job,
+                                    &capabilities,
                                 )
                                 .await
                             });
