@@ -125,17 +125,9 @@ impl<'a> Preparer<'a> {
         let queue_name = request
             .queue_name
             .unwrap_or_else(|| task.queue_name.clone());
-        let Some(queue) = settings.queue(&queue_name) else {
-            return Err(EnqueueError::Invalid(format!(
-                "queue `{queue_name}` is not configured; configured queues: {}",
-                settings
-                    .queues
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )));
-        };
+        let queue = settings
+            .require_queue(&queue_name)
+            .map_err(EnqueueError::Invalid)?;
         let max_attempts = request
             .max_attempts
             .or(task.retry.max_attempts)
@@ -154,7 +146,7 @@ impl<'a> Preparer<'a> {
                 "backoff_factor must be a positive number, got {backoff_factor}"
             )));
         }
-        let limits = merge(task.limits, request.limits);
+        let limits = request.limits.or(task.limits);
         check_limits(settings, &limits)?;
         // The resolved version is pinned: later uploads do not change what this job runs.
         Ok(NewJob {
@@ -175,14 +167,6 @@ impl<'a> Preparer<'a> {
             backoff_factor,
             limits,
         })
-    }
-}
-
-fn merge(declared: LimitOverrides, requested: LimitOverrides) -> LimitOverrides {
-    LimitOverrides {
-        fuel: requested.fuel.or(declared.fuel),
-        timeout: requested.timeout.or(declared.timeout),
-        memory_bytes: requested.memory_bytes.or(declared.memory_bytes),
     }
 }
 

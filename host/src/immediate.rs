@@ -73,11 +73,7 @@ pub async fn run_immediately(
         run_after: None,
         max_attempts: 1,
         backoff_factor: 1.0,
-        limits: LimitOverrides {
-            fuel: run.limits.fuel.or(definition.limits.fuel),
-            timeout: run.limits.timeout.or(definition.limits.timeout),
-            memory_bytes: run.limits.memory_bytes.or(definition.limits.memory_bytes),
-        },
+        limits: run.limits.or(definition.limits),
     };
     let base = sandbox.config().default_limits;
     Ok(run_job(sandbox, component, job, base, run.capabilities, worker_id).await?)

@@ -61,6 +61,17 @@ pub struct LimitOverrides {
     pub memory_bytes: Option<u64>,
 }
 
+impl LimitOverrides {
+    /// These overrides, falling back to `declared` for what they leave unset.
+    pub fn or(self, declared: LimitOverrides) -> LimitOverrides {
+        LimitOverrides {
+            fuel: self.fuel.or(declared.fuel),
+            timeout: self.timeout.or(declared.timeout),
+            memory_bytes: self.memory_bytes.or(declared.memory_bytes),
+        }
+    }
+}
+
 impl Limits {
     /// These limits with every value that `overrides` sets replaced.
     pub fn with(self, overrides: LimitOverrides) -> Limits {

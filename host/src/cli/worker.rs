@@ -95,16 +95,9 @@ fn queue_filter(
     settings: &wasmtasks::config::Settings,
 ) -> anyhow::Result<QueueFilter> {
     for queue in args.queue_name.iter().chain(&args.exclude_queues) {
-        anyhow::ensure!(
-            queue == "*" || settings.queue(queue).is_some(),
-            "queue `{queue}` is not configured; configured queues: {}",
-            settings
-                .queues
-                .keys()
-                .cloned()
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        if queue != "*" {
+            settings.require_queue(queue).map_err(anyhow::Error::msg)?;
+        }
     }
     if args.queue_name.iter().any(|q| q == "*") {
         anyhow::ensure!(

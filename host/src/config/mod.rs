@@ -459,6 +459,16 @@ impl Settings {
         Ok(())
     }
 
+    /// The retry policy of `queue`, or an error listing the queues that exist.
+    pub fn require_queue(&self, queue: &str) -> Result<&RetryPolicy, String> {
+        self.queue(queue).ok_or_else(|| {
+            format!(
+                "queue `{queue}` is not configured; configured queues: {}",
+                self.queues.keys().cloned().collect::<Vec<_>>().join(", ")
+            )
+        })
+    }
+
     /// The retry policy of `queue`, if the configuration names it.
     pub fn queue(&self, queue: &str) -> Option<&RetryPolicy> {
         self.queues.get(queue)

@@ -178,6 +178,8 @@ pub struct ClaimedJob {
     pub tenant: String,
     /// The task path as enqueued.
     pub task_path: String,
+    /// The component name.
+    pub component: String,
     /// The task name.
     pub task_name: String,
     /// The pinned component version.
@@ -207,6 +209,7 @@ impl ClaimedJob {
             id: job.id.clone(),
             tenant: job.tenant.clone(),
             task_path: job.task_path.clone(),
+            component: job.component.clone(),
             task_name: job.task_name.clone(),
             component_digest: job.component_digest.clone(),
             args: job.args.clone(),

@@ -13,7 +13,7 @@ use crate::config::Settings;
 use crate::registry::Registry;
 use crate::retry::after_failure;
 use crate::store::{ClaimedJob, Completion, NextState, StoreError};
-use crate::task::{AttemptRecord, TaskPath, TaskStatus};
+use crate::task::{AttemptRecord, TaskStatus};
 
 /// The class of an attempt that could not start: its component or its
 /// configuration could not be loaded, or its limits are above this worker's maximum.
@@ -76,12 +76,9 @@ async fn execute(
             ));
         }
     };
-    let component_name = match TaskPath::parse(&job.task_path) {
-        Ok(path) => path.component,
-        Err(error) => return not_started(error.to_string()),
-    };
+    let component_name = &job.component;
     let resolved = capabilities
-        .get_or_try_init(|| resolve_capabilities(registry, settings, job, &component_name))
+        .get_or_try_init(|| resolve_capabilities(registry, settings, job, component_name))
         .await;
     let capabilities = match resolved {
         Ok(capabilities) => capabilities.clone(),
@@ -147,10 +144,8 @@ pub(crate) struct BatchCapabilities(HashMap<(String, String), Arc<OnceCell<Capab
 impl BatchCapabilities {
     /// The shared cell for `job`'s tenant and component.
     pub(crate) fn cell_for(&mut self, job: &ClaimedJob) -> Arc<OnceCell<Capabilities>> {
-        let component = TaskPath::parse(&job.task_path)
-            .map_or_else(|_| job.task_path.clone(), |path| path.component);
         self.0
-            .entry((job.tenant.clone(), component))
+            .entry((job.tenant.clone(), job.component.clone()))
             .or_default()
             .clone()
     }

@@ -121,7 +121,7 @@ pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<Claimed
          FROM picked
          WHERE tasks.id = picked.id
            AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
-         RETURNING tasks.id, tenant, task_path, task_name, component_digest, args::text,
+         RETURNING tasks.id, tenant, task_path, component, task_name, component_digest, args::text,
             kwargs::text, priority, queue_name, attempt, max_attempts, backoff_factor, limits,
             available_at",
     )
@@ -140,6 +140,7 @@ pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<Claimed
                 id: row.try_get("id")?,
                 tenant: row.try_get("tenant")?,
                 task_path: row.try_get("task_path")?,
+                component: row.try_get("component")?,
                 task_name: row.try_get("task_name")?,
                 component_digest: row.try_get("component_digest")?,
                 args: row.try_get("args")?,

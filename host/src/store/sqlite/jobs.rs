@@ -113,7 +113,7 @@ pub(super) async fn claim(
               AND (queue_name IN (SELECT value FROM jsonb_each(?4))) = ?5
             ORDER BY priority DESC, available_at, id
             LIMIT ?6)
-         RETURNING id, tenant, task_path, task_name, component_digest, args, kwargs, priority,
+         RETURNING id, tenant, task_path, component, task_name, component_digest, args, kwargs, priority,
             queue_name, attempt, max_attempts, backoff_factor, limits, available_at",
     )
     .bind(&params.worker_id)
@@ -135,6 +135,7 @@ pub(super) async fn claim(
             id: row.try_get("id").map_err(get)?,
             tenant: row.try_get("tenant").map_err(get)?,
             task_path: row.try_get("task_path").map_err(get)?,
+            component: row.try_get("component").map_err(get)?,
             task_name: row.try_get("task_name").map_err(get)?,
             component_digest: row.try_get("component_digest").map_err(get)?,
             args: row.try_get("args").map_err(get)?,
