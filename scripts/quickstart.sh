@@ -2,16 +2,17 @@
 # The quickstart, on a fresh clone: build the example task components and wasmtasks,
 # then run the queue on the embedded default (one SQLite file): upload components,
 # enqueue tasks, run a worker until the queue is drained, and show the results.
-# rust-toolchain.toml brings the toolchain and the wasm32-wasip2 target.
+# rust-toolchain.toml brings the toolchain; `wasmtasks build` adds the wasm32-wasip2
+# target to it when it is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-guests="$PWD/target/wasm-guests/wasm32-wasip2/release"
-echo "==> building the example tasks (wasm32-wasip2 components)"
-(cd tasks-examples && cargo build --release --target-dir ../target/wasm-guests)
 echo "==> building wasmtasks"
 cargo build -p wasmtasks
 wasmtasks="$PWD/target/debug/wasmtasks"
+echo "==> building the example tasks (wasm32-wasip2 components)"
+"$wasmtasks" build tasks-examples --target-dir target/wasm-guests >/dev/null
+guests="$PWD/target/wasm-guests/wasm32-wasip2/release"
 
 # A scratch directory holds the queue (wasmtasks.sqlite3) and its configuration.
 demo="$PWD/target/quickstart"

@@ -7,6 +7,8 @@ wit_bindgen::generate!({
     world: "task-component",
     path: "wit",
     additional_derives: [PartialEq, Default],
+    // A variant has no natural default value.
+    additional_derives_ignore: ["run-error"],
     pub_export_macro: true,
     export_macro_name: "export_component",
     default_bindings_module: "wasmtasks_guest::bindings",

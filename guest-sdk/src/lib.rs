@@ -21,11 +21,16 @@
 //! assert_eq!(tasks::add(2, 3), 5);
 //! // And what the host calls, runnable natively too:
 //! assert_eq!(Component::run("add", "[2]", r#"{"b": 3}"#, None).unwrap(), "5");
+//! // The component names itself after its crate, and records each signature:
+//! let description = Component::describe();
+//! assert_eq!(description.tasks[0].params[1].name, "b");
 //! ```
 //!
 //! Arguments arrive as JSON (`args` array, `kwargs` object) and are bound to the
 //! parameters the way Python binds a call; the return value (any `serde::Serialize`,
 //! or a `Result` whose error is `Display`) goes back as JSON or as a [`TaskError`].
+//! Each parameter's JSON Schema (from `schemars::JsonSchema` where the type has
+//! it) is recorded, so the host checks arguments when a job is enqueued.
 //! See the crate README for the full rules.
 #![warn(missing_docs)]
 
@@ -38,24 +43,43 @@ mod entry;
 pub mod http;
 pub mod log;
 mod returns;
+mod schema;
 
 pub use bindings::wasmtasks::task::types::{
-    Limits, RetryPolicy, TaskContext, TaskDefinition, TaskError,
+    ComponentDescription, Limits, Param as ParamDefinition, RetryPolicy, RunError, TaskContext,
+    TaskDefinition, TaskError,
 };
 pub use entry::{Invoke, TaskEntry};
 pub use returns::error_class_path;
+/// The `schemars` the SDK records signatures with: derive `JsonSchema` on your own
+/// argument types (`#[derive(wasmtasks_guest::JsonSchema)]` with
+/// `#[schemars(crate = "wasmtasks_guest::schemars")]`, or depend on `schemars` 1).
+pub use schemars::{self, JsonSchema};
 pub use wasmtasks_guest_macros::{component, task};
 
-/// The `exception_class_path` of the errors the SDK itself reports.
-pub mod error_class {
-    /// `args`/`kwargs` are malformed or do not fit the task's parameters.
-    pub const INVALID_ARGUMENTS: &str = "wasmtasks.InvalidArguments";
-    /// `run` named a task the component does not export.
-    pub const TASK_NOT_FOUND: &str = "wasmtasks.TaskNotFound";
-    /// The task's return value could not be serialised as JSON.
-    pub const INVALID_RETURN_VALUE: &str = "wasmtasks.InvalidReturnValue";
-    /// A `takes_context` task was run without a context.
-    pub const MISSING_CONTEXT: &str = "wasmtasks.MissingContext";
+impl RunError {
+    /// The `exception_class_path` the host records for this error: the task's own
+    /// class, or the host's class for each refusal of the SDK.
+    pub fn exception_class_path(&self) -> &str {
+        match self {
+            RunError::Failed(error) => &error.exception_class_path,
+            RunError::InvalidArguments(_) => "wasmtasks.InvalidArguments",
+            RunError::TaskNotFound(_) => "wasmtasks.TaskNotFound",
+            RunError::InvalidReturnValue(_) => "wasmtasks.InvalidReturnValue",
+            RunError::MissingContext(_) => "wasmtasks.MissingContext",
+        }
+    }
+
+    /// The one-line message.
+    pub fn message(&self) -> &str {
+        match self {
+            RunError::Failed(error) => &error.message,
+            RunError::InvalidArguments(message)
+            | RunError::TaskNotFound(message)
+            | RunError::InvalidReturnValue(message)
+            | RunError::MissingContext(message) => message,
+        }
+    }
 }
 
 /// The README's examples, compiled as doctests.
@@ -67,6 +91,7 @@ struct ReadmeDoctests;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::args::{Bound, Param, bind};
-    pub use crate::entry::{list, require_context, run};
+    pub use crate::entry::{describe, require_context, run};
     pub use crate::returns::{result, value};
+    pub use crate::schema::{AnyValue, SchemaOf, ViaAnyValue, ViaJsonSchema};
 }

@@ -1,19 +1,18 @@
-//! Turns what a task function returns into the JSON text or `TaskError` the
+//! Turns what a task function returns into the JSON text or [`RunError`] the
 //! host receives.
 
 use std::fmt::Display;
 
 use serde::Serialize;
 
-use crate::TaskError;
-use crate::error_class::INVALID_RETURN_VALUE;
+use crate::{RunError, TaskError};
 
 /// Serialises a task's return value to JSON text.
-pub fn value<T: Serialize>(task: &str, value: T) -> Result<String, TaskError> {
-    serde_json::to_string(&value).map_err(|error| TaskError {
-        exception_class_path: INVALID_RETURN_VALUE.to_string(),
-        message: format!("{task}() returned a value that cannot be serialised as JSON: {error}"),
-        detail: String::new(),
+pub fn value<T: Serialize>(task: &str, value: T) -> Result<String, RunError> {
+    serde_json::to_string(&value).map_err(|error| {
+        RunError::InvalidReturnValue(format!(
+            "{task}() returned a value that cannot be serialised as JSON: {error}"
+        ))
     })
 }
 
@@ -21,10 +20,10 @@ pub fn value<T: Serialize>(task: &str, value: T) -> Result<String, TaskError> {
 pub fn result<T: Serialize, E: Display>(
     task: &str,
     result: Result<T, E>,
-) -> Result<String, TaskError> {
+) -> Result<String, RunError> {
     match result {
         Ok(ok) => value(task, ok),
-        Err(error) => Err(task_error(&error)),
+        Err(error) => Err(RunError::Failed(task_error(&error))),
     }
 }
 
@@ -93,12 +92,13 @@ mod tests {
     #[test]
     fn unserialisable_values_are_reported() {
         let map: HashMap<(u8, u8), u8> = HashMap::from([((1, 2), 3)]);
-        let error = value("pairs", map).expect_err("tuple keys are not JSON");
-        assert_eq!(error.exception_class_path, INVALID_RETURN_VALUE);
+        let RunError::InvalidReturnValue(message) =
+            value("pairs", map).expect_err("tuple keys are not JSON")
+        else {
+            panic!("not a return-value error")
+        };
         assert!(
-            error
-                .message
-                .starts_with("pairs() returned a value that cannot be serialised as JSON: ")
+            message.starts_with("pairs() returned a value that cannot be serialised as JSON: ")
         );
     }
 }

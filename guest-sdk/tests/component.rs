@@ -1,10 +1,11 @@
 //! Drives a small `#[component]` through the functions the host calls
-//! (`Component::list_tasks` / `Component::run`), natively.
+//! (`Component::describe` / `Component::run`), natively.
 
 use std::fmt;
 
+use serde_json::{Value, json};
 use wasmtasks_guest::bindings::exports::wasmtasks::task::tasks::Guest;
-use wasmtasks_guest::{Limits, RetryPolicy, TaskContext, TaskDefinition, TaskError};
+use wasmtasks_guest::{Limits, RetryPolicy, RunError, TaskContext, TaskError};
 
 /// An error with a cause, as a task would report one.
 #[derive(Debug)]
@@ -76,15 +77,19 @@ mod tasks {
 
 use tasks::Pair;
 
-fn run(task: &str, args: &str, kwargs: &str) -> Result<String, TaskError> {
+fn run(task: &str, args: &str, kwargs: &str) -> Result<String, RunError> {
     Component::run(task, args, kwargs, None)
 }
 
 fn invalid(task: &str, args: &str, kwargs: &str) -> String {
-    let error = run(task, args, kwargs).expect_err("the call should be rejected");
-    assert_eq!(error.exception_class_path, "wasmtasks.InvalidArguments");
-    assert_eq!(error.detail, "");
-    error.message
+    match run(task, args, kwargs).expect_err("the call should be rejected") {
+        RunError::InvalidArguments(message) => message,
+        other => panic!("not an argument error: {other:?}"),
+    }
+}
+
+fn schema(text: &str) -> Value {
+    serde_json::from_str(text).expect("a schema is JSON")
 }
 
 fn context(attempt: u32) -> TaskContext {
@@ -110,20 +115,28 @@ fn functions_stay_plain_functions() {
 }
 
 #[test]
-fn lists_every_task_with_its_declared_defaults() {
-    let definitions = <Component as Guest>::list_tasks();
+fn describes_every_task_with_its_declared_defaults() {
+    let description = <Component as Guest>::describe();
+    assert_eq!(description.name, "component", "the crate's name");
+    let definitions = description.tasks;
     let names: Vec<&str> = definitions.iter().map(|d| d.name.as_str()).collect();
     assert_eq!(names, ["add", "greet", "attempt", "fail", "pair", "keyed"]);
+    let add = &definitions[0];
     assert_eq!(
-        definitions[0],
-        TaskDefinition {
-            name: "add".into(),
-            priority: 0,
-            queue_name: "default".into(),
-            takes_context: false,
-            retry: RetryPolicy::default(),
-            limits: Limits::default(),
-        }
+        (
+            add.priority,
+            add.queue_name.as_str(),
+            add.takes_context,
+            add.retry,
+            add.limits
+        ),
+        (
+            0,
+            "default",
+            false,
+            RetryPolicy::default(),
+            Limits::default()
+        )
     );
     assert_eq!(
         (definitions[1].priority, definitions[1].queue_name.as_str()),
@@ -145,6 +158,33 @@ fn lists_every_task_with_its_declared_defaults() {
             memory_bytes: Some(67_108_864)
         }
     );
+}
+
+#[test]
+fn records_each_signature_with_json_schemas() {
+    let tasks = Component::describe().tasks;
+    let add = &tasks[0];
+    let params: Vec<(&str, bool)> = add
+        .params
+        .iter()
+        .map(|p| (p.name.as_str(), p.required))
+        .collect();
+    assert_eq!(params, [("a", true), ("b", true)]);
+    assert_eq!(schema(&add.params[0].schema)["type"], "integer");
+    assert_eq!(schema(&add.returns)["type"], "integer");
+    let greet = &tasks[1];
+    assert!(!greet.params[1].required, "an Option may be left out");
+    assert_eq!(
+        schema(&greet.params[1].schema)["type"],
+        json!(["string", "null"])
+    );
+    // The context is not a parameter; a `Result` returns its `Ok` type.
+    assert_eq!(tasks[2].params.len(), 1);
+    assert_eq!(schema(&tasks[3].returns)["type"], "integer");
+    // A raw identifier is its plain name; a type without `JsonSchema` takes anything.
+    assert_eq!(tasks[4].params[0].name, "type");
+    assert_eq!(schema(&tasks[4].returns), json!({}));
+    assert!(tasks[5].params.is_empty());
 }
 
 #[test]
@@ -261,9 +301,9 @@ fn passes_the_context_to_tasks_that_take_it() {
         "attempt() missing 1 required argument: 'label'"
     );
     let error = Component::run("attempt", r#"["run"]"#, "{}", None).unwrap_err();
-    assert_eq!(error.exception_class_path, "wasmtasks.MissingContext");
+    assert_eq!(error.exception_class_path(), "wasmtasks.MissingContext");
     assert_eq!(
-        error.message,
+        error.message(),
         "attempt() takes a context but the host passed none"
     );
 }
@@ -271,7 +311,9 @@ fn passes_the_context_to_tasks_that_take_it() {
 #[test]
 fn errors_carry_their_type_path_message_and_detail() {
     assert_eq!(run("fail", "[false]", "{}").unwrap(), "7");
-    let error = run("fail", "[true]", "{}").unwrap_err();
+    let RunError::Failed(error) = run("fail", "[true]", "{}").unwrap_err() else {
+        panic!("not the task's own error")
+    };
     assert_eq!(
         error,
         TaskError {
@@ -289,9 +331,9 @@ fn errors_carry_their_type_path_message_and_detail() {
 #[test]
 fn unserialisable_return_values_are_reported() {
     let error = run("keyed", "[]", "{}").unwrap_err();
-    assert_eq!(error.exception_class_path, "wasmtasks.InvalidReturnValue");
+    assert_eq!(error.exception_class_path(), "wasmtasks.InvalidReturnValue");
     assert_eq!(
-        error.message,
+        error.message(),
         "keyed() returned a value that cannot be serialised as JSON: key must be a string"
     );
 }
@@ -299,10 +341,9 @@ fn unserialisable_return_values_are_reported() {
 #[test]
 fn unknown_tasks_are_not_found() {
     let error = run("nope", "[]", "{}").unwrap_err();
-    assert_eq!(error.exception_class_path, "wasmtasks.TaskNotFound");
-    assert_eq!(error.message, "this component has no task named 'nope'");
+    assert_eq!(error.exception_class_path(), "wasmtasks.TaskNotFound");
     assert_eq!(
-        error.detail,
-        "its tasks are: add, greet, attempt, fail, pair, keyed"
+        error.message(),
+        "this component has no task named 'nope'; its tasks are: add, greet, attempt, fail, pair, keyed"
     );
 }

@@ -1,26 +1,29 @@
-//! The three backends of Django's `django.tasks`, behind one interface:
+//! The three backends of Django's `django.tasks`, behind one interface, for Rust
+//! applications:
 //!
 //! - `immediate`: runs the task now, in this process, and returns it finished;
-//! - `dummy`: stores the result in memory and never runs it (for testing code that
+//! - `dummy`: keeps the result in memory and never runs it (for testing code that
 //!   enqueues);
-//! - `database`: inserts the job into the SQL queue for workers to run.
+//! - `database`: enqueues the job through the service layer, for workers to run.
 //!
-//! All three validate a request the same way ([`crate::enqueue::prepare`]), so a
-//! request the database backend would refuse is refused by the others too.
+//! All three validate a request the same way ([`crate::enqueue::Preparer`]), so a
+//! request the database backend would refuse is refused by the others too. A
+//! backend acts as one [`Principal`], given when it is made.
 
 use std::collections::HashMap;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
 use chrono::Utc;
+use tokio::sync::OnceCell;
 
 use crate::capabilities;
-use crate::config::Settings;
 use crate::enqueue::{EnqueueError, EnqueueRequest, Preparer};
 use crate::immediate::run_job;
-use crate::registry::{Registry, RegistryError};
-use crate::store::{NewJob, StoreError, postgres};
+use crate::service::{ServiceError, Services};
+use crate::store::{NewJob, postgres};
 use crate::task::TaskResult;
+use crate::tenant::Principal;
 
 /// Which backend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,35 +62,24 @@ impl FromStr for BackendKind {
     }
 }
 
-/// Why a result could not be read.
-#[derive(Debug, thiserror::Error)]
-pub enum ResultError {
-    /// No result with that id.
-    #[error("no task result with id `{0}`")]
-    NotFound(String),
-    /// The store failed.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 /// The application's handle on tasks: enqueue, and read results back.
 #[derive(Debug)]
 pub struct TaskBackend {
     kind: BackendKind,
-    registry: Arc<Registry>,
-    settings: Arc<Settings>,
+    services: Services,
+    principal: Principal,
     /// Results of the in-memory backends (`immediate`, `dummy`).
     results: Mutex<HashMap<String, TaskResult>>,
     worker_id: String,
 }
 
 impl TaskBackend {
-    /// A backend of `kind` over `registry`, configured by `settings`.
-    pub fn new(kind: BackendKind, registry: Arc<Registry>, settings: Arc<Settings>) -> Self {
+    /// A backend of `kind` over `services`, acting as `principal`.
+    pub fn new(kind: BackendKind, services: Services, principal: Principal) -> Self {
         TaskBackend {
             kind,
-            registry,
-            settings,
+            services,
+            principal,
             results: Mutex::new(HashMap::new()),
             worker_id: crate::worker_id::default_worker_id(),
         }
@@ -100,9 +92,15 @@ impl TaskBackend {
 
     /// Validates and enqueues one task; returns its TaskResult (READY, or finished for
     /// `immediate`).
-    pub async fn enqueue(&self, request: EnqueueRequest) -> Result<TaskResult, EnqueueError> {
-        let mut preparer = self.preparer();
-        let job = preparer.prepare(request).await?;
+    pub async fn enqueue(&self, request: EnqueueRequest) -> Result<TaskResult, ServiceError> {
+        if self.kind == BackendKind::Database {
+            return self.services.jobs().enqueue(&self.principal, request).await;
+        }
+        let job = self
+            .preparer()
+            .prepare(request)
+            .await
+            .map_err(ServiceError::from)?;
         Ok(self.accept(vec![job]).await?.remove(0))
     }
 
@@ -111,14 +109,23 @@ impl TaskBackend {
     pub async fn enqueue_many(
         &self,
         requests: Vec<EnqueueRequest>,
-    ) -> Result<Vec<String>, EnqueueError> {
+    ) -> Result<Vec<String>, ServiceError> {
+        if self.kind == BackendKind::Database {
+            return self
+                .services
+                .jobs()
+                .enqueue_many(&self.principal, requests)
+                .await;
+        }
         let mut preparer = self.preparer();
         let mut jobs = Vec::with_capacity(requests.len());
-        for (index, request) in requests.into_iter().enumerate() {
-            let job = preparer.prepare(request).await.map_err(|error| {
-                EnqueueError::Invalid(format!("request {}: {error}", index + 1))
-            })?;
-            jobs.push(job);
+        for request in requests {
+            jobs.push(
+                preparer
+                    .prepare(request)
+                    .await
+                    .map_err(ServiceError::from)?,
+            );
         }
         let ids = jobs.iter().map(|job| job.id.clone()).collect();
         self.accept(jobs).await?;
@@ -148,89 +155,92 @@ impl TaskBackend {
         &self,
         connection: &mut sqlx::PgConnection,
         request: EnqueueRequest,
-    ) -> Result<TaskResult, EnqueueError> {
-        let dialect = self.registry.store().dialect();
+    ) -> Result<TaskResult, ServiceError> {
+        let dialect = self.services.registry().store().dialect();
         if self.kind != BackendKind::Database || dialect != "postgres" {
-            return Err(EnqueueError::NotTransactional(format!(
+            return Err(ServiceError::from(EnqueueError::NotTransactional(format!(
                 "the {} backend on {dialect}",
                 self.kind.as_str()
-            )));
+            ))));
         }
-        let job = self.preparer().prepare(request).await?;
-        postgres::insert_jobs(connection, std::slice::from_ref(&job))
+        let job = self
+            .preparer()
+            .prepare(request)
             .await
-            .map_err(RegistryError::from)?;
+            .map_err(ServiceError::from)?;
+        postgres::insert_jobs(connection, std::slice::from_ref(&job)).await?;
         Ok(TaskResult::ready(&job, Utc::now()))
     }
 
     fn preparer(&self) -> Preparer<'_> {
         Preparer::new(
-            &self.registry,
-            &self.settings,
-            &self.settings.tenant,
+            self.services.registry(),
+            self.services.settings(),
+            self.principal.tenant(),
             self.kind.as_str(),
         )
     }
 
-    /// Hands validated jobs to this backend: insert, remember, or run now.
-    async fn accept(&self, jobs: Vec<NewJob>) -> Result<Vec<TaskResult>, RegistryError> {
+    /// Hands validated jobs to an in-memory backend: remember, or run now.
+    async fn accept(&self, jobs: Vec<NewJob>) -> Result<Vec<TaskResult>, ServiceError> {
         let now = Utc::now();
-        match self.kind {
-            BackendKind::Database => {
-                self.registry.store().job_insert_many(&jobs).await?;
-                Ok(jobs.iter().map(|job| TaskResult::ready(job, now)).collect())
-            }
-            BackendKind::Dummy => Ok(jobs
+        if self.kind == BackendKind::Dummy {
+            return Ok(jobs
                 .iter()
                 .map(|job| self.remember(TaskResult::ready(job, now)))
-                .collect()),
-            BackendKind::Immediate => {
-                let mut results = Vec::with_capacity(jobs.len());
-                for job in jobs {
-                    let component = self.registry.load(&job.component_digest).await?;
-                    let sandbox = self.registry.sandbox();
-                    let capabilities = capabilities::resolve(
-                        self.registry.store().as_ref(),
-                        &self.settings,
-                        &job.tenant,
-                        &job.component,
-                    )
-                    .await?;
-                    let result = run_job(
-                        sandbox,
-                        &component,
-                        job,
-                        self.settings.limits,
-                        capabilities,
-                        &self.worker_id,
-                    )
-                    .await?;
-                    results.push(self.remember(result));
-                }
-                Ok(results)
-            }
+                .collect());
         }
+        let registry = self.services.registry();
+        let settings = self.services.settings();
+        let mut results = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let capabilities = OnceCell::new();
+            let prepared = match registry.load(&job.component_digest).await {
+                Ok(component) => {
+                    let resolved = capabilities
+                        .get_or_try_init(|| {
+                            capabilities::resolve(
+                                registry.store().as_ref(),
+                                settings,
+                                &job.tenant,
+                                &job.component,
+                            )
+                        })
+                        .await?;
+                    Ok((component, resolved.clone()))
+                }
+                Err(error) => Err(format!(
+                    "cannot load component {}: {error}",
+                    job.component_digest
+                )),
+            };
+            let result = run_job(
+                registry.sandbox(),
+                prepared,
+                job,
+                settings.limits,
+                &self.worker_id,
+            )
+            .await;
+            results.push(self.remember(result));
+        }
+        Ok(results)
     }
 
     /// The TaskResult with `id` (Django's `get_result`).
-    pub async fn get_result(&self, id: &str) -> Result<TaskResult, ResultError> {
+    pub async fn get_result(&self, id: &str) -> Result<TaskResult, ServiceError> {
         match self.kind {
-            BackendKind::Database => self
-                .registry
-                .store()
-                .job_get(&self.settings.tenant, id)
-                .await?
-                .ok_or_else(|| ResultError::NotFound(id.to_owned())),
+            BackendKind::Database => self.services.jobs().get(&self.principal, id).await,
             BackendKind::Dummy | BackendKind::Immediate => self
                 .lock_results()
                 .get(id)
                 .cloned()
-                .ok_or_else(|| ResultError::NotFound(id.to_owned())),
+                .ok_or_else(|| ServiceError::NotFound(format!("no task result with id `{id}`"))),
         }
     }
 
     /// Reloads `result` from the backend (Django's `TaskResult.refresh()`).
-    pub async fn refresh(&self, result: &mut TaskResult) -> Result<(), ResultError> {
+    pub async fn refresh(&self, result: &mut TaskResult) -> Result<(), ServiceError> {
         *result = self.get_result(&result.id).await?;
         Ok(())
     }

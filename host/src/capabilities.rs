@@ -1,20 +1,22 @@
 //! What an attempt may use beyond computing: its component's configuration values
 //! and secrets and the HTTP origins it may reach, resolved when the attempt starts
-//! from the configuration file's `[components.NAME]` tables and the store
-//! (`wasmtasks config set`, `wasmtasks grant`; the store's values win, its origins
-//! add to the file's). A change or a revocation therefore takes effect for the
-//! next attempt. Only the attempt's own component's grants are ever resolved.
+//! from the configuration file's tables for the component's tenant and name
+//! (`[components.NAME]` for the default tenant, `[tenants.T.components.NAME]`
+//! for others) and the store (`wasmtasks config set`, `wasmtasks grant`; the
+//! store's values win, its origins add to the file's). A change or a revocation
+//! therefore takes effect for the next attempt. Only the attempt's own
+//! component's grants, of its own tenant, are ever resolved.
 
 use wasmtasks_sandbox::Capabilities;
 
 use crate::config::Settings;
 use crate::store::{Store, StoreError};
 
-/// The capabilities the configuration file alone grants `component`.
-pub fn from_settings(settings: &Settings, component: &str) -> Capabilities {
+/// The capabilities the configuration file alone grants `component` of `tenant`.
+pub fn from_settings(settings: &Settings, tenant: &str, component: &str) -> Capabilities {
     let mut capabilities = Capabilities::default();
     capabilities.set_http_limits(settings.http);
-    if let Some(granted) = settings.components.get(component) {
+    if let Some(granted) = settings.component(tenant, component) {
         for (key, value) in &granted.config {
             capabilities.set_config(key.clone(), value.clone());
         }
@@ -32,7 +34,7 @@ pub async fn resolve(
     tenant: &str,
     component: &str,
 ) -> Result<Capabilities, StoreError> {
-    let mut capabilities = from_settings(settings, component);
+    let mut capabilities = from_settings(settings, tenant, component);
     for (key, value) in store.component_config_get_all(tenant, component).await? {
         capabilities.set_config(key, value);
     }

@@ -1,16 +1,21 @@
 //! Enqueue-time validation, as Django does it: the task exists, the priority is an
 //! integer in -100..=100, the queue is one the configuration names, `run_after` is
-//! an absolute time, arguments are JSON of the right shape, retry and limits are in
+//! an absolute time, arguments are JSON that bind to the task's parameters and fit
+//! their schemas (when its component records a signature), retry and limits are in
 //! range. A request that breaks a rule is refused with an error naming the rule,
 //! and nothing is stored.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use wasmtasks_sandbox::{LimitOverrides, MAX_PRIORITY, MIN_PRIORITY, TaskDefinition};
 
 use crate::config::Settings;
 use crate::registry::{Registry, RegistryError};
+use crate::signature::ArgumentCheck;
 use crate::store::{ComponentVersion, NewJob};
 use crate::task::{Arguments, TaskPath, TaskPathError};
 
@@ -36,6 +41,86 @@ pub struct EnqueueRequest {
     pub limits: LimitOverrides,
 }
 
+/// One job as JSON: the body of `POST /api/v1/jobs`, an item of a bulk enqueue,
+/// or a line of a bulk file. Unknown fields are refused.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobSpec {
+    /// `component.task`, or `component@<digest-prefix>.task` to pin a version.
+    pub task_path: String,
+    /// Positional arguments (none when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<Value>>,
+    /// Keyword arguments (none when absent or null).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kwargs: Option<Map<String, Value>>,
+    /// Priority, -100..=100 (higher runs first); the task's when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<i32>,
+    /// Queue; the task's when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_name: Option<String>,
+    /// Not before this time (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_after: Option<DateTime<Utc>>,
+    /// Attempts allowed; the task's, else the queue's, when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_attempts: Option<u32>,
+    /// Backoff base in seconds; the task's, else the queue's, when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backoff_factor: Option<f64>,
+    /// Fuel per attempt; the task's, else the configuration's, when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fuel: Option<u64>,
+    /// Timeout per attempt in milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_ms: Option<u64>,
+    /// Memory cap per attempt in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<u64>,
+}
+
+impl From<JobSpec> for EnqueueRequest {
+    fn from(spec: JobSpec) -> Self {
+        EnqueueRequest {
+            task_path: spec.task_path,
+            arguments: Arguments {
+                args: spec.args.unwrap_or_default(),
+                kwargs: spec.kwargs.unwrap_or_default(),
+            },
+            priority: spec.priority,
+            queue_name: spec.queue_name,
+            run_after: spec.run_after,
+            max_attempts: spec.max_attempts,
+            backoff_factor: spec.backoff_factor,
+            limits: LimitOverrides {
+                fuel: spec.fuel,
+                timeout: spec.timeout_ms.map(std::time::Duration::from_millis),
+                memory_bytes: spec.memory_bytes,
+            },
+        }
+    }
+}
+
+impl From<&EnqueueRequest> for JobSpec {
+    fn from(request: &EnqueueRequest) -> Self {
+        JobSpec {
+            task_path: request.task_path.clone(),
+            args: Some(request.arguments.args.clone()),
+            kwargs: Some(request.arguments.kwargs.clone()),
+            priority: request.priority,
+            queue_name: request.queue_name.clone(),
+            run_after: request.run_after,
+            max_attempts: request.max_attempts,
+            backoff_factor: request.backoff_factor,
+            fuel: request.limits.fuel,
+            timeout_ms: request.limits.timeout.map(|t| t.as_millis() as u64),
+            memory_bytes: request.limits.memory_bytes,
+        }
+    }
+}
+
 impl EnqueueRequest {
     /// A request for `task_path` with `args` and default options.
     pub fn new(task_path: impl Into<String>, arguments: Arguments) -> Self {
@@ -59,6 +144,9 @@ pub enum EnqueueError {
     /// A rule of the request is broken.
     #[error("{0}")]
     Invalid(String),
+    /// The arguments do not fit the task's signature (worded as the guest SDK would).
+    #[error("{0}")]
+    InvalidArguments(String),
     /// Enqueueing in the caller's transaction needs the database backend on PostgreSQL.
     #[error(
         "cannot enqueue in the caller's transaction with {0}: that needs the database backend on PostgreSQL"
@@ -86,7 +174,16 @@ pub struct Preparer<'a> {
     settings: &'a Settings,
     tenant: &'a str,
     backend: &'a str,
-    resolved: HashMap<String, (TaskPath, ComponentVersion, TaskDefinition)>,
+    resolved: HashMap<String, Resolved>,
+}
+
+/// A task path resolved once per preparer.
+#[derive(Debug)]
+struct Resolved {
+    path: TaskPath,
+    version: ComponentVersion,
+    task: TaskDefinition,
+    check: Option<Arc<ArgumentCheck>>,
 }
 
 impl<'a> Preparer<'a> {
@@ -111,10 +208,28 @@ impl<'a> Preparer<'a> {
         if !self.resolved.contains_key(&request.task_path) {
             let path = TaskPath::parse(&request.task_path)?;
             let (version, task) = self.registry.resolve(self.tenant, &path).await?;
-            self.resolved
-                .insert(request.task_path.clone(), (path, version, task));
+            let check = self.registry.argument_check(&version.digest, &task)?;
+            self.resolved.insert(
+                request.task_path.clone(),
+                Resolved {
+                    path,
+                    version,
+                    task,
+                    check,
+                },
+            );
         }
-        let (path, version, task) = &self.resolved[&request.task_path];
+        let Resolved {
+            path,
+            version,
+            task,
+            check,
+        } = &self.resolved[&request.task_path];
+        if let Some(check) = check {
+            check
+                .check(&request.arguments)
+                .map_err(EnqueueError::InvalidArguments)?;
+        }
         let settings = self.settings;
         let priority = request.priority.unwrap_or(task.priority);
         if !(MIN_PRIORITY..=MAX_PRIORITY).contains(&priority) {
@@ -165,6 +280,7 @@ impl<'a> Preparer<'a> {
             run_after: request.run_after,
             max_attempts,
             backoff_factor,
+            max_backoff: queue.max_backoff,
             limits,
         })
     }

@@ -1,13 +1,19 @@
 //! Running a task right now, in this process: Django's `ImmediateBackend`, and
-//! `wasmtasks run` on a component file.
+//! `wasmtasks run` on a component file. The attempt goes through the same
+//! [`crate::pipeline`] as a worker's; it is the only attempt (no retry).
+
+use std::sync::Arc;
 
 use chrono::Utc;
 use wasmtasks_sandbox::{
-    Capabilities, LimitOverrides, Limits, Sandbox, SandboxError, TaskComponent,
+    Capabilities, LimitOverrides, Limits, MAX_PRIORITY, MIN_PRIORITY, Sandbox, SandboxError,
+    TaskComponent,
 };
 
-use crate::store::{ClaimedJob, NewJob};
-use crate::task::{Arguments, AttemptRecord, TaskResult};
+use crate::pipeline;
+use crate::store::{ClaimedJob, NewJob, NextState};
+use crate::task::{TaskResult, TaskStatus};
+use crate::tenant::DEFAULT_TENANT;
 
 /// The name of this backend in a TaskResult's `backend` field.
 pub const BACKEND_NAME: &str = "immediate";
@@ -21,7 +27,7 @@ pub struct ImmediateRun {
     /// The task's name within the component.
     pub task: String,
     /// Its arguments.
-    pub arguments: Arguments,
+    pub arguments: crate::task::Arguments,
     /// A priority other than the task's default.
     pub priority: Option<i32>,
     /// A queue other than the task's default.
@@ -46,18 +52,18 @@ pub enum ImmediateError {
 /// Runs `run` once against a component loaded from a file.
 pub async fn run_immediately(
     sandbox: &Sandbox,
-    component: &TaskComponent,
+    component: Arc<TaskComponent>,
     run: ImmediateRun,
     worker_id: &str,
 ) -> Result<TaskResult, ImmediateError> {
     let definition = component.task(&run.task)?;
     let priority = run.priority.unwrap_or(definition.priority);
-    if !(wasmtasks_sandbox::MIN_PRIORITY..=wasmtasks_sandbox::MAX_PRIORITY).contains(&priority) {
+    if !(MIN_PRIORITY..=MAX_PRIORITY).contains(&priority) {
         return Err(ImmediateError::Priority(priority));
     }
     let job = NewJob {
         id: uuid::Uuid::now_v7().to_string(),
-        tenant: crate::config::DEFAULT_TENANT.to_owned(),
+        tenant: DEFAULT_TENANT.to_owned(),
         task_path: format!("{}.{}", run.component_name, run.task),
         component: run.component_name,
         task_name: run.task,
@@ -73,34 +79,48 @@ pub async fn run_immediately(
         run_after: None,
         max_attempts: 1,
         backoff_factor: 1.0,
+        max_backoff: std::time::Duration::ZERO,
         limits: run.limits.or(definition.limits),
     };
     let base = sandbox.config().default_limits;
-    Ok(run_job(sandbox, component, job, base, run.capabilities, worker_id).await?)
+    sandbox.config().check_limits(&base.with(job.limits))?;
+    Ok(run_job(
+        sandbox,
+        Ok((component, run.capabilities)),
+        job,
+        base,
+        worker_id,
+    )
+    .await)
 }
 
 /// Runs a prepared job once, now, and returns its finished TaskResult.
 pub async fn run_job(
     sandbox: &Sandbox,
-    component: &TaskComponent,
+    prepared: pipeline::Prepared,
     job: NewJob,
     base_limits: Limits,
-    capabilities: Capabilities,
     worker_id: &str,
-) -> Result<TaskResult, SandboxError> {
-    let call = ClaimedJob::first_attempt(&job).task_call(capabilities);
+) -> TaskResult {
     let enqueued_at = Utc::now();
-    let report = sandbox
-        .run(component, &call, base_limits.with(job.limits))
-        .await?;
-    let finished_at = Utc::now();
-    let (record, return_value) =
-        AttemptRecord::from_report(1, worker_id, enqueued_at, finished_at, report);
     let mut result = TaskResult::ready(&job, enqueued_at);
-    result.status = record.status;
-    result.finished_at = Some(finished_at);
-    result.return_value = return_value;
-    result.attempt_log = vec![record];
+    let completion = pipeline::run(
+        sandbox,
+        prepared,
+        base_limits,
+        ClaimedJob::first_attempt(&job),
+        worker_id,
+    )
+    .await;
+    result.status = completion.record.status;
+    result.finished_at = Some(completion.record.finished_at);
+    if let NextState::Successful(value) = completion.next {
+        result.return_value = Some(value);
+    }
+    if result.status != TaskStatus::Successful {
+        result.return_value = None;
+    }
+    result.attempt_log = vec![completion.record];
     result.derive_from_attempts();
-    Ok(result)
+    result
 }

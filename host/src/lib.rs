@@ -2,8 +2,13 @@
 //! task runs as a sandboxed WebAssembly component.
 //!
 //! - [`task`]: the model, named after `django.tasks` — [`task::TaskResult`],
-//!   [`task::TaskStatus`], [`task::TaskError`], task paths and arguments.
-//! - [`immediate`]: run a task now, in process (Django's `ImmediateBackend`).
+//!   [`task::TaskStatus`], [`task::TaskError`], task paths and arguments;
+//!   [`tenant`]: who acts ([`tenant::Principal`], [`tenant::Role`]).
+//! - [`service`]: the one way in — every operation, for an explicit principal.
+//!   The CLI, the HTTP server and [`backend`] (Django's three backends) call it.
+//! - [`worker`]: claims jobs and runs them; [`pipeline`] runs one attempt, for
+//!   the worker and [`immediate`] alike.
+//! - [`store`]: the SQL queue (SQLite, PostgreSQL) behind one interface.
 //! - The sandbox itself is the `wasmtasks-sandbox` crate, re-exported as
 //!   [`sandbox`].
 
@@ -14,10 +19,14 @@ pub mod capabilities;
 pub mod config;
 pub mod enqueue;
 pub mod immediate;
+pub mod pipeline;
 pub mod registry;
 pub mod retry;
+pub mod service;
+pub mod signature;
 pub mod store;
 pub mod task;
+pub mod tenant;
 pub mod worker;
 pub mod worker_id;
 

@@ -1,7 +1,8 @@
-//! The registry of components: upload (validate, read the declared tasks, store),
-//! resolve a task path to a pinned version, and load a version into the sandbox
-//! from the store (each digest is fetched and compiled once per process, however
-//! many attempts ask for it at the same time).
+//! The registry of components: upload (validate, read the declared name and
+//! tasks, check their signatures, store), resolve a task path to a pinned version,
+//! load a version into the sandbox from the store (each digest is fetched and
+//! compiled once per process, however many attempts ask for it at the same time),
+//! and the compiled argument check of each task version.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -9,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 use wasmtasks_sandbox::{Sandbox, SandboxError, TaskComponent, TaskDefinition};
 
+use crate::signature::ArgumentCheck;
 use crate::store::{
     ComponentInsert, ComponentInserted, ComponentLookup, ComponentResolve, ComponentVersion, Store,
     StoreError,
@@ -59,6 +61,14 @@ pub enum RegistryError {
     /// A job pins a digest whose bytes are not in the store.
     #[error("component bytes with digest {0} are missing from the store")]
     MissingBytes(String),
+    /// The component gives itself no name and none was given.
+    #[error(
+        "this component does not name itself (it was built with wasmtasks-guest 0.1); give it a name with --name"
+    )]
+    Unnamed,
+    /// A task records a signature whose schemas cannot be compiled.
+    #[error("{0}")]
+    InvalidSignature(String),
 }
 
 /// The outcome of an upload.
@@ -66,6 +76,8 @@ pub enum RegistryError {
 pub struct Upload {
     /// The component name.
     pub name: String,
+    /// The name the component gives itself, if it has one.
+    pub declared_name: Option<String>,
     /// The version it now has (or already had).
     pub version: u32,
     /// sha256 of the bytes.
@@ -82,7 +94,12 @@ pub struct Registry {
     store: Arc<dyn Store>,
     sandbox: Arc<Sandbox>,
     loading: Mutex<HashMap<String, Arc<OnceCell<Arc<TaskComponent>>>>>,
+    /// The argument check of each task version, by digest and task name.
+    checks: Mutex<Checks>,
 }
+
+/// The argument checks compiled so far, by digest and task name.
+type Checks = HashMap<(String, String), Option<Arc<ArgumentCheck>>>;
 
 impl Registry {
     /// A registry over `store`, loading into `sandbox`.
@@ -91,6 +108,7 @@ impl Registry {
             store,
             sandbox,
             loading: Mutex::new(HashMap::new()),
+            checks: Mutex::new(HashMap::new()),
         }
     }
 
@@ -104,24 +122,36 @@ impl Registry {
         &self.sandbox
     }
 
-    /// Validates `bytes` as a task component, reads its tasks and stores it as the
-    /// newest version of `name`.
+    /// Validates `bytes` as a task component, reads its name and tasks, checks
+    /// their signatures and stores it as the newest version of `name` (by default
+    /// the name the component gives itself).
     pub async fn upload(
         &self,
         tenant: &str,
-        name: &str,
+        name: Option<&str>,
         bytes: Vec<u8>,
     ) -> Result<Upload, RegistryError> {
-        if !is_valid_name(name) {
+        if let Some(name) = name
+            && !is_valid_name(name)
+        {
             return Err(RegistryError::InvalidName(name.to_owned()));
         }
         let component = self.sandbox.load(bytes.clone()).await?;
+        let declared_name = component.declared_name().map(str::to_owned);
+        let name = match (name, &declared_name) {
+            (Some(name), _) => name.to_owned(),
+            (None, Some(declared)) => declared.clone(),
+            (None, None) => return Err(RegistryError::Unnamed),
+        };
         let tasks = component.tasks().to_vec();
+        for task in &tasks {
+            self.argument_check(component.digest(), task)?;
+        }
         let inserted = self
             .store
             .component_insert(ComponentInsert {
                 tenant: tenant.to_owned(),
-                name: name.to_owned(),
+                name: name.clone(),
                 digest: component.digest().to_owned(),
                 bytes,
                 tasks: tasks.clone(),
@@ -132,12 +162,35 @@ impl Registry {
             ComponentInserted::Unchanged { version } => (version, false),
         };
         Ok(Upload {
-            name: name.to_owned(),
+            name,
+            declared_name,
             version,
             digest: component.digest().to_owned(),
             tasks,
             created,
         })
+    }
+
+    /// The compiled argument check of `task` in the version with `digest` (`None`
+    /// when the task records no signature), compiled once per process.
+    pub fn argument_check(
+        &self,
+        digest: &str,
+        task: &TaskDefinition,
+    ) -> Result<Option<Arc<ArgumentCheck>>, RegistryError> {
+        let key = (digest.to_owned(), task.name.clone());
+        let mut checks = self
+            .checks
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(check) = checks.get(&key) {
+            return Ok(check.clone());
+        }
+        let check = ArgumentCheck::compile(task)
+            .map_err(RegistryError::InvalidSignature)?
+            .map(Arc::new);
+        checks.insert(key, check.clone());
+        Ok(check)
     }
 
     /// The component version and task a task path names.

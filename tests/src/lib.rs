@@ -8,6 +8,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 pub mod postgres;
+pub mod server;
 
 /// The compiled example component `name` (`arith`, `welcome`, `flaky`, `hostile`).
 pub fn example(name: &str) -> PathBuf {

@@ -58,12 +58,16 @@ fn exports(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
         pub struct Component;
 
         impl Component {
+            /// The component's name: this crate's, as its error classes use it.
+            pub const NAME: &'static ::core::primitive::str = ::core::env!("CARGO_CRATE_NAME");
+
             /// Every task of the component, in declaration order.
             pub const TASKS: &'static [::wasmtasks_guest::TaskEntry] = &[#(#module_ident::#descriptors),*];
 
-            /// The definitions the host's `list-tasks` receives.
-            pub fn list_tasks() -> ::std::vec::Vec<::wasmtasks_guest::TaskDefinition> {
-                ::wasmtasks_guest::__private::list(Self::TASKS)
+            /// What the host's `describe` receives: the name, and each task's
+            /// defaults and signature.
+            pub fn describe() -> ::wasmtasks_guest::ComponentDescription {
+                ::wasmtasks_guest::__private::describe(Self::NAME, Self::TASKS)
             }
 
             /// What the host's `run` does: binds `args`/`kwargs`, runs `task`, returns its JSON.
@@ -72,14 +76,14 @@ fn exports(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
                 args: &::core::primitive::str,
                 kwargs: &::core::primitive::str,
                 context: ::core::option::Option<::wasmtasks_guest::TaskContext>,
-            ) -> ::core::result::Result<::std::string::String, ::wasmtasks_guest::TaskError> {
+            ) -> ::core::result::Result<::std::string::String, ::wasmtasks_guest::RunError> {
                 ::wasmtasks_guest::__private::run(Self::TASKS, task, args, kwargs, context)
             }
         }
 
         impl ::wasmtasks_guest::bindings::exports::wasmtasks::task::tasks::Guest for Component {
-            fn list_tasks() -> ::std::vec::Vec<::wasmtasks_guest::TaskDefinition> {
-                Component::list_tasks()
+            fn describe() -> ::wasmtasks_guest::ComponentDescription {
+                Component::describe()
             }
 
             fn run(
@@ -87,13 +91,13 @@ fn exports(attr: TokenStream, item: TokenStream) -> syn::Result<TokenStream> {
                 args: ::std::string::String,
                 kwargs: ::std::string::String,
                 context: ::core::option::Option<::wasmtasks_guest::TaskContext>,
-            ) -> ::core::result::Result<::std::string::String, ::wasmtasks_guest::TaskError> {
+            ) -> ::core::result::Result<::std::string::String, ::wasmtasks_guest::RunError> {
                 Component::run(&task, &args, &kwargs, context)
             }
         }
 
         // Natively there is nothing to export to, and symbols named like
-        // `wasmtasks:task/tasks@0.1.0#run` would break a native cdylib's link.
+        // `wasmtasks:task/tasks@0.2.0#run` would break a native cdylib's link.
         #[cfg(target_arch = "wasm32")]
         ::wasmtasks_guest::bindings::export_component!(Component with_types_in ::wasmtasks_guest::bindings);
     })

@@ -140,10 +140,12 @@ fn backoff_factor(meta: &ParseNestedMeta) -> syn::Result<f64> {
             ));
         }
     };
-    if !value.is_finite() || value < 0.0 {
+    // One rule everywhere (this check, the host at upload and enqueue, the README):
+    // a positive, finite number of seconds.
+    if !(value.is_finite() && value > 0.0) {
         return Err(syn::Error::new(
             lit.span(),
-            format!("`backoff_factor` must be a finite number of at least 0, got {value}"),
+            format!("`backoff_factor` must be a positive number, got {value}"),
         ));
     }
     Ok(value)
@@ -241,7 +243,11 @@ mod tests {
         );
         assert_eq!(
             error(quote!(backoff_factor = -1.0)),
-            "`backoff_factor` must be a finite number of at least 0, got -1"
+            "`backoff_factor` must be a positive number, got -1"
+        );
+        assert_eq!(
+            error(quote!(backoff_factor = 0.0)),
+            "`backoff_factor` must be a positive number, got 0"
         );
     }
 }

@@ -48,7 +48,7 @@ fn descriptor(function: &ItemFn, options: &TaskOptions) -> syn::Result<TokenStre
     let fn_ident = &sig.ident;
     let name = fn_ident.unraw().to_string();
     let descriptor = descriptor_ident(fn_ident);
-    let definition = definition(&name, options);
+    let definition = definition(&name, options, &params, &sig.output);
 
     let param_list = params.iter().map(|param| {
         let name = &param.name;
@@ -91,7 +91,7 @@ fn descriptor(function: &ItemFn, options: &TaskOptions) -> syn::Result<TokenStre
                 __args: &::core::primitive::str,
                 __kwargs: &::core::primitive::str,
                 #context_param: ::core::option::Option<::wasmtasks_guest::TaskContext>,
-            ) -> ::core::result::Result<::std::string::String, ::wasmtasks_guest::TaskError> {
+            ) -> ::core::result::Result<::std::string::String, ::wasmtasks_guest::RunError> {
                 const __PARAMS: &[::wasmtasks_guest::__private::Param] = &[#(#param_list),*];
                 #bound ::wasmtasks_guest::__private::bind(#name, __PARAMS, __args, __kwargs)?;
                 #context_binding
@@ -103,8 +103,47 @@ fn descriptor(function: &ItemFn, options: &TaskOptions) -> syn::Result<TokenStre
     })
 }
 
-/// The `TaskDefinition` expression declaring `options`.
-fn definition(name: &str, options: &TaskOptions) -> TokenStream {
+/// The expression giving the JSON Schema of `ty` as text (see the SDK's `schema` module).
+fn schema_of(ty: &Type) -> TokenStream {
+    quote! {{
+        #[allow(unused_imports)]
+        use ::wasmtasks_guest::__private::{ViaAnyValue as _, ViaJsonSchema as _};
+        (&::wasmtasks_guest::__private::SchemaOf::<#ty>::new()).schema()
+    }}
+}
+
+/// The type a task's return type stands for: `T` of `Result<T, E>`, `()` when none.
+fn returned_type(output: &ReturnType) -> Type {
+    match output {
+        ReturnType::Default => syn::parse_quote!(()),
+        ReturnType::Type(_, ty) if is_path_ending_in(ty, "Result") => first_generic(ty)
+            .unwrap_or_else(|| syn::parse_quote!(::wasmtasks_guest::__private::AnyValue)),
+        ReturnType::Type(_, ty) => (**ty).clone(),
+    }
+}
+
+/// The first generic type argument of a path type (`T` of `Result<T, E>`).
+fn first_generic(ty: &Type) -> Option<Type> {
+    let Type::Path(path) = strip_groups(ty) else {
+        return None;
+    };
+    let syn::PathArguments::AngleBracketed(arguments) = &path.path.segments.last()?.arguments
+    else {
+        return None;
+    };
+    arguments.args.iter().find_map(|argument| match argument {
+        syn::GenericArgument::Type(ty) => Some(ty.clone()),
+        _ => None,
+    })
+}
+
+/// The `TaskDefinition` expression declaring `options` and the signature.
+fn definition(
+    name: &str,
+    options: &TaskOptions,
+    params: &[Param<'_>],
+    output: &ReturnType,
+) -> TokenStream {
     fn some<T>(value: Option<T>, literal: impl Fn(T) -> Literal) -> TokenStream {
         match value {
             Some(value) => {
@@ -122,6 +161,17 @@ fn definition(name: &str, options: &TaskOptions) -> TokenStream {
     let fuel = some(options.fuel, Literal::u64_suffixed);
     let timeout_ms = some(options.timeout_ms, Literal::u64_suffixed);
     let memory_bytes = some(options.memory_bytes, Literal::u64_suffixed);
+    let param_definitions = params.iter().map(|param| {
+        let name = &param.name;
+        let required = !is_path_ending_in(param.ty, "Option");
+        let schema = schema_of(param.ty);
+        quote!(::wasmtasks_guest::ParamDefinition {
+            name: ::std::string::String::from(#name),
+            required: #required,
+            schema: #schema,
+        })
+    });
+    let returns = schema_of(&returned_type(output));
     quote! {
         ::wasmtasks_guest::TaskDefinition {
             name: ::std::string::String::from(#name),
@@ -137,6 +187,8 @@ fn definition(name: &str, options: &TaskOptions) -> TokenStream {
                 timeout_ms: #timeout_ms,
                 memory_bytes: #memory_bytes,
             },
+            params: ::std::vec![#(#param_definitions),*],
+            returns: #returns,
         }
     }
 }

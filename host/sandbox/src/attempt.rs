@@ -10,9 +10,9 @@ use wasmtime::{Store, UpdateDeadline};
 use wasmtime_wasi::WasiCtx;
 use wasmtime_wasi_http::WasiHttpCtx;
 
-use crate::bindings::{self, WitTaskContext, WitTaskDefinition, WitTaskError};
 use crate::capabilities::Capabilities;
 use crate::component::TaskComponent;
+use crate::contract::{ComponentPre, Description, GuestError, sdk_class};
 use crate::engine::{AttemptState, Sandbox};
 use crate::error::SandboxError;
 use crate::failure::{
@@ -64,6 +64,7 @@ pub enum AttemptOutcome {
 
 /// What an attempt cost.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttemptMetrics {
     /// Fuel units consumed.
     pub fuel_consumed: u64,
@@ -115,28 +116,15 @@ impl Sandbox {
     ) -> Result<AttemptReport, SandboxError> {
         let definition = component.task(&call.task)?;
         self.config.check_limits(&limits)?;
-        let context = definition.takes_context.then(|| WitTaskContext {
-            task_result_id: call.context.task_result_id.clone(),
-            attempt: call.context.attempt,
-            task_path: call.context.task_path.clone(),
-            queue_name: call.context.queue_name.clone(),
-            priority: call.context.priority,
-        });
+        let context = definition.takes_context.then_some(&call.context);
         let _slot = self.acquire_slot().await?;
         let mut attempt = self.attempt(limits, call.capabilities.clone())?;
         let started = Instant::now();
         let result = attempt
             .within_deadline(async |store: &mut Store<AttemptState>| {
-                let instance = component.pre.instantiate_async(&mut *store).await?;
-                instance
-                    .wasmtasks_task_tasks()
-                    .call_run(
-                        &mut *store,
-                        &call.task,
-                        &call.args,
-                        &call.kwargs,
-                        context.as_ref(),
-                    )
+                component
+                    .pre
+                    .run(store, &call.task, &call.args, &call.kwargs, context)
                     .await
             })
             .await;
@@ -144,7 +132,7 @@ impl Sandbox {
         let stderr = attempt.stderr.render();
         let outcome = match result {
             Ok(Ok(json)) => self.accept_return_value(json, &stderr),
-            Ok(Err(error)) => AttemptOutcome::Failed(guest_failure(error, &stderr)),
+            Ok(Err(error)) => AttemptOutcome::Failed(guest_failure(error, &component.pre, &stderr)),
             Err(trap) => AttemptOutcome::Failed(TaskFailure::from_trap(&trap, &stderr)),
         };
         let outcome = explain_http(outcome, &attempt.http.lock(), &stderr);
@@ -154,21 +142,13 @@ impl Sandbox {
         ))
     }
 
-    /// Calls the component's `list-tasks` in a fresh instance with default limits.
-    pub(crate) async fn list_tasks(
-        &self,
-        pre: &bindings::TaskComponentPre<AttemptState>,
-    ) -> Result<Vec<WitTaskDefinition>, SandboxError> {
+    /// Asks a component for its name and tasks, in a fresh instance with default
+    /// limits.
+    pub(crate) async fn describe(&self, pre: &ComponentPre) -> Result<Description, SandboxError> {
         let _slot = self.acquire_slot().await?;
         let mut attempt = self.attempt(self.config.default_limits, Capabilities::default())?;
         let result = attempt
-            .within_deadline(async |store: &mut Store<AttemptState>| {
-                let instance = pre.instantiate_async(&mut *store).await?;
-                instance
-                    .wasmtasks_task_tasks()
-                    .call_list_tasks(&mut *store)
-                    .await
-            })
+            .within_deadline(async |store: &mut Store<AttemptState>| pre.describe(store).await)
             .await;
         result.map_err(|trap| {
             SandboxError::ListingFailed(Box::new(TaskFailure::from_trap(
@@ -340,12 +320,43 @@ fn redacted(mut report: AttemptReport, capabilities: &Capabilities) -> AttemptRe
     report
 }
 
-/// A failure the guest reported itself keeps the class it chose.
-fn guest_failure(error: WitTaskError, stderr: &str) -> TaskFailure {
-    TaskFailure::new(
-        &error.exception_class_path,
-        error.message,
-        &error.detail,
-        stderr,
-    )
+/// The prefix of the classes only the host gives.
+const HOST_PREFIX: &str = "wasmtasks.";
+
+/// A failure the guest reported itself keeps the class it chose, unless that class
+/// is the host's: a guest must not pass for a host event (`wasmtasks.WorkerLost`)
+/// or stop its own retries (`wasmtasks.InvalidArguments`), so such a class is
+/// prefixed with `guest.` and the traceback says why. The SDK's own refusals
+/// arrive apart (contract 0.2.0) and get the host's class. A 0.1.0 component
+/// reported those refusals as task errors, so there the SDK's four classes are
+/// kept as they are.
+fn guest_failure(error: GuestError, pre: &ComponentPre, stderr: &str) -> TaskFailure {
+    let (class, message, detail) = match error {
+        GuestError::Sdk { class, message } => return TaskFailure::new(class, message, "", stderr),
+        GuestError::Task {
+            class,
+            message,
+            detail,
+        } => (class, message, detail),
+    };
+    let legacy_sdk_class = matches!(pre, ComponentPre::V1(_))
+        && [
+            sdk_class::INVALID_ARGUMENTS,
+            sdk_class::TASK_NOT_FOUND,
+            sdk_class::INVALID_RETURN_VALUE,
+            sdk_class::MISSING_CONTEXT,
+        ]
+        .contains(&class.as_str());
+    if class.starts_with(HOST_PREFIX) && !legacy_sdk_class {
+        let note = format!(
+            "the task reported the class `{class}`, which is reserved for the host; it is recorded as `guest.{class}`"
+        );
+        let detail = if detail.is_empty() {
+            note
+        } else {
+            format!("{note}\n{detail}")
+        };
+        return TaskFailure::new(&format!("guest.{class}"), message, &detail, stderr);
+    }
+    TaskFailure::new(&class, message, &detail, stderr)
 }

@@ -6,18 +6,18 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-use wasmtime::component::{Component, HasSelf, Linker, ResourceTable};
+use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, WasmBacktraceDetails,
 };
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
-use crate::bindings::{self, TASKS_EXPORT};
 use crate::cache::{CacheStatus, CompileCache, Lookup};
 use crate::capabilities::Capabilities;
 use crate::component::{self, TaskComponent, check_preamble, digest};
 use crate::config::SandboxConfig;
+use crate::contract::{self, ComponentPre};
 use crate::error::{SandboxError, describe};
 use crate::http::AttemptHttp;
 use crate::limits::AttemptLimiter;
@@ -41,12 +41,6 @@ impl WasiHttpView for AttemptState {
             table: &mut self.table,
             hooks: &mut self.http_hooks,
         }
-    }
-}
-
-impl bindings::wasmtasks::task::config::Host for AttemptState {
-    fn get(&mut self, key: String) -> Option<String> {
-        self.capabilities.config(&key).map(str::to_owned)
     }
 }
 
@@ -91,10 +85,7 @@ impl Sandbox {
             .map_err(|e| SandboxError::Engine(describe(&e)))?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)
             .map_err(|e| SandboxError::Engine(describe(&e)))?;
-        bindings::wasmtasks::task::config::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| {
-            state
-        })
-        .map_err(|e| SandboxError::Engine(describe(&e)))?;
+        contract::add_to_linker(&mut linker)?;
         let cache = config
             .cache_dir
             .as_deref()
@@ -142,11 +133,14 @@ impl Sandbox {
         }
         let size_bytes = bytes.len();
         let (compiled, cache) = self.compile(bytes, &digest).await?;
-        let pre = self.link(&compiled)?;
-        let tasks = component::definitions(self.list_tasks(&pre).await?)?;
+        let pre = ComponentPre::link(&self.linker, &compiled)?;
+        let description = self.describe(&pre).await?;
+        let name = description.name.map(component::check_name).transpose()?;
+        let tasks = component::definitions(description.tasks)?;
         let component = Arc::new(TaskComponent {
             digest: digest.clone(),
             size_bytes,
+            name,
             tasks,
             cache,
             pre,
@@ -188,35 +182,6 @@ impl Sandbox {
             cache.store(digest, &component)?;
         }
         Ok((component, status))
-    }
-
-    fn link(
-        &self,
-        component: &Component,
-    ) -> Result<bindings::TaskComponentPre<AttemptState>, SandboxError> {
-        let exports: Vec<String> = component
-            .component_type()
-            .exports(&self.engine)
-            .map(|(name, _)| name.to_owned())
-            .collect();
-        if !exports.iter().any(|name| name == TASKS_EXPORT) {
-            return Err(SandboxError::WrongWorld {
-                expected: TASKS_EXPORT,
-                found: if exports.is_empty() {
-                    "nothing".into()
-                } else {
-                    exports.join(", ")
-                },
-            });
-        }
-        let pre = self
-            .linker
-            .instantiate_pre(component)
-            .map_err(|e| SandboxError::UnsupportedImports(describe(&e)))?;
-        bindings::TaskComponentPre::new(pre).map_err(|e| SandboxError::WrongWorld {
-            expected: TASKS_EXPORT,
-            found: format!("an incompatible `{TASKS_EXPORT}` ({})", describe(&e)),
-        })
     }
 }
 

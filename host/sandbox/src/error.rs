@@ -23,8 +23,8 @@ pub enum SandboxError {
     Invalid(String),
     /// The component does not export the wasmtasks contract.
     #[error(
-        "component of another world: it does not export `{expected}` (it exports: {found}); \
-         build it with the wasmtasks guest SDK"
+        "component of another world: it does not export `{expected}` (nor the older \
+         `wasmtasks:task/tasks@0.1.0`; it exports: {found}); build it with the wasmtasks guest SDK"
     )]
     WrongWorld {
         /// The export that was looked for.

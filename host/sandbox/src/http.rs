@@ -118,7 +118,51 @@ impl fmt::Display for OriginPattern {
     }
 }
 
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for OriginPattern {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "An origin `scheme://host[:port]` (http or https); the host may start with `*.` for any subdomain.",
+            ))
+            .examples(["https://ntfy.sh:443", "https://*.example.com:443"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for OriginPattern {}
+
+impl serde::Serialize for OriginPattern {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for OriginPattern {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 impl OriginPattern {
+    /// Whether every origin `other` allows is one this pattern allows too: the
+    /// same scheme and port, and the same host or (for `*.domain`) a subdomain.
+    pub fn covers(&self, other: &OriginPattern) -> bool {
+        let host_covered = if self.wildcard {
+            (other.wildcard && other.host == self.host)
+                || other
+                    .host
+                    .strip_suffix(&self.host)
+                    .is_some_and(|prefix| prefix.len() > 1 && prefix.ends_with('.'))
+        } else {
+            !other.wildcard && other.host == self.host
+        };
+        host_covered && self.scheme == other.scheme && self.port == other.port
+    }
+
     fn matches(&self, origin: &Origin) -> bool {
         let host_matches = if self.wildcard {
             origin
@@ -347,6 +391,30 @@ impl Body for CappedBody {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn patterns_cover_narrower_patterns() {
+        let pattern = |text: &str| text.parse::<OriginPattern>().unwrap();
+        let wide = pattern("https://*.example.com");
+        assert!(wide.covers(&pattern("https://api.example.com")));
+        assert!(wide.covers(&pattern("https://*.api.example.com")));
+        assert!(wide.covers(&pattern("https://*.example.com")));
+        assert!(!wide.covers(&pattern("https://example.com")));
+        assert!(!wide.covers(&pattern("http://api.example.com")));
+        assert!(!wide.covers(&pattern("https://api.example.com:8443")));
+        let exact = pattern("https://ntfy.sh");
+        assert!(exact.covers(&pattern("https://ntfy.sh:443")));
+        assert!(!exact.covers(&pattern("https://*.ntfy.sh")));
+        assert_eq!(
+            serde_json::to_string(&exact).unwrap(),
+            "\"https://ntfy.sh:443\""
+        );
+        assert_eq!(
+            serde_json::from_str::<OriginPattern>("\"https://ntfy.sh\"").unwrap(),
+            exact
+        );
+        assert!(serde_json::from_str::<OriginPattern>("\"ftp://x\"").is_err());
+    }
 
     fn origin(uri: &str) -> Origin {
         Origin::of(&uri.parse::<Uri>().unwrap())

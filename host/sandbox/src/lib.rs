@@ -18,11 +18,11 @@
 #![warn(missing_docs)]
 
 mod attempt;
-mod bindings;
 mod cache;
 mod capabilities;
 mod component;
 mod config;
+mod contract;
 mod engine;
 mod epoch;
 mod error;
@@ -30,12 +30,13 @@ pub mod failure;
 mod http;
 mod limits;
 mod output;
+mod signature;
 
 pub use attempt::{AttemptMetrics, AttemptOutcome, AttemptReport, TaskCall, TaskContext};
 pub use cache::CacheStatus;
 pub use capabilities::{Capabilities, ConfigValue, REDACTED};
 pub use component::{
-    MAX_PRIORITY, MIN_PRIORITY, RetryPolicy, TaskComponent, TaskDefinition, digest,
+    MAX_PRIORITY, MIN_PRIORITY, RetryPolicy, TaskComponent, TaskDefinition, digest, is_valid_name,
 };
 pub use config::SandboxConfig;
 pub use engine::Sandbox;
@@ -47,3 +48,4 @@ pub use limits::{
     MemoryLimitExceeded,
 };
 pub use output::DEFAULT_OUTPUT_CAP;
+pub use signature::{ParamSpec, Signature, python_type};

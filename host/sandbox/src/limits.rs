@@ -45,16 +45,21 @@ impl Default for Limits {
 
 /// The limits a task declares or a caller asks for; `None` keeps the base value.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LimitOverrides {
     /// Fuel units.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub fuel: Option<u64>,
-    /// Wall-clock timeout.
+    /// Wall-clock timeout, in milliseconds in JSON (`timeout_ms`; `timeout` is
+    /// read too, as rows stored before the rename have it).
     #[serde(
+        rename = "timeout_ms",
+        alias = "timeout",
         skip_serializing_if = "Option::is_none",
         with = "opt_duration_ms",
         default
     )]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u64>))]
     pub timeout: Option<Duration>,
     /// Linear-memory cap in bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -218,7 +223,13 @@ mod tests {
     fn limits_serialise_timeouts_in_milliseconds() {
         let json = serde_json::to_value(Limits::default()).unwrap();
         assert_eq!(json["timeout"], 60_000);
-        let overrides: LimitOverrides = serde_json::from_str(r#"{"timeout": 1500}"#).unwrap();
+        let overrides: LimitOverrides = serde_json::from_str(r#"{"timeout_ms": 1500}"#).unwrap();
         assert_eq!(overrides.timeout, Some(Duration::from_millis(1500)));
+        let stored_before: LimitOverrides = serde_json::from_str(r#"{"timeout": 1500}"#).unwrap();
+        assert_eq!(stored_before, overrides);
+        assert_eq!(
+            serde_json::to_string(&overrides).unwrap(),
+            r#"{"timeout_ms":1500}"#
+        );
     }
 }

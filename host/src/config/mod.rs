@@ -1,10 +1,10 @@
 //! Configuration: one TOML file mirroring Django's `TASKS` setting, with
-//! environment variables (`WASMTASKS_DATABASE_URL`, `WASMTASKS_TENANT`,
-//! `WASMTASKS_CACHE_DIR`) and command-line flags over it.
+//! environment variables (`WASMTASKS_DATABASE_URL`, `WASMTASKS_CACHE_DIR`) and
+//! command-line flags over it. It names no tenant to act as: every operation
+//! takes its principal explicitly (see [`crate::tenant`]).
 //!
 //! ```toml
 //! database_url = "sqlite://wasmtasks.sqlite3"   # or postgres://…
-//! tenant = "default"
 //!
 //! [retry]                 # the policy of queues that do not set their own
 //! max_attempts = 1        # Django's default: no retry
@@ -20,6 +20,7 @@
 //! timeout = "60s"
 //! memory = "128MiB"
 //! max_memory = "1GiB"     # the most any task may ask for
+//! max_component_size = "64MiB"  # the largest component that may be uploaded
 //!
 //! [worker]
 //! concurrency = 16
@@ -36,15 +37,21 @@
 //! max_response_size = "1MiB"
 //! max_requests = 16
 //!
-//! [components.notify]           # what the operator grants one component
+//! [components.notify]           # what the operator grants the default tenant's `notify`
 //! allow_http = ["https://ntfy.example.com", "https://*.example.org:8443"]
 //! [components.notify.config]    # what the guest reads with config::get
 //! ntfy_url = "https://ntfy.example.com/alerts"
 //! [components.notify.secrets]   # the same, redacted wherever output is kept
 //! token = "…"
+//!
+//! [tenants.alice.components.notify.config]   # tenant alice's own `notify`
+//! ntfy_url = "https://ntfy.example.com/alice"
 //! ```
 //!
-//! Values set with `wasmtasks config set` (in the store) win over the file's; HTTP
+//! `[components.NAME]` applies to the `default` tenant only; another tenant's
+//! components are granted under `[tenants.TENANT.components.NAME]`, so a tenant
+//! that uploads a component of the same name gets nothing of another's. Values
+//! set with `wasmtasks config set` (in the store) win over the file's; HTTP
 //! origins granted in the store (`wasmtasks grant`) add to the file's.
 //!
 //! Every key is optional; with no file at all, wasmtasks uses a SQLite file in the
@@ -59,13 +66,14 @@ use std::time::Duration;
 use wasmtasks_sandbox::{ConfigValue, HttpLimits, Limits, OriginPattern, OriginPatternError};
 
 use crate::task::path::is_valid_name;
+use crate::tenant::DEFAULT_TENANT;
 
 /// The file read when no `--config` is given, if it exists.
 pub const DEFAULT_CONFIG_FILE: &str = "wasmtasks.toml";
 /// The database used when nothing names one.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://wasmtasks.sqlite3";
-/// The tenant of a single-user installation.
-pub const DEFAULT_TENANT: &str = "default";
+/// The largest component that may be uploaded unless configured otherwise.
+pub const DEFAULT_MAX_COMPONENT_BYTES: u64 = 64 << 20;
 /// The queue every installation has unless it names its own.
 pub const DEFAULT_QUEUE: &str = "default";
 
@@ -177,8 +185,6 @@ pub struct ComponentSettings {
 pub struct Settings {
     /// Where the store is.
     pub database_url: String,
-    /// The tenant this process acts for.
-    pub tenant: String,
     /// Where compiled components are cached.
     pub cache_dir: Option<PathBuf>,
     /// The queues that exist, with their retry policies.
@@ -187,12 +193,14 @@ pub struct Settings {
     pub limits: Limits,
     /// The most memory any attempt may ask for.
     pub max_memory_bytes: u64,
+    /// The largest component that may be uploaded, in bytes.
+    pub max_component_bytes: u64,
     /// Worker defaults.
     pub worker: WorkerSettings,
     /// Retention.
     pub purge: PurgeSettings,
-    /// What the file grants each component, by name.
-    pub components: BTreeMap<String, ComponentSettings>,
+    /// What the file grants each component, by tenant and name.
+    pub components: BTreeMap<String, BTreeMap<String, ComponentSettings>>,
     /// Limits on the HTTP requests of one attempt.
     pub http: HttpLimits,
     /// The file the settings came from, if any.
@@ -203,11 +211,11 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             database_url: DEFAULT_DATABASE_URL.to_owned(),
-            tenant: DEFAULT_TENANT.to_owned(),
             cache_dir: None,
             queues: BTreeMap::from([(DEFAULT_QUEUE.to_owned(), RetryPolicy::default())]),
             limits: Limits::default(),
             max_memory_bytes: 1 << 30,
+            max_component_bytes: DEFAULT_MAX_COMPONENT_BYTES,
             worker: WorkerSettings::default(),
             purge: PurgeSettings::default(),
             components: BTreeMap::new(),
@@ -238,7 +246,7 @@ impl Settings {
             None => Settings::default(),
         };
         settings.source = file.map(Path::to_owned);
-        settings.apply_env(|name| std::env::var(name).ok())?;
+        settings.apply_env(|name| std::env::var(name).ok());
         Ok(settings)
     }
 
@@ -366,38 +374,27 @@ impl Settings {
                 "purge.failed_min_age_days",
             )?,
         };
-        let tenant = raw.tenant.unwrap_or(defaults.tenant);
-        if !is_valid_name(&tenant) {
-            return Err(invalid(
-                "tenant",
-                "a tenant is letters, digits, `_` or `-`".into(),
-            ));
-        }
+        let max_component_bytes = size(
+            raw.limits.max_component_size.as_deref(),
+            defaults.max_component_bytes,
+            "limits.max_component_size",
+            &invalid,
+        )?;
         let mut components = BTreeMap::new();
-        for (name, raw) in raw.components {
-            if !is_valid_name(&name) {
+        components.insert(
+            DEFAULT_TENANT.to_owned(),
+            component_settings(raw.components, "components", &invalid)?,
+        );
+        for (tenant, raw) in raw.tenants {
+            if !is_valid_name(&tenant) {
                 return Err(invalid(
-                    &format!("components.{name}"),
-                    "a component name is letters, digits, `_` or `-`".into(),
+                    &format!("tenants.{tenant}"),
+                    "a tenant is letters, digits, `_` or `-`".into(),
                 ));
             }
-            if let Some(key) = raw.config.keys().find(|key| raw.secrets.contains_key(*key)) {
-                return Err(invalid(
-                    &format!("components.{name}.secrets.{key}"),
-                    "the key is also in `config`; give it one value".into(),
-                ));
-            }
-            let allow_http = raw
-                .allow_http
-                .iter()
-                .map(|origin| origin.parse())
-                .collect::<Result<_, OriginPatternError>>()
-                .map_err(|e| invalid(&format!("components.{name}.allow_http"), e.to_string()))?;
-            let value = |secret: bool| move |(key, value)| (key, ConfigValue { value, secret });
-            let values = raw.config.into_iter().map(value(false));
-            let secrets = raw.secrets.into_iter().map(value(true));
-            let config = values.chain(secrets).collect();
-            components.insert(name, ComponentSettings { config, allow_http });
+            let prefix = format!("tenants.{tenant}.components");
+            let granted = component_settings(raw.components, &prefix, &invalid)?;
+            components.entry(tenant).or_default().extend(granted);
         }
         let http = HttpLimits {
             timeout: duration(
@@ -425,11 +422,11 @@ impl Settings {
         };
         Ok(Settings {
             database_url: raw.database_url.unwrap_or(defaults.database_url),
-            tenant,
             cache_dir: raw.cache_dir.map(PathBuf::from),
             queues,
             limits,
             max_memory_bytes,
+            max_component_bytes,
             worker,
             purge,
             components,
@@ -438,25 +435,19 @@ impl Settings {
         })
     }
 
-    /// Applies `WASMTASKS_DATABASE_URL`, `WASMTASKS_TENANT` and `WASMTASKS_CACHE_DIR`.
-    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+    /// Applies `WASMTASKS_DATABASE_URL` and `WASMTASKS_CACHE_DIR`.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) {
         if let Some(url) = var("WASMTASKS_DATABASE_URL") {
             self.database_url = url;
-        }
-        if let Some(tenant) = var("WASMTASKS_TENANT") {
-            if !is_valid_name(&tenant) {
-                return Err(ConfigError::Invalid {
-                    file: "environment".into(),
-                    key: "WASMTASKS_TENANT".into(),
-                    message: "a tenant is letters, digits, `_` or `-`".into(),
-                });
-            }
-            self.tenant = tenant;
         }
         if let Some(dir) = var("WASMTASKS_CACHE_DIR") {
             self.cache_dir = Some(PathBuf::from(dir));
         }
-        Ok(())
+    }
+
+    /// What the file grants `component` of `tenant`, if anything.
+    pub fn component(&self, tenant: &str, component: &str) -> Option<&ComponentSettings> {
+        self.components.get(tenant)?.get(component)
     }
 
     /// The retry policy of `queue`, or an error listing the queues that exist.
@@ -473,6 +464,41 @@ impl Settings {
     pub fn queue(&self, queue: &str) -> Option<&RetryPolicy> {
         self.queues.get(queue)
     }
+}
+
+/// The `[components.NAME]` tables under `prefix` (for errors), validated.
+fn component_settings(
+    raw: BTreeMap<String, raw::RawComponent>,
+    prefix: &str,
+    invalid: &impl Fn(&str, String) -> ConfigError,
+) -> Result<BTreeMap<String, ComponentSettings>, ConfigError> {
+    let mut components = BTreeMap::new();
+    for (name, raw) in raw {
+        if !is_valid_name(&name) {
+            return Err(invalid(
+                &format!("{prefix}.{name}"),
+                "a component name is letters, digits, `_` or `-`".into(),
+            ));
+        }
+        if let Some(key) = raw.config.keys().find(|key| raw.secrets.contains_key(*key)) {
+            return Err(invalid(
+                &format!("{prefix}.{name}.secrets.{key}"),
+                "the key is also in `config`; give it one value".into(),
+            ));
+        }
+        let allow_http = raw
+            .allow_http
+            .iter()
+            .map(|origin| origin.parse())
+            .collect::<Result<_, OriginPatternError>>()
+            .map_err(|e| invalid(&format!("{prefix}.{name}.allow_http"), e.to_string()))?;
+        let value = |secret: bool| move |(key, value)| (key, ConfigValue { value, secret });
+        let values = raw.config.into_iter().map(value(false));
+        let secrets = raw.secrets.into_iter().map(value(true));
+        let config = values.chain(secrets).collect();
+        components.insert(name, ComponentSettings { config, allow_http });
+    }
+    Ok(components)
 }
 
 fn retry_policy(
@@ -601,15 +627,37 @@ mod tests {
     fn environment_overrides_the_file() {
         let mut settings =
             Settings::from_toml("database_url = \"sqlite://a.db\"", "t.toml").unwrap();
-        settings
-            .apply_env(|name| {
-                (name == "WASMTASKS_DATABASE_URL").then(|| "sqlite://b.db".to_owned())
-            })
-            .unwrap();
+        settings.apply_env(|name| {
+            (name == "WASMTASKS_DATABASE_URL").then(|| "sqlite://b.db".to_owned())
+        });
         assert_eq!(settings.database_url, "sqlite://b.db");
-        let error = settings
-            .apply_env(|name| (name == "WASMTASKS_TENANT").then(|| "no spaces".to_owned()))
-            .unwrap_err();
-        assert!(error.to_string().contains("WASMTASKS_TENANT"), "{error}");
+    }
+
+    #[test]
+    fn component_grants_belong_to_a_tenant() {
+        let text = "[components.notify.config]\nurl = \"a\"\n\
+                    [tenants.alice.components.notify.config]\nurl = \"b\"\n";
+        let settings = Settings::from_toml(text, "t.toml").unwrap();
+        let url = |tenant| {
+            settings.component(tenant, "notify").unwrap().config["url"]
+                .value
+                .clone()
+        };
+        assert_eq!(url("default"), "a");
+        assert_eq!(url("alice"), "b");
+        assert!(settings.component("bob", "notify").is_none());
+        let error = Settings::from_toml("tenant = \"alice\"\n", "t.toml").unwrap_err();
+        assert!(
+            error.to_string().contains("unknown field `tenant`"),
+            "{error}"
+        );
+        let error =
+            Settings::from_toml("[tenants.alice.components.bad name]\n", "t.toml").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("tenants.alice.components.bad name"),
+            "{error}"
+        );
     }
 }

@@ -8,7 +8,6 @@ use serde::Deserialize;
 #[serde(deny_unknown_fields)]
 pub(super) struct RawSettings {
     pub database_url: Option<String>,
-    pub tenant: Option<String>,
     pub cache_dir: Option<String>,
     #[serde(default)]
     pub queues: BTreeMap<String, RawRetry>,
@@ -23,7 +22,17 @@ pub(super) struct RawSettings {
     #[serde(default)]
     pub components: BTreeMap<String, RawComponent>,
     #[serde(default)]
+    pub tenants: BTreeMap<String, RawTenant>,
+    #[serde(default)]
     pub http: RawHttp,
+}
+
+/// What the file grants one tenant's components.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawTenant {
+    #[serde(default)]
+    pub components: BTreeMap<String, RawComponent>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -71,6 +80,7 @@ pub(super) struct RawLimits {
     pub timeout: Option<String>,
     pub memory: Option<String>,
     pub max_memory: Option<String>,
+    pub max_component_size: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -62,6 +62,22 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database could not be reached (as opposed to refusing a query):
+    /// trying again later may work.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Open { .. } => true,
+            StoreError::Query { cause, .. } => matches!(
+                cause,
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::WorkerCrashed
+            ),
+            StoreError::UnsupportedUrl(_) | StoreError::Corrupt { .. } => false,
+        }
+    }
+
     /// A query error with its context.
     pub(crate) fn query(context: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
         move |cause| StoreError::Query { context, cause }
@@ -130,17 +146,58 @@ pub(crate) fn prune_report(statuses: Vec<String>) -> PruneReport {
     report
 }
 
-/// Queue statistics from `(queue_name, status, count)` rows.
+/// The outcome of a retry for each job it named or matched: `retried` are the ids
+/// put back to READY; `others` the `(id, status, version still stored)` of the
+/// named jobs, read after the update.
+pub(crate) fn retry_outcomes(
+    selection: &RetrySelection,
+    retried: Vec<String>,
+    others: Vec<(String, String, bool)>,
+    context: &'static str,
+) -> Result<Vec<RetryOutcome>, StoreError> {
+    let RetrySelection::Ids(ids) = selection else {
+        return Ok(retried
+            .into_iter()
+            .map(|id| RetryOutcome::Retried { id })
+            .collect());
+    };
+    let mut outcomes = Vec::with_capacity(ids.len());
+    for id in ids {
+        let outcome = if retried.contains(id) {
+            RetryOutcome::Retried { id: id.clone() }
+        } else {
+            match others.iter().find(|(other, _, _)| other == id) {
+                None => RetryOutcome::NotFound { id: id.clone() },
+                Some((_, status, stored)) => {
+                    let status = parse_status(status, context)?;
+                    if !stored && matches!(status, TaskStatus::Failed | TaskStatus::Cancelled) {
+                        RetryOutcome::ComponentGone { id: id.clone() }
+                    } else {
+                        RetryOutcome::NotRetryable {
+                            id: id.clone(),
+                            status,
+                        }
+                    }
+                }
+            }
+        };
+        outcomes.push(outcome);
+    }
+    Ok(outcomes)
+}
+
+/// Queue statistics from `(queue_name, status, count, oldest available)` rows.
 pub(crate) fn queue_stats_from(
-    rows: Vec<(String, String, i64)>,
+    rows: Vec<(String, String, i64, Option<chrono::DateTime<chrono::Utc>>)>,
     context: &'static str,
 ) -> Result<Vec<QueueStat>, StoreError> {
     rows.into_iter()
-        .map(|(queue_name, status, count)| {
+        .map(|(queue_name, status, count, oldest_available_at)| {
             Ok(QueueStat {
                 queue_name,
                 status: parse_status(&status, context)?,
                 count: count as u64,
+                oldest_available_at,
             })
         })
         .collect()
@@ -169,6 +226,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Every version of every component of `tenant`, newest first within a name.
     async fn component_list(&self, tenant: &str) -> Result<Vec<ComponentVersion>, StoreError>;
+
+    /// Deletes component versions, unless READY or RUNNING jobs pin one of them
+    /// (and the bytes no version names any more).
+    async fn component_delete(
+        &self,
+        params: ComponentDelete,
+    ) -> Result<ComponentDeleted, StoreError>;
 
     /// Sets one configuration value (or secret) of a component, replacing any.
     async fn component_config_set(&self, params: ComponentConfigSet) -> Result<(), StoreError>;
@@ -204,6 +268,17 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// The TaskResult of job `id`.
     async fn job_get(&self, tenant: &str, id: &str) -> Result<Option<TaskResult>, StoreError>;
 
+    /// A page of `tenant`'s jobs, newest first.
+    async fn job_list(&self, params: JobList) -> Result<Vec<JobSummary>, StoreError>;
+
+    /// Puts FAILED (or CANCELLED) jobs back to READY with a fresh attempt budget,
+    /// keeping their attempts; one outcome per job named or matched.
+    async fn job_retry(
+        &self,
+        tenant: &str,
+        selection: RetrySelection,
+    ) -> Result<Vec<RetryOutcome>, StoreError>;
+
     /// Claims up to `limit` ready jobs in one statement, as leases.
     async fn job_claim(&self, params: JobClaim) -> Result<Vec<ClaimedJob>, StoreError>;
 
@@ -232,12 +307,48 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Job counts per queue and status.
     async fn queue_stats(&self, tenant: &str) -> Result<Vec<QueueStat>, StoreError>;
 
+    /// Creates a tenant; false if it exists already.
+    async fn tenant_create(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// The tenant called `name`.
+    async fn tenant_get(&self, name: &str) -> Result<Option<Tenant>, StoreError>;
+
+    /// Every tenant, by name.
+    async fn tenant_list(&self) -> Result<Vec<Tenant>, StoreError>;
+
+    /// Sets the origins a tenant's admins may grant; false if there is no such tenant.
+    async fn tenant_set_http_ceiling(
+        &self,
+        name: &str,
+        ceiling: &[OriginPattern],
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes a tenant and everything it owns; `None` if there is no such tenant.
+    async fn tenant_delete(&self, name: &str) -> Result<Option<TenantDeleted>, StoreError>;
+
+    /// Stores a new token.
+    async fn token_insert(&self, token: NewToken) -> Result<(), StoreError>;
+
+    /// The token with public id `id`.
+    async fn token_get(&self, id: &str) -> Result<Option<TokenRecord>, StoreError>;
+
+    /// The tokens of `tenant` (of every tenant, and the operator's, when `None`).
+    async fn token_list(&self, tenant: Option<&str>) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// Revokes a token; false if there is no such token or it was revoked already.
+    async fn token_revoke(&self, id: &str) -> Result<bool, StoreError>;
+
     /// Closes the store's connections, waiting for those in use to come back.
     async fn close(&self);
 
     /// Waits until jobs may have become available, or `timeout` passes: an
     /// in-process signal, a cheap change check or a notification, as the dialect can.
     async fn wait_for_jobs(&self, timeout: Duration);
+
+    /// Waits until attempts may have been recorded, or `timeout` passes: an
+    /// in-process signal, or (PostgreSQL) a notification from any process. Callers
+    /// waiting on another process's completions on SQLite poll within `timeout`.
+    async fn wait_for_completions(&self, timeout: Duration);
 }
 
 /// Opens (and migrates) the store a URL names: `sqlite://PATH`, `sqlite::memory:`,

@@ -9,6 +9,7 @@ use wasmtasks_sandbox::{
 };
 
 use crate::task::{AttemptRecord, TaskStatus};
+use crate::tenant::Role;
 
 /// One configuration value of a component to set.
 #[derive(Debug, Clone)]
@@ -89,7 +90,8 @@ pub enum ComponentLookup {
 }
 
 /// One stored version of a component.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ComponentVersion {
     /// The owner.
     pub tenant: String,
@@ -101,7 +103,7 @@ pub struct ComponentVersion {
     pub digest: String,
     /// Size of the bytes.
     pub size_bytes: u64,
-    /// Its tasks with their declared defaults.
+    /// Its tasks with their declared defaults and signatures.
     pub tasks: Vec<TaskDefinition>,
     /// When it was uploaded.
     pub uploaded_at: DateTime<Utc>,
@@ -140,6 +142,8 @@ pub struct NewJob {
     pub max_attempts: u32,
     /// Backoff base in seconds.
     pub backoff_factor: f64,
+    /// The longest delay between two attempts.
+    pub max_backoff: Duration,
     /// Limits the job asks for.
     pub limits: LimitOverrides,
 }
@@ -163,6 +167,8 @@ pub struct JobClaim {
     pub worker_id: String,
     /// Its queues.
     pub queues: QueueFilter,
+    /// Only jobs of these tenants; `None` for every tenant.
+    pub tenants: Option<Vec<String>>,
     /// At most this many jobs.
     pub limit: u32,
     /// How long the lease lasts unless renewed.
@@ -194,10 +200,13 @@ pub struct ClaimedJob {
     pub queue_name: String,
     /// This attempt's number (1 on the first run).
     pub attempt: u32,
-    /// Attempts allowed.
+    /// The attempt number past which the job fails: its `max_attempts`, plus the
+    /// attempts made before a manual retry.
     pub max_attempts: u32,
     /// Backoff base in seconds.
     pub backoff_factor: f64,
+    /// The longest delay between two attempts.
+    pub max_backoff: Duration,
     /// Limits the job asks for.
     pub limits: LimitOverrides,
 }
@@ -219,6 +228,7 @@ impl ClaimedJob {
             attempt: 1,
             max_attempts: job.max_attempts,
             backoff_factor: job.backoff_factor,
+            max_backoff: job.max_backoff,
             limits: job.limits,
         }
     }
@@ -299,10 +309,12 @@ pub struct StuckJob {
     pub queue_name: String,
     /// The attempt that was lost.
     pub attempt: u32,
-    /// Attempts allowed.
+    /// The attempt number past which the job fails (as [`ClaimedJob::max_attempts`]).
     pub max_attempts: u32,
     /// Backoff base in seconds.
     pub backoff_factor: f64,
+    /// The longest delay between two attempts.
+    pub max_backoff: Duration,
     /// The worker that held it.
     pub lease_owner: String,
     /// When the lost attempt started.
@@ -331,12 +343,16 @@ pub struct JobPrune {
     pub failed_before: DateTime<Utc>,
     /// Only these queues; `None` for all.
     pub queues: Option<Vec<String>>,
-    /// Count, delete nothing.
+    /// Also delete component versions that are not their name's newest and that
+    /// no job left after the prune pins.
+    pub components: bool,
+    /// Count, delete nothing; the counts are exactly what the real run deletes.
     pub dry_run: bool,
 }
 
 /// What a prune deleted (or would delete).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PruneReport {
     /// SUCCESSFUL jobs.
     pub successful: u64,
@@ -344,7 +360,8 @@ pub struct PruneReport {
     pub failed: u64,
     /// CANCELLED jobs.
     pub cancelled: u64,
-    /// Old component versions no job references any more.
+    /// Old component versions no job references any more (only with
+    /// [`JobPrune::components`]).
     pub component_versions: u64,
 }
 
@@ -357,4 +374,185 @@ pub struct QueueStat {
     pub status: TaskStatus,
     /// How many.
     pub count: u64,
+    /// For READY: when the longest-waiting job that may run now became available.
+    pub oldest_available_at: Option<DateTime<Utc>>,
+}
+
+/// Which jobs to list, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct JobList {
+    /// The owner.
+    pub tenant: String,
+    /// Only these statuses; all when empty.
+    pub statuses: Vec<TaskStatus>,
+    /// Only this queue.
+    pub queue_name: Option<String>,
+    /// Only this component.
+    pub component: Option<String>,
+    /// Only this task of [`JobList::component`].
+    pub task_name: Option<String>,
+    /// Only jobs enqueued at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only jobs enqueued before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Only jobs older than this id (the cursor: the last id of the previous page).
+    pub before_id: Option<String>,
+    /// At most this many.
+    pub limit: u32,
+}
+
+/// One job in a list: what a person scans for.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobSummary {
+    /// Job id.
+    pub id: String,
+    /// The task path as enqueued.
+    pub task_path: String,
+    /// Status.
+    pub status: TaskStatus,
+    /// Queue.
+    pub queue_name: String,
+    /// Priority.
+    pub priority: i32,
+    /// When it was enqueued.
+    pub enqueued_at: DateTime<Utc>,
+    /// When it finished for good.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The class of its latest failed attempt's error.
+    pub last_error: Option<String>,
+}
+
+/// Which jobs to put back to READY.
+#[derive(Debug, Clone)]
+pub enum RetrySelection {
+    /// These jobs, which must be FAILED or CANCELLED.
+    Ids(Vec<String>),
+    /// Every FAILED job of one component (and task, if given).
+    Failed {
+        /// Only this component.
+        component: Option<String>,
+        /// Only this task of it.
+        task_name: Option<String>,
+    },
+}
+
+/// What a retry did to one job.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum RetryOutcome {
+    /// Back to READY with a fresh attempt budget.
+    Retried {
+        /// Job id.
+        id: String,
+    },
+    /// No such job.
+    NotFound {
+        /// Job id.
+        id: String,
+    },
+    /// The job is not FAILED or CANCELLED.
+    NotRetryable {
+        /// Job id.
+        id: String,
+        /// Its status.
+        status: TaskStatus,
+    },
+    /// The component version the job pins has been deleted.
+    ComponentGone {
+        /// Job id.
+        id: String,
+    },
+}
+
+/// Which component versions to delete.
+#[derive(Debug, Clone)]
+pub struct ComponentDelete {
+    /// The owner.
+    pub tenant: String,
+    /// The component name.
+    pub name: String,
+    /// Only the version whose digest starts so; every version when `None`.
+    pub digest_prefix: Option<String>,
+}
+
+/// What deleting component versions did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComponentDeleted {
+    /// These versions (number, digest) are gone.
+    Deleted(Vec<(u32, String)>),
+    /// No such component or version.
+    NotFound,
+    /// The digest prefix matches several versions.
+    Ambiguous(Vec<String>),
+    /// READY or RUNNING jobs pin the versions; nothing was deleted.
+    Pinned {
+        /// How many jobs.
+        jobs: u64,
+    },
+}
+
+/// A tenant as stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Tenant {
+    /// Its name.
+    pub name: String,
+    /// The origins its admins may grant HTTP access to (set by the operator).
+    pub http_ceiling: Vec<OriginPattern>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A token to store.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    /// The public id.
+    pub id: String,
+    /// The tenant it acts for; `None` for an operator token.
+    pub tenant: Option<String>,
+    /// What it may do.
+    pub role: Role,
+    /// A name for people.
+    pub name: String,
+    /// SHA-256 of the secret, hex.
+    pub secret_hash: String,
+    /// When it stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// A stored token (its secret is not kept, only a hash of it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    /// The public id.
+    pub id: String,
+    /// The tenant it acts for; `None` for an operator token.
+    pub tenant: Option<String>,
+    /// What it may do.
+    pub role: Role,
+    /// A name for people.
+    pub name: String,
+    /// SHA-256 of the secret, hex.
+    pub secret_hash: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// What deleting a tenant removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TenantDeleted {
+    /// Jobs.
+    pub jobs: u64,
+    /// Component versions.
+    pub component_versions: u64,
+    /// Tokens.
+    pub tokens: u64,
 }

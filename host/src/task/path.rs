@@ -24,14 +24,7 @@ pub struct TaskPathError {
     reason: &'static str,
 }
 
-/// Whether `name` is a valid component or task name: letters, digits, `_`, `-`.
-pub fn is_valid_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 128
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-}
+pub use wasmtasks_sandbox::is_valid_name;
 
 impl TaskPath {
     /// Parses `component.task` or `component@digest-prefix.task`.

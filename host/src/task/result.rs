@@ -11,6 +11,7 @@ use super::TaskStatus;
 
 /// One failed attempt, as Django records it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskError {
     /// Dotted class path naming the kind of error, e.g. `wasmtasks.OutOfFuel`.
     pub exception_class_path: String,
@@ -20,6 +21,7 @@ pub struct TaskError {
 
 /// Everything recorded about one attempt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttemptRecord {
     /// The attempt number, 1 for the first run.
     pub attempt: u32,
@@ -80,6 +82,7 @@ impl AttemptRecord {
 
 /// The record of one enqueued job (Django's `TaskResult`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TaskResult {
     /// Unique id (a UUIDv7 string).
     pub id: String,

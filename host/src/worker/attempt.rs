@@ -1,102 +1,86 @@
-//! Running one claimed job's attempt and deciding what the job becomes.
+//! How the worker prepares a claimed job's attempt: its component from the
+//! registry, its capabilities once per component and claimed batch; the attempt
+//! itself runs through the shared [`crate::pipeline`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use tokio::sync::OnceCell;
-use wasmtasks_sandbox::{AttemptMetrics, AttemptOutcome, AttemptReport, Capabilities, TaskFailure};
+use wasmtasks_sandbox::Capabilities;
 
 use crate::capabilities;
 use crate::config::Settings;
+use crate::pipeline;
 use crate::registry::Registry;
-use crate::retry::after_failure;
 use crate::store::{ClaimedJob, Completion, NextState, StoreError};
-use crate::task::{AttemptRecord, TaskStatus};
 
-/// The class of an attempt that could not start: its component or its
-/// configuration could not be loaded, or its limits are above this worker's maximum.
-pub const WORKER_ERROR: &str = "wasmtasks.WorkerError";
-
-/// Runs `job` once and returns the completion to record.
+/// Runs `job` once and returns the completion to record; logs one line at info
+/// level (target `wasmtasks::attempt`) saying how it ended.
 pub(crate) async fn run(
-    registry: &Registry,
-    settings: &Settings,
-    worker_id: &str,
+    context: &AttemptContext,
     job: ClaimedJob,
     capabilities: &OnceCell<Capabilities>,
 ) -> Completion {
-    let started_at = Utc::now();
-    let report = execute(registry, settings, &job, capabilities).await;
-    let finished_at = Utc::now();
-    let (record, return_value) =
-        AttemptRecord::from_report(job.attempt, worker_id, started_at, finished_at, report);
-    let next = match (&record.status, return_value) {
-        (TaskStatus::Successful, Some(value)) => NextState::Successful(value),
-        _ => {
-            let class = record
-                .error
-                .as_ref()
-                .map_or(WORKER_ERROR, |e| e.exception_class_path.as_str());
-            let max_backoff = settings
-                .queue(&job.queue_name)
-                .map(|q| q.max_backoff)
-                .unwrap_or_default();
-            after_failure(
-                class,
-                job.attempt,
-                job.max_attempts,
-                job.backoff_factor,
-                max_backoff,
-            )
-        }
-    };
-    Completion {
-        id: job.id,
-        worker_id: worker_id.to_owned(),
-        next,
-        record,
-        only_if_expired: false,
-    }
+    let prepared = prepare(&context.registry, &context.settings, &job, capabilities).await;
+    let task_path = job.task_path.clone();
+    let completion = pipeline::run(
+        context.registry.sandbox(),
+        prepared,
+        context.settings.limits,
+        job,
+        &context.worker_id,
+    )
+    .await;
+    log_attempt(&task_path, &completion);
+    completion
 }
 
-async fn execute(
+/// One line per finished attempt: job, task, attempt, how it ended, how long it
+/// took and, for a failure, the error's class.
+fn log_attempt(task_path: &str, completion: &Completion) {
+    let record = &completion.record;
+    let status = match completion.next {
+        NextState::Successful(_) => "SUCCESSFUL",
+        NextState::Failed => "FAILED",
+        NextState::Retry(_) => "RETRY",
+    };
+    let error = record
+        .error
+        .as_ref()
+        .map(|e| e.exception_class_path.as_str());
+    tracing::info!(
+        target: "wasmtasks::attempt",
+        job = %completion.id,
+        task = %task_path,
+        attempt = record.attempt,
+        status,
+        duration_ms = record.metrics.duration_us as f64 / 1000.0,
+        error,
+        "attempt finished"
+    );
+}
+
+async fn prepare(
     registry: &Registry,
     settings: &Settings,
     job: &ClaimedJob,
     capabilities: &OnceCell<Capabilities>,
-) -> AttemptReport {
-    let component = match registry.load(&job.component_digest).await {
-        Ok(component) => component,
-        Err(error) => {
-            return not_started(format!(
-                "cannot load component {}: {error}",
-                job.component_digest
-            ));
-        }
-    };
-    let component_name = &job.component;
-    let resolved = capabilities
-        .get_or_try_init(|| resolve_capabilities(registry, settings, job, component_name))
-        .await;
-    let capabilities = match resolved {
-        Ok(capabilities) => capabilities.clone(),
-        Err(error) => {
-            return not_started(format!(
-                "cannot read the configuration of {component_name}: {error}"
-            ));
-        }
-    };
-    let call = job.task_call(capabilities);
-    match registry
-        .sandbox()
-        .run(&component, &call, settings.limits.with(job.limits))
+) -> pipeline::Prepared {
+    let component = registry
+        .load(&job.component_digest)
         .await
-    {
-        Ok(report) => report,
-        Err(error) => not_started(error.to_string()),
-    }
+        .map_err(|error| format!("cannot load component {}: {error}", job.component_digest))?;
+    let capabilities = capabilities
+        .get_or_try_init(|| resolve_capabilities(registry, settings, job))
+        .await
+        .map_err(|error| {
+            format!(
+                "cannot read the configuration of {}: {error}",
+                job.component
+            )
+        })?;
+    Ok((component, capabilities.clone()))
 }
 
 /// The component's capabilities now. A failed read (the database restarting) is
@@ -106,34 +90,20 @@ async fn resolve_capabilities(
     registry: &Registry,
     settings: &Settings,
     job: &ClaimedJob,
-    component: &str,
 ) -> Result<Capabilities, StoreError> {
     let give_up = Instant::now() + settings.worker.lease;
     let mut delay = Duration::from_millis(50);
     loop {
         let store = registry.store().as_ref();
-        match capabilities::resolve(store, settings, &job.tenant, component).await {
+        match capabilities::resolve(store, settings, &job.tenant, &job.component).await {
             Ok(capabilities) => return Ok(capabilities),
             Err(error) if Instant::now() + delay < give_up => {
-                tracing::warn!(%error, job = %job.id, "cannot read the configuration of {component}; retrying in {delay:?}");
+                tracing::warn!(%error, job = %job.id, "cannot read the configuration of {}; retrying in {delay:?}", job.component);
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
             Err(error) => return Err(error),
         }
-    }
-}
-
-fn not_started(message: String) -> AttemptReport {
-    AttemptReport {
-        outcome: AttemptOutcome::Failed(TaskFailure {
-            exception_class_path: WORKER_ERROR.to_owned(),
-            traceback: format!("{WORKER_ERROR}: {message}\n"),
-            message,
-        }),
-        metrics: AttemptMetrics::default(),
-        stdout: String::new(),
-        stderr: String::new(),
     }
 }
 

@@ -31,6 +31,7 @@ pub mod rescuer;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -38,7 +39,6 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-pub use attempt::WORKER_ERROR;
 pub use completer::CompletionCounts;
 pub use rescuer::{WORKER_LOST, rescue_stuck};
 
@@ -53,6 +53,9 @@ pub struct WorkerOptions {
     pub worker_id: String,
     /// The queues it serves.
     pub queues: QueueFilter,
+    /// Only jobs of these tenants; `None` (the default) for every tenant, as a
+    /// platform runs its workers.
+    pub tenants: Option<Vec<String>>,
     /// Attempts run at once.
     pub concurrency: u32,
     /// Exit once no job is available (drain), instead of waiting for more.
@@ -79,6 +82,7 @@ impl WorkerOptions {
             queues: QueueFilter::All {
                 exclude: Vec::new(),
             },
+            tenants: None,
             concurrency: settings.worker.concurrency,
             batch: false,
             max_tasks: None,
@@ -121,9 +125,27 @@ pub enum WorkerError {
     /// The options break a rule.
     #[error("invalid worker options: {0}")]
     Options(String),
-    /// The store failed while the worker was stopping.
+    /// The store failed while the worker was stopping, or (`--batch`) every claim failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The task writing finished attempts failed (a bug): some may be unrecorded.
+    #[error("the completer failed: {0}; unrecorded attempts will be rescued and run again")]
+    Completer(String),
+}
+
+/// Claims a `--batch` worker tries before it gives up on a failing database.
+const BATCH_CLAIM_TRIES: u32 = 5;
+
+/// What a running worker has done so far, readable while it runs (for a progress
+/// bar, a heartbeat).
+#[derive(Debug, Default)]
+pub struct WorkerProgress {
+    /// Jobs claimed.
+    pub claimed: AtomicU64,
+    /// Attempts finished, however they ended.
+    pub finished: AtomicU64,
+    /// Attempts that failed (retried or not).
+    pub failed: AtomicU64,
 }
 
 /// A worker over a registry (store and sandbox).
@@ -132,6 +154,7 @@ pub struct Worker {
     registry: Arc<Registry>,
     settings: Arc<Settings>,
     options: WorkerOptions,
+    progress: Arc<WorkerProgress>,
 }
 
 impl Worker {
@@ -166,12 +189,23 @@ impl Worker {
             registry,
             settings,
             options,
+            progress: Arc::default(),
         })
     }
 
     /// This worker's id.
     pub fn worker_id(&self) -> &str {
         &self.options.worker_id
+    }
+
+    /// Its options.
+    pub fn options(&self) -> &WorkerOptions {
+        &self.options
+    }
+
+    /// What it has done so far.
+    pub fn progress(&self) -> Arc<WorkerProgress> {
+        self.progress.clone()
     }
 
     /// Runs until drained (`batch`), `max_tasks` attempts, or shutdown.
@@ -195,7 +229,7 @@ impl Worker {
         let mut renew = tokio::time::interval(options.lease / 3);
         // Rescue once before the first claim (so a draining `--batch` worker picks up
         // the jobs of dead workers too), then on every tick.
-        match rescue_stuck(store.as_ref(), &self.settings).await {
+        match rescue_stuck(store.as_ref()).await {
             Ok(rescued) => report.rescued += rescued,
             Err(error) => tracing::warn!(%error, "cannot rescue stuck jobs"),
         }
@@ -208,6 +242,8 @@ impl Worker {
         let mut last_claim_full = false;
         let mut stopping_at: Option<Instant> = None;
         let mut claim_errors = 0u32;
+        // After a failed claim, the next waits until then (shutdown does not).
+        let mut claim_blocked_until: Option<Instant> = None;
         let mut first_claim: Option<Instant> = None;
         // The fallback poll: a claim at least this often while idle, whatever else
         // (renewals, rescues, finished attempts) interrupts the wait.
@@ -221,12 +257,19 @@ impl Worker {
             // Claim when woken and there is room: at once when idle, otherwise once
             // half the slots are free, so claims come in batches.
             let worth_claiming = running.is_empty() || free * 2 >= concurrency;
-            if stopping_at.is_none() && may_have_jobs && budget > 0 && free > 0 && worth_claiming {
+            if stopping_at.is_none()
+                && claim_blocked_until.is_none()
+                && may_have_jobs
+                && budget > 0
+                && free > 0
+                && worth_claiming
+            {
                 let limit = (free as u64).min(budget) as u32;
                 poll_at = Instant::now() + options.interval;
                 let claim = JobClaim {
                     worker_id: options.worker_id.clone(),
                     queues: options.queues.clone(),
+                    tenants: options.tenants.clone(),
                     limit,
                     lease: options.lease,
                 };
@@ -236,6 +279,9 @@ impl Worker {
                         last_claim_full = jobs.len() == limit as usize;
                         may_have_jobs = last_claim_full;
                         report.claimed += jobs.len() as u64;
+                        self.progress
+                            .claimed
+                            .fetch_add(jobs.len() as u64, Ordering::Relaxed);
                         if !jobs.is_empty() && first_claim.is_none() {
                             first_claim = Some(Instant::now());
                         }
@@ -250,32 +296,28 @@ impl Worker {
                             let context = context.clone();
                             let capabilities = grants.cell_for(&job);
                             let handle = running.spawn(async move {
-                                attempt::run(
-                                    &context.registry,
-                                    &context.settings,
-                                    &context.worker_id,
-                                    job,
-                                    &capabilities,
-                                )
-                                .await
+                                attempt::run(&context, job, &capabilities).await
                             });
                             in_flight.insert(handle.id(), claim);
                         }
                     }
                     Err(error) => {
                         claim_errors += 1;
-                        let delay = Duration::from_millis(100 * u64::from(claim_errors.min(50)));
+                        if options.batch && claim_errors >= BATCH_CLAIM_TRIES {
+                            tracing::error!(%error, "cannot claim jobs; giving up after {claim_errors} tries");
+                            drop(completions);
+                            let _ = completer.await;
+                            return Err(WorkerError::Store(error));
+                        }
+                        let delay = Duration::from_millis(100 * u64::from(claim_errors.min(50)))
+                            .min(options.interval.max(Duration::from_millis(100)));
                         tracing::warn!(%error, "cannot claim jobs; retrying in {delay:?}");
-                        tokio::time::sleep(
-                            delay.min(options.interval.max(Duration::from_millis(100))),
-                        )
-                        .await;
-                        may_have_jobs = true;
-                        continue;
+                        claim_blocked_until = Some(Instant::now() + delay);
                     }
                 }
             }
-            let exhausted = budget == 0 || (options.batch && !may_have_jobs);
+            let exhausted =
+                budget == 0 || (options.batch && !may_have_jobs && claim_blocked_until.is_none());
             if running.is_empty() && (exhausted || stopping_at.is_some()) {
                 break;
             }
@@ -296,12 +338,16 @@ impl Worker {
                 _ = shutdown.stop_claiming.cancelled(), if stopping_at.is_none() => {
                     stopping_at = Some(Instant::now() + options.grace_period);
                 }
+                _ = sleep_until(claim_blocked_until), if claim_blocked_until.is_some() => {
+                    claim_blocked_until = None;
+                    may_have_jobs = true;
+                }
                 Some(joined) = running.join_next_with_id() => {
-                    finished(joined, &mut in_flight, &completions);
+                    self.finished(joined, &mut in_flight, &completions);
                     // Take every other attempt that has finished too, so the next
                     // claim sees all the free slots and comes as one larger batch.
                     while let Some(joined) = running.try_join_next_with_id() {
-                        finished(joined, &mut in_flight, &completions);
+                        self.finished(joined, &mut in_flight, &completions);
                     }
                     if last_claim_full {
                         may_have_jobs = true;
@@ -318,7 +364,7 @@ impl Worker {
                     }
                 }
                 _ = rescue.tick() => {
-                    match rescue_stuck(store.as_ref(), &self.settings).await {
+                    match rescue_stuck(store.as_ref()).await {
                         Ok(rescued) => {
                             report.rescued += rescued;
                             if rescued > 0 {
@@ -331,7 +377,9 @@ impl Worker {
             }
         }
         drop(completions);
-        report.completions = completer.await.unwrap_or_default();
+        report.completions = completer
+            .await
+            .map_err(|error| WorkerError::Completer(error.to_string()))?;
         report.active_ms = first_claim.map_or(0, |start| start.elapsed().as_millis() as u64);
         Ok(report)
     }
@@ -363,22 +411,29 @@ impl Worker {
     }
 }
 
-/// Hands a finished attempt's completion to the completer.
-fn finished(
-    joined: Result<(tokio::task::Id, Completion), tokio::task::JoinError>,
-    in_flight: &mut HashMap<tokio::task::Id, ClaimRef>,
-    completions: &mpsc::UnboundedSender<Completion>,
-) {
-    match joined {
-        Ok((id, completion)) => {
-            in_flight.remove(&id);
-            let _ = completions.send(completion);
-        }
-        Err(error) => {
-            // An attempt task panicked (a host bug, never the guest): its lease
-            // will expire and the job will be rescued.
-            tracing::error!(%error, "an attempt task failed");
-            in_flight.remove(&error.id());
+impl Worker {
+    /// Hands a finished attempt's completion to the completer.
+    fn finished(
+        &self,
+        joined: Result<(tokio::task::Id, Completion), tokio::task::JoinError>,
+        in_flight: &mut HashMap<tokio::task::Id, ClaimRef>,
+        completions: &mpsc::UnboundedSender<Completion>,
+    ) {
+        match joined {
+            Ok((id, completion)) => {
+                in_flight.remove(&id);
+                self.progress.finished.fetch_add(1, Ordering::Relaxed);
+                if completion.record.error.is_some() {
+                    self.progress.failed.fetch_add(1, Ordering::Relaxed);
+                }
+                let _ = completions.send(completion);
+            }
+            Err(error) => {
+                // An attempt task panicked (a host bug, never the guest): its lease
+                // will expire and the job will be rescued.
+                tracing::error!(%error, "an attempt task failed");
+                in_flight.remove(&error.id());
+            }
         }
     }
 }

@@ -6,7 +6,6 @@
 use chrono::Utc;
 use wasmtasks_sandbox::AttemptMetrics;
 
-use crate::config::Settings;
 use crate::retry::after_failure;
 use crate::store::{Completion, Store, StoreError, StuckJob};
 use crate::task::{AttemptRecord, TaskError, TaskStatus};
@@ -18,7 +17,7 @@ pub const WORKER_LOST: &str = "wasmtasks.WorkerLost";
 const RESCUE_PAGE: u32 = 500;
 
 /// Rescues the stuck jobs there are now; returns how many were rescued.
-pub async fn rescue_stuck(store: &dyn Store, settings: &Settings) -> Result<u64, StoreError> {
+pub async fn rescue_stuck(store: &dyn Store) -> Result<u64, StoreError> {
     let mut rescued = 0;
     loop {
         let stuck = store.job_get_stuck(RESCUE_PAGE).await?;
@@ -26,8 +25,7 @@ pub async fn rescue_stuck(store: &dyn Store, settings: &Settings) -> Result<u64,
             return Ok(rescued);
         }
         let page = stuck.len();
-        let completions: Vec<Completion> =
-            stuck.into_iter().map(|job| lost(job, settings)).collect();
+        let completions: Vec<Completion> = stuck.into_iter().map(lost).collect();
         let applied = store.job_complete_many(&completions).await?;
         rescued += applied.len() as u64;
         if page < RESCUE_PAGE as usize || applied.is_empty() {
@@ -36,12 +34,8 @@ pub async fn rescue_stuck(store: &dyn Store, settings: &Settings) -> Result<u64,
     }
 }
 
-fn lost(job: StuckJob, settings: &Settings) -> Completion {
+fn lost(job: StuckJob) -> Completion {
     let now = Utc::now();
-    let max_backoff = settings
-        .queue(&job.queue_name)
-        .map(|q| q.max_backoff)
-        .unwrap_or_default();
     let traceback = format!(
         "{WORKER_LOST}: worker {} stopped renewing its lease on attempt {}; the attempt was lost \
          (the worker was killed, or lost its database connection)\n",
@@ -53,7 +47,7 @@ fn lost(job: StuckJob, settings: &Settings) -> Completion {
             job.attempt,
             job.max_attempts,
             job.backoff_factor,
-            max_backoff,
+            job.max_backoff,
         ),
         record: AttemptRecord {
             attempt: job.attempt,

@@ -52,7 +52,7 @@ mod tests {
 
     #[test]
     fn exports_three_tasks_with_default_options() {
-        let definitions = Component::list_tasks();
+        let definitions = Component::describe().tasks;
         let names: Vec<&str> = definitions.iter().map(|d| d.name.as_str()).collect();
         assert_eq!(names, ["add", "fib", "sum"]);
         assert!(
@@ -75,7 +75,7 @@ mod tests {
         );
         let error = Component::run("fib", "[-1]", "{}", None).unwrap_err();
         assert_eq!(
-            error.message,
+            error.message(),
             "argument 'n' of fib(): invalid value: integer `-1`, expected u32"
         );
     }

@@ -73,7 +73,7 @@ mod tests {
 
     #[test]
     fn declares_context_and_retry_policy() {
-        let [definition] = Component::list_tasks().try_into().unwrap();
+        let [definition] = Component::describe().tasks.try_into().unwrap();
         assert!(definition.takes_context);
         assert_eq!(
             definition.retry,
@@ -87,9 +87,9 @@ mod tests {
     #[test]
     fn reports_a_transient_error_through_run() {
         let error = Component::run("until_attempt", "[2]", "{}", Some(attempt(1))).unwrap_err();
-        assert_eq!(error.exception_class_path, "flaky.TransientError");
+        assert_eq!(error.exception_class_path(), "flaky.TransientError");
         assert_eq!(
-            error.message,
+            error.message(),
             "attempt 1 failed: this task only succeeds from attempt 2 on"
         );
         let ok = Component::run("until_attempt", "[]", r#"{"n": 2}"#, Some(attempt(2))).unwrap();

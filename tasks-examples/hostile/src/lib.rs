@@ -211,7 +211,8 @@ mod tests {
 
     #[test]
     fn exports_every_hostile_task() {
-        let names: Vec<String> = Component::list_tasks()
+        let names: Vec<String> = Component::describe()
+            .tasks
             .into_iter()
             .map(|d| d.name)
             .collect();
@@ -252,13 +253,13 @@ mod tests {
     fn refused_access_is_denied() {
         let error =
             Component::run("read_file", r#"["/definitely/not/here"]"#, "{}", None).unwrap_err();
-        assert_eq!(error.exception_class_path, "hostile.Denied");
+        assert_eq!(error.exception_class_path(), "hostile.Denied");
         assert!(
             error
-                .message
+                .message()
                 .starts_with(r#"cannot read "/definitely/not/here": "#),
             "{}",
-            error.message
+            error.message()
         );
         let error = tasks::read_env("WASMTASKS_SURELY_UNSET".into()).unwrap_err();
         assert_eq!(

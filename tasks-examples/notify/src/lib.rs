@@ -70,6 +70,6 @@ mod tests {
             Err(NotifyError::NotConfigured)
         );
         let error = Component::run("send_notification", r#"["hi"]"#, "{}", None).unwrap_err();
-        assert_eq!(error.exception_class_path, "notify.NotifyError");
+        assert_eq!(error.exception_class_path(), "notify.NotifyError");
     }
 }

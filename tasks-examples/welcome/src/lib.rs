@@ -75,7 +75,7 @@ mod tests {
 
     #[test]
     fn declares_its_queue_and_priority() {
-        let [definition] = Component::list_tasks().try_into().unwrap();
+        let [definition] = Component::describe().tasks.try_into().unwrap();
         assert_eq!(definition.name, "welcome");
         assert_eq!(definition.queue_name, "emails");
         assert_eq!(definition.priority, 10);
@@ -94,9 +94,9 @@ mod tests {
     #[test]
     fn an_address_without_at_is_a_welcome_error() {
         let error = Component::run("welcome", r#"["nobody", "ada"]"#, "{}", None).unwrap_err();
-        assert_eq!(error.exception_class_path, "welcome.WelcomeError");
+        assert_eq!(error.exception_class_path(), "welcome.WelcomeError");
         assert_eq!(
-            error.message,
+            error.message(),
             r#"invalid email address "nobody": it has no '@'"#
         );
     }

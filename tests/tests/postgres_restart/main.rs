@@ -72,6 +72,8 @@ fn worker(workspace: &Workspace, id: &str) -> Child {
         .command()
         .args(["worker", "--concurrency", "16", "--lease", "2s"])
         .args(["--interval", "200ms", "--worker-id", id])
+        // Warnings only (the lost connection): nothing reads stderr until the end.
+        .env("WASMTASKS_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

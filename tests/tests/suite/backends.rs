@@ -5,19 +5,29 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use wasmtasks::backend::{BackendKind, ResultError, TaskBackend};
+use wasmtasks::backend::{BackendKind, TaskBackend};
 use wasmtasks::config::Settings;
-use wasmtasks::enqueue::{EnqueueError, EnqueueRequest};
+use wasmtasks::enqueue::EnqueueRequest;
 use wasmtasks::registry::Registry;
 use wasmtasks::sandbox::{Sandbox, SandboxConfig};
+use wasmtasks::service::{ServiceError, Services};
 use wasmtasks::task::{Arguments, TaskStatus};
+use wasmtasks::tenant::Principal;
 use wasmtasks::worker::{Shutdown, Worker, WorkerOptions};
 use wasmtasks_tests::example;
 
 struct Fixture {
     registry: Arc<Registry>,
     settings: Arc<Settings>,
+    services: Services,
     _dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    /// A backend of `kind` acting as the operator within the default tenant.
+    fn backend(&self, kind: BackendKind) -> TaskBackend {
+        TaskBackend::new(kind, self.services.clone(), Principal::operator("default"))
+    }
 }
 
 async fn fixture() -> Fixture {
@@ -32,10 +42,12 @@ async fn fixture() -> Fixture {
     let sandbox = Arc::new(Sandbox::new(SandboxConfig::default()).unwrap());
     let registry = Arc::new(Registry::new(store, sandbox));
     let bytes = std::fs::read(example("arith")).unwrap();
-    registry.upload("default", "arith", bytes).await.unwrap();
+    registry.upload("default", None, bytes).await.unwrap();
+    let settings = Arc::new(settings);
     Fixture {
+        services: Services::new(registry.clone(), settings.clone()),
         registry,
-        settings: Arc::new(settings),
+        settings,
         _dir: dir,
     }
 }
@@ -50,11 +62,7 @@ fn add(a: i64, b: i64) -> EnqueueRequest {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dummy_stores_in_memory_and_never_runs() {
     let fixture = fixture().await;
-    let backend = TaskBackend::new(
-        BackendKind::Dummy,
-        fixture.registry.clone(),
-        fixture.settings.clone(),
-    );
+    let backend = fixture.backend(BackendKind::Dummy);
     let result = backend.enqueue(add(1, 2)).await.unwrap();
     assert_eq!(
         (result.status, result.backend.as_str()),
@@ -77,25 +85,29 @@ async fn dummy_stores_in_memory_and_never_runs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn immediate_runs_now_and_returns_the_finished_result() {
     let fixture = fixture().await;
-    let backend = TaskBackend::new(
-        BackendKind::Immediate,
-        fixture.registry.clone(),
-        fixture.settings.clone(),
-    );
+    let backend = fixture.backend(BackendKind::Immediate);
     let result = backend.enqueue(add(20, 22)).await.unwrap();
     assert_eq!(
         (result.status, result.return_value.clone()),
         (TaskStatus::Successful, Some(json!(42)))
     );
     assert_eq!(result.attempts, 1);
-    let failed = backend
+    let mut starved = EnqueueRequest::new(
+        "arith.fib",
+        Arguments::from_values(json!([30]), json!({})).unwrap(),
+    );
+    starved.limits.fuel = Some(10_000);
+    let failed = backend.enqueue(starved).await.unwrap();
+    assert_eq!(failed.status, TaskStatus::Failed);
+    assert_eq!(failed.errors[0].exception_class_path, "wasmtasks.OutOfFuel");
+    // A call that cannot bind is refused before it runs, as by the database backend.
+    let refused = backend
         .enqueue(EnqueueRequest::new("arith.add", Arguments::default()))
         .await
-        .unwrap();
-    assert_eq!(failed.status, TaskStatus::Failed);
-    assert_eq!(
-        failed.errors[0].exception_class_path,
-        "wasmtasks.InvalidArguments"
+        .unwrap_err();
+    assert!(
+        matches!(&refused, ServiceError::Invalid(m) if m == "add() missing 2 required arguments: 'a' and 'b'"),
+        "{refused}"
     );
     assert_eq!(
         backend.get_result(&result.id).await.unwrap().return_value,
@@ -111,12 +123,25 @@ async fn every_backend_refuses_the_same_bad_requests() {
         BackendKind::Dummy,
         BackendKind::Database,
     ] {
-        let backend = TaskBackend::new(kind, fixture.registry.clone(), fixture.settings.clone());
+        let backend = fixture.backend(kind);
         let mut request = add(1, 2);
         request.priority = Some(-101);
         let error = backend.enqueue(request).await.unwrap_err();
         assert!(
-            matches!(&error, EnqueueError::Invalid(m) if m.contains("priority -101")),
+            matches!(&error, ServiceError::Invalid(m) if m.contains("priority -101")),
+            "{kind:?}: {error}"
+        );
+        let error = backend
+            .enqueue(EnqueueRequest::new(
+                "arith.add",
+                Arguments::from_values(json!(["two", 2]), json!({})).unwrap(),
+            ))
+            .await
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("argument 'a' of add(): \"two\" is not of type \"integer\""),
             "{kind:?}: {error}"
         );
         let error = backend
@@ -129,7 +154,7 @@ async fn every_backend_refuses_the_same_bad_requests() {
         );
         assert!(matches!(
             backend.get_result("nope").await,
-            Err(ResultError::NotFound(_))
+            Err(ServiceError::NotFound(_))
         ));
     }
     assert!(
@@ -146,11 +171,7 @@ async fn every_backend_refuses_the_same_bad_requests() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_results_refresh_as_an_in_process_worker_runs_them() {
     let fixture = fixture().await;
-    let backend = TaskBackend::new(
-        BackendKind::Database,
-        fixture.registry.clone(),
-        fixture.settings.clone(),
-    );
+    let backend = fixture.backend(BackendKind::Database);
     let mut options = WorkerOptions::new(&fixture.settings);
     // A poll this slow would fail the test: the worker must be woken by the enqueue.
     options.interval = Duration::from_secs(60);

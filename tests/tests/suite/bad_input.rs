@@ -53,22 +53,34 @@ fn a_component_of_another_world_is_refused() {
     assert!(
         stderr.starts_with(
             "error: component of another world: it does not export \
-             `wasmtasks:task/tasks@0.1.0` (it exports: nothing)"
+             `wasmtasks:task/tasks@0.2.0` (nor the older `wasmtasks:task/tasks@0.1.0`; \
+             it exports: nothing)"
         ),
         "{stderr}"
     );
 }
 
 #[test]
-fn a_file_name_that_is_no_component_name_is_refused() {
+fn a_file_name_names_only_a_component_that_names_itself_not() {
     let workspace = Workspace::new();
+    // A component names itself: the file's name does not matter.
     let path = workspace.write("my.arith.wasm", &std::fs::read(example("arith")).unwrap());
     let run = workspace.run(&["run", path.to_str().unwrap(), "add", "1", "2"]);
+    assert_eq!(run.returned(), 3);
+    assert_eq!(run.json()["task_path"], "arith.add");
+    // One built with SDK 0.1 does not: its file's stem must be a valid name.
+    let old = workspace.write("my.arith.wasm", &std::fs::read(old_arith()).unwrap());
+    let run = workspace.run(&["run", old.to_str().unwrap(), "add", "1", "2"]);
     let stderr = run.refusal();
     assert!(
-        stderr.contains("`my.arith` is not a valid component name"),
+        stderr.contains("the file name `my.arith` is not a valid one"),
         "{stderr}"
     );
+}
+
+/// The arith example as wasmtasks-guest 0.1 built it (contract 0.1.0).
+pub fn old_arith() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/arith-sdk-0.1.wasm")
 }
 
 #[test]

@@ -1,16 +1,23 @@
 //! The end-to-end suite: the example tasks driven through the `wasmtasks` binary as
 //! a user would, and the sandbox library called directly. One module per topic.
 
+mod api;
+mod authoring;
 mod backends;
 mod bad_input;
 mod cache;
 mod capabilities;
+mod cli_ux;
 mod examples;
 mod hostile;
 mod http;
+mod isolation;
 mod postgres_queue;
 mod queue_cli;
 mod queue_support;
 mod queue_worker;
 mod sandbox_api;
+mod signatures;
 mod store_conformance;
+mod tenancy_support;
+mod tenants_cli;

@@ -7,13 +7,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use wasmtasks::backend::{BackendKind, ResultError, TaskBackend};
+use wasmtasks::backend::{BackendKind, TaskBackend};
 use wasmtasks::config::Settings;
 use wasmtasks::enqueue::EnqueueRequest;
 use wasmtasks::registry::Registry;
 use wasmtasks::sandbox::{Sandbox, SandboxConfig};
+use wasmtasks::service::{ServiceError, Services};
 use wasmtasks::sqlx::{self, PgPool};
 use wasmtasks::task::{Arguments, TaskStatus};
+use wasmtasks::tenant::Principal;
 use wasmtasks::worker::{Shutdown, Worker, WorkerOptions};
 use wasmtasks_tests::postgres::TestDatabase;
 use wasmtasks_tests::{Workspace, example};
@@ -267,8 +269,10 @@ async fn enqueue_in_the_callers_transaction_exists_only_if_it_commits() {
     let sandbox = Arc::new(Sandbox::new(SandboxConfig::default()).unwrap());
     let registry = Arc::new(Registry::new(store, sandbox));
     let bytes = std::fs::read(example("arith")).unwrap();
-    registry.upload("default", "arith", bytes).await.unwrap();
-    let backend = TaskBackend::new(BackendKind::Database, registry.clone(), settings.clone());
+    registry.upload("default", None, bytes).await.unwrap();
+    let services = Services::new(registry.clone(), settings.clone());
+    let operator = Principal::operator("default");
+    let backend = TaskBackend::new(BackendKind::Database, services.clone(), operator.clone());
     let pool = PgPool::connect(database.url()).await.unwrap();
 
     let mut tx = pool.begin().await.unwrap();
@@ -277,14 +281,14 @@ async fn enqueue_in_the_callers_transaction_exists_only_if_it_commits() {
     assert!(
         matches!(
             backend.get_result(&rolled_back.id).await,
-            Err(ResultError::NotFound(_))
+            Err(ServiceError::NotFound(_))
         ),
         "invisible before the commit"
     );
     tx.rollback().await.unwrap();
     assert!(matches!(
         backend.get_result(&rolled_back.id).await,
-        Err(ResultError::NotFound(_))
+        Err(ServiceError::NotFound(_))
     ));
 
     let mut tx = pool.begin().await.unwrap();
@@ -309,7 +313,7 @@ async fn enqueue_in_the_callers_transaction_exists_only_if_it_commits() {
     );
 
     // Other backends cannot join a transaction.
-    let dummy = TaskBackend::new(BackendKind::Dummy, registry, settings);
+    let dummy = TaskBackend::new(BackendKind::Dummy, services, operator);
     let mut connection = pool.acquire().await.unwrap();
     assert!(dummy.enqueue_in(&mut connection, add(1, 1)).await.is_err());
 }

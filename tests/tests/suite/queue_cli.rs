@@ -55,7 +55,7 @@ fn upload_refuses_what_is_not_a_task_component() {
 #[test]
 fn enqueue_validates_like_django_and_stores_nothing_on_error() {
     let workspace = queue_with(&["arith", "welcome"]);
-    let refusals: [(&[&str], &str); 8] = [
+    let refusals: [(&[&str], &str); 12] = [
         (
             &["arith.add", "1", "2", "--priority", "101"],
             "priority 101 is outside -100..=100",
@@ -79,8 +79,24 @@ fn enqueue_validates_like_django_and_stores_nothing_on_error() {
             "`tomorrow` is neither an RFC 3339 time",
         ),
         (
-            &["arith.add", "--max-attempts", "0"],
+            &["arith.add", "1", "2", "--max-attempts", "0"],
             "max_attempts must be at least 1",
+        ),
+        (
+            &["arith.add", "1"],
+            "add() missing 1 required argument: 'b'",
+        ),
+        (
+            &["arith.add", "1", "2", "3"],
+            "add() takes 2 positional arguments but 3 were given",
+        ),
+        (
+            &["arith.add", "1", "--kwargs", r#"{"c": 2}"#],
+            "add() got an unexpected keyword argument 'c'",
+        ),
+        (
+            &["arith.add", "one", "2"],
+            "argument 'a' of add(): \"one\" is not of type \"integer\"",
         ),
     ];
     for (args, message) in refusals {
@@ -189,7 +205,8 @@ fn bulk_enqueue_is_all_or_nothing() {
     let run = workspace.run(&["enqueue", "--file", file.to_str().unwrap()]);
     assert_eq!(run.code, 2);
     assert!(
-        run.stderr.contains("request 51: priority 500 is outside"),
+        run.stderr
+            .contains("broken.jsonl line 51: priority 500 is outside"),
         "{}",
         run.stderr
     );
@@ -216,7 +233,7 @@ fn cancel_withdraws_ready_jobs_only() {
     );
     assert_eq!(result(&workspace, &id)["status"], "CANCELLED");
     let again = workspace.run(&["cancel", &id]);
-    assert_eq!(again.code, 1);
+    assert_eq!(again.code, 2, "a refused request");
     assert!(
         again
             .stderr
@@ -245,7 +262,7 @@ fn cancel_withdraws_ready_jobs_only() {
 fn prune_deletes_finished_results_and_keeps_the_rest() {
     let workspace = queue_with(&["arith"]);
     let done = enqueue(&workspace, &["arith.add", "1", "2"]);
-    let failed = enqueue(&workspace, &["arith.add", "only-one"]);
+    let failed = enqueue(&workspace, &["arith.fib", "30", "--fuel", "1000"]);
     assert_eq!(finish(spawn_worker(&workspace, &["--batch"])).code, 0);
     let waiting = enqueue(&workspace, &["arith.add", "3", "4"]);
     let kept = workspace.run(&["prune", "--min-age-days", "1"]);

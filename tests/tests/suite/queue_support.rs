@@ -28,11 +28,18 @@ pub fn enqueue(workspace: &Workspace, args: &[&str]) -> String {
     run.json()["id"].as_str().unwrap().to_owned()
 }
 
-/// The TaskResult of `id` as JSON.
+/// The TaskResult of `id` as JSON (`result` exits 1 for a FAILED or CANCELLED job).
 pub fn result(workspace: &Workspace, id: &str) -> Value {
     let run = workspace.run(&["result", id]);
-    assert_eq!(run.code, 0, "result {id}: {}", run.stderr);
-    run.json()
+    assert!(
+        run.code == 0 || run.code == 1,
+        "result {id}: {}",
+        run.stderr
+    );
+    let result = run.json();
+    let failed = ["FAILED", "CANCELLED"].contains(&result["status"].as_str().unwrap());
+    assert_eq!(run.code, i32::from(failed), "{result}");
+    result
 }
 
 /// Waits until `id` is finished; returns its TaskResult.
@@ -52,17 +59,33 @@ pub fn wait_finished(workspace: &Workspace, id: &str, timeout: Duration) -> Valu
     }
 }
 
-/// Per-status counts of every queue, from `wasmtasks queues --json`.
+/// Per-status counts of every queue (`{"default": {"READY": 2, …}}`), from
+/// `wasmtasks queues --json`.
 pub fn counts(workspace: &Workspace) -> Value {
     let run = workspace.run(&["queues", "--json"]);
     assert_eq!(run.code, 0, "queues: {}", run.stderr);
-    run.json()
+    let queues = run.json();
+    let by_name = queues
+        .as_array()
+        .expect("queues --json is a list")
+        .iter()
+        .map(|queue| {
+            (
+                queue["queue_name"].as_str().unwrap().to_owned(),
+                queue["counts"].clone(),
+            )
+        })
+        .collect();
+    Value::Object(by_name)
 }
 
-/// A worker process running in the background.
+/// A worker process running in the background. Its per-attempt log lines are
+/// turned off (`WASMTASKS_LOG=warn`): nothing reads its stderr until it exits, and
+/// a full pipe would stop it.
 pub fn spawn_worker(workspace: &Workspace, args: &[&str]) -> Child {
     workspace
         .command()
+        .env("WASMTASKS_LOG", "warn")
         .arg("worker")
         .args(args)
         .stdout(Stdio::piped())

@@ -97,9 +97,11 @@ fn attempts_run_out_and_bad_arguments_are_never_retried() {
             "0.1",
         ],
     );
+    // The schema of a `u32` has no maximum: enqueue accepts this, the guest's
+    // binding refuses it, and such a refusal is never retried.
     let invalid = enqueue(
         &workspace,
-        &["flaky.until_attempt", "not-a-number", "--max-attempts", "5"],
+        &["flaky.until_attempt", "99999999999", "--max-attempts", "5"],
     );
     let worker = spawn_worker(&workspace, &["--max-tasks", "3", "--interval", "50ms"]);
     let exhausted = wait_finished(&workspace, &exhausted, Duration::from_secs(30));

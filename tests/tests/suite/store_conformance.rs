@@ -33,6 +33,7 @@ fn job(priority: i32, queue: &str) -> NewJob {
         run_after: None,
         max_attempts: 3,
         backoff_factor: 2.0,
+        max_backoff: Duration::from_secs(60),
         limits: LimitOverrides::default(),
     }
 }
@@ -41,6 +42,7 @@ fn claim(worker: &str, limit: u32) -> JobClaim {
     JobClaim {
         worker_id: worker.into(),
         queues: QueueFilter::All { exclude: vec![] },
+        tenants: None,
         limit,
         lease: LEASE,
     }
@@ -94,6 +96,7 @@ fn definition(name: &str) -> TaskDefinition {
         takes_context: false,
         retry: RetryPolicy::default(),
         limits: LimitOverrides::default(),
+        signature: None,
     }
 }
 
@@ -557,6 +560,7 @@ pub async fn prune_deletes_finished_results_by_age(store: Arc<dyn Store>) {
         finished_before: Utc::now() - finished,
         failed_before: Utc::now() - failed,
         queues,
+        components: false,
         dry_run,
     };
     let none = store
@@ -616,21 +620,17 @@ pub async fn queue_stats_count_by_queue_and_status(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let stats = store.queue_stats(TENANT).await.unwrap();
+    let counts: Vec<(&str, TaskStatus, u64)> = stats
+        .iter()
+        .map(|s| (s.queue_name.as_str(), s.status, s.count))
+        .collect();
     assert_eq!(
-        stats,
-        vec![
-            QueueStat {
-                queue_name: "a".into(),
-                status: TaskStatus::Ready,
-                count: 2
-            },
-            QueueStat {
-                queue_name: "b".into(),
-                status: TaskStatus::Running,
-                count: 1
-            },
-        ]
+        counts,
+        [("a", TaskStatus::Ready, 2), ("b", TaskStatus::Running, 1)]
     );
+    let oldest = stats[0].oldest_available_at.expect("READY jobs have a lag");
+    assert!(oldest <= Utc::now() && Utc::now() - oldest < Age::minutes(1));
+    assert_eq!(stats[1].oldest_available_at, None, "only READY jobs wait");
     assert!(store.queue_stats("other").await.unwrap().is_empty());
 }
 

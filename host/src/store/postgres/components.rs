@@ -5,8 +5,8 @@ use sqlx::{PgPool, Row};
 use wasmtasks_sandbox::TaskDefinition;
 
 use crate::store::{
-    ComponentInsert, ComponentInserted, ComponentLookup, ComponentResolve, ComponentVersion,
-    StoreError,
+    ComponentDelete, ComponentDeleted, ComponentInsert, ComponentInserted, ComponentLookup,
+    ComponentResolve, ComponentVersion, StoreError,
 };
 
 pub(super) async fn insert(
@@ -133,4 +133,88 @@ fn version_from_row(row: &sqlx::postgres::PgRow) -> Result<ComponentVersion, Sto
         })
     };
     read().map_err(get)
+}
+
+/// Deletes the bytes that no component version names any more.
+pub(super) async fn delete_unnamed_blobs(
+    connection: &mut sqlx::PgConnection,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "DELETE FROM component_blobs WHERE NOT EXISTS
+           (SELECT 1 FROM component_versions v WHERE v.digest = component_blobs.digest)",
+    )
+    .execute(connection)
+    .await
+    .map_err(StoreError::query("deleting unused component bytes"))?
+    .rows_affected())
+}
+
+pub(super) async fn delete(
+    pool: &PgPool,
+    params: ComponentDelete,
+) -> Result<ComponentDeleted, StoreError> {
+    let context = "deleting component versions";
+    let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
+    // Uploads and deletes of one name take turns.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1 || '/' || $2, 0))")
+        .bind(&params.tenant)
+        .bind(&params.name)
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::query(context))?;
+    let versions: Vec<(i32, String)> = sqlx::query_as(
+        "SELECT version, digest FROM component_versions
+         WHERE tenant = $1 AND name = $2 AND ($3::text IS NULL OR starts_with(digest, $3))
+         ORDER BY version DESC",
+    )
+    .bind(&params.tenant)
+    .bind(&params.name)
+    .bind(&params.digest_prefix)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(StoreError::query(context))?;
+    let mut digests: Vec<String> = versions.iter().map(|(_, d)| d.clone()).collect();
+    digests.sort();
+    digests.dedup();
+    if versions.is_empty() {
+        return Ok(ComponentDeleted::NotFound);
+    }
+    if params.digest_prefix.is_some() && digests.len() > 1 {
+        return Ok(ComponentDeleted::Ambiguous(digests));
+    }
+    // Claims of these jobs wait for the delete (and the other way round), so a job
+    // is never left pinning bytes that are gone.
+    let pinned: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM (SELECT 1 FROM tasks WHERE tenant = $1 AND component = $2
+           AND status IN ('READY', 'RUNNING') AND component_digest = ANY($3)
+           FOR SHARE) AS pinning",
+    )
+    .bind(&params.tenant)
+    .bind(&params.name)
+    .bind(&digests)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(StoreError::query(context))?;
+    if pinned > 0 {
+        return Ok(ComponentDeleted::Pinned {
+            jobs: pinned as u64,
+        });
+    }
+    sqlx::query(
+        "DELETE FROM component_versions WHERE tenant = $1 AND name = $2 AND digest = ANY($3)",
+    )
+    .bind(&params.tenant)
+    .bind(&params.name)
+    .bind(&digests)
+    .execute(&mut *tx)
+    .await
+    .map_err(StoreError::query(context))?;
+    delete_unnamed_blobs(&mut tx).await?;
+    tx.commit().await.map_err(StoreError::query(context))?;
+    Ok(ComponentDeleted::Deleted(
+        versions
+            .into_iter()
+            .map(|(version, digest)| (version as u32, digest))
+            .collect(),
+    ))
 }

@@ -13,14 +13,18 @@ use sqlx::{PgExecutor, PgPool, Row};
 use wasmtasks_sandbox::LimitOverrides;
 
 use crate::store::{
-    CancelOutcome, ClaimRef, ClaimedJob, Completion, JobClaim, JobPrune, LeaseRenewal, NewJob,
-    NextState, PruneReport, QueueFilter, QueueStat, StoreError, StuckJob, in_django_order,
-    parse_status, prune_report, queue_stats_from,
+    CancelOutcome, ClaimRef, ClaimedJob, Completion, JobClaim, JobList, JobPrune, JobSummary,
+    LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, RetryOutcome,
+    RetrySelection, StoreError, StuckJob, in_django_order, parse_status, prune_report,
+    queue_stats_from, retry_outcomes,
 };
 
 /// The channel `LISTEN`ing workers are woken on (the statements that notify name it
 /// literally); the payload is the queue name.
 pub(super) const CHANNEL: &str = "wasmtasks_jobs";
+
+/// The channel waiters for results are woken on when attempts are recorded.
+pub(super) const FINISHED_CHANNEL: &str = "wasmtasks_finished";
 
 fn corrupt(context: &'static str) -> impl FnOnce(serde_json::Error) -> StoreError {
     move |e| StoreError::Corrupt {
@@ -50,17 +54,17 @@ pub(super) async fn insert_many<'e>(
         "WITH inserted AS (
             INSERT INTO tasks (id, tenant, task_path, component, task_name, component_digest,
                 status, args, kwargs, priority, queue_name, backend, takes_context, run_after,
-                available_at, enqueued_at, max_attempts, backoff_factor, limits)
+                available_at, enqueued_at, max_attempts, backoff_factor, max_backoff, limits)
             SELECT j.id, j.tenant, j.task_path, j.component, j.task_name, j.digest, 'READY',
                 j.args::jsonb, j.kwargs::jsonb, j.priority, j.queue_name, j.backend,
                 j.takes_context, j.run_after, greatest(now(), j.run_after), now(),
-                j.max_attempts, j.backoff_factor, j.limits::jsonb
+                j.max_attempts, j.backoff_factor, j.max_backoff, j.limits::jsonb
             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
                 $7::text[], $8::text[], $9::integer[], $10::text[], $11::text[], $12::boolean[],
-                $13::timestamptz[], $14::integer[], $15::float8[], $16::text[])
+                $13::timestamptz[], $14::integer[], $15::float8[], $16::text[], $17::bigint[])
               AS j(id, tenant, task_path, component, task_name, digest, args, kwargs, priority,
                 queue_name, backend, takes_context, run_after, max_attempts, backoff_factor,
-                limits)
+                limits, max_backoff)
             RETURNING queue_name, available_at)
          SELECT pg_notify('wasmtasks_jobs', queue_name) FROM inserted
          WHERE available_at <= now() GROUP BY queue_name",
@@ -89,6 +93,11 @@ pub(super) async fn insert_many<'e>(
             .collect::<Vec<_>>(),
     )
     .bind(limits)
+    .bind(
+        jobs.iter()
+            .map(|job| job.max_backoff.as_micros() as i64)
+            .collect::<Vec<_>>(),
+    )
     .execute(executor)
     .await
     .map_err(StoreError::query(context))?;
@@ -112,6 +121,7 @@ pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<Claimed
         "WITH picked AS (
             SELECT id FROM tasks
             WHERE status = 'READY' AND available_at <= now() AND (queue_name = ANY($3)) = $4
+              AND ($6::text[] IS NULL OR tenant = ANY($6))
             ORDER BY priority DESC, available_at, id
             LIMIT $5
             FOR UPDATE SKIP LOCKED)
@@ -122,14 +132,15 @@ pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<Claimed
          WHERE tasks.id = picked.id
            AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
          RETURNING tasks.id, tenant, task_path, component, task_name, component_digest, args::text,
-            kwargs::text, priority, queue_name, attempt, max_attempts, backoff_factor, limits,
-            available_at",
+            kwargs::text, priority, queue_name, attempt, retry_base + max_attempts AS max_attempts,
+            backoff_factor, max_backoff, limits, available_at",
     )
     .bind(&params.worker_id)
     .bind(params.lease.as_micros() as i64)
     .bind(queues)
     .bind(only)
     .bind(i64::from(params.limit))
+    .bind(&params.tenants)
     .fetch_all(pool)
     .await
     .map_err(StoreError::query(context))?;
@@ -150,6 +161,7 @@ pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<Claimed
                 attempt: row.try_get::<i32, _>("attempt")? as u32,
                 max_attempts: row.try_get::<i32, _>("max_attempts")? as u32,
                 backoff_factor: row.try_get("backoff_factor")?,
+                max_backoff: duration(row.try_get("max_backoff")?),
                 limits: row.try_get::<Json<LimitOverrides>, _>("limits")?.0,
             };
             Ok((row.try_get::<DateTime<Utc>, _>("available_at")?, job))
@@ -286,15 +298,20 @@ pub(super) async fn complete_many(
               AND (NOT c.only_if_expired OR tasks.lease_expires_at < now())
             RETURNING tasks.id, tasks.tenant, c.attempt, c.worker_id, c.started_at,
                 c.finished_at, c.attempt_status, c.exception_class_path, c.traceback,
-                c.fuel_consumed, c.peak_memory_bytes, c.duration_us, c.stdout, c.stderr)
-         INSERT INTO task_attempts (task_id, attempt, tenant, worker_id, started_at, finished_at,
-            status, exception_class_path, traceback, fuel_consumed, peak_memory_bytes,
-            duration_us, stdout, stderr)
-         SELECT id, attempt, tenant, worker_id, started_at, finished_at, attempt_status,
-            exception_class_path, traceback, fuel_consumed, peak_memory_bytes, duration_us,
-            stdout, stderr
-         FROM finished
-         RETURNING task_id",
+                c.fuel_consumed, c.peak_memory_bytes, c.duration_us, c.stdout, c.stderr),
+         inserted AS (
+            INSERT INTO task_attempts (task_id, attempt, tenant, worker_id, started_at,
+                finished_at, status, exception_class_path, traceback, fuel_consumed,
+                peak_memory_bytes, duration_us, stdout, stderr)
+            SELECT id, attempt, tenant, worker_id, started_at, finished_at, attempt_status,
+                exception_class_path, traceback, fuel_consumed, peak_memory_bytes, duration_us,
+                stdout, stderr
+            FROM finished
+            RETURNING task_id)
+         -- Waiters for results hear of the batch when it commits (one notification).
+         SELECT inserted.task_id FROM inserted,
+            (SELECT pg_notify('wasmtasks_finished', '')
+             FROM (SELECT 1 FROM inserted LIMIT 1) AS any_inserted) AS notified",
     )
     .bind(Json(&documents))
     .fetch_all(pool)
@@ -367,8 +384,8 @@ pub(super) async fn release_many(
 pub(super) async fn get_stuck(pool: &PgPool, limit: u32) -> Result<Vec<StuckJob>, StoreError> {
     let context = "looking for expired leases";
     let rows = sqlx::query(
-        "SELECT id, tenant, queue_name, attempt, max_attempts, backoff_factor, lease_owner,
-            last_attempted_at
+        "SELECT id, tenant, queue_name, attempt, retry_base + max_attempts AS max_attempts,
+            backoff_factor, max_backoff, lease_owner, last_attempted_at
          FROM tasks WHERE status = 'RUNNING' AND lease_expires_at < now()
          ORDER BY lease_expires_at LIMIT $1",
     )
@@ -385,6 +402,7 @@ pub(super) async fn get_stuck(pool: &PgPool, limit: u32) -> Result<Vec<StuckJob>
                 attempt: row.try_get::<i32, _>("attempt")? as u32,
                 max_attempts: row.try_get::<i32, _>("max_attempts")? as u32,
                 backoff_factor: row.try_get("backoff_factor")?,
+                max_backoff: duration(row.try_get("max_backoff")?),
                 lease_owner: row.try_get("lease_owner")?,
                 last_attempted_at: row.try_get("last_attempted_at")?,
             })
@@ -433,21 +451,51 @@ macro_rules! prune_filter {
     };
 }
 
-/// Component versions that are not their name's newest and that no job pins.
+/// Component versions that are not their name's newest and that no job pins but
+/// the ones the prune deletes: the same count before the delete (dry run) as after.
 macro_rules! orphaned_versions {
     () => {
-        "FROM component_versions AS v
+        concat!(
+            "FROM component_versions AS v
          WHERE v.tenant = $1
            AND v.version < (SELECT max(w.version) FROM component_versions w
                             WHERE w.tenant = v.tenant AND w.name = v.name)
-           AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.tenant = v.tenant
-                           AND t.component = v.name AND t.component_digest = v.digest)"
+           AND NOT EXISTS (SELECT 1 FROM tasks WHERE tasks.tenant = v.tenant
+                           AND tasks.component = v.name AND tasks.component_digest = v.digest
+                           AND NOT (",
+            prune_filter!(),
+            "))"
+        )
     };
 }
 
 pub(super) async fn prune(pool: &PgPool, params: JobPrune) -> Result<PruneReport, StoreError> {
     let context = "pruning results";
     let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
+    let mut versions = 0;
+    // Versions first: the count must see the jobs the prune is about to delete.
+    if params.components {
+        versions = if params.dry_run {
+            sqlx::query_scalar::<_, i64>(concat!("SELECT count(*) ", orphaned_versions!()))
+                .bind(&params.tenant)
+                .bind(params.finished_before)
+                .bind(params.failed_before)
+                .bind(&params.queues)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(StoreError::query(context))? as u64
+        } else {
+            sqlx::query(concat!("DELETE ", orphaned_versions!()))
+                .bind(&params.tenant)
+                .bind(params.finished_before)
+                .bind(params.failed_before)
+                .bind(&params.queues)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query(context))?
+                .rows_affected()
+        };
+    }
     let statuses: Vec<String> = if params.dry_run {
         sqlx::query_scalar(concat!("SELECT status FROM tasks WHERE ", prune_filter!()))
     } else {
@@ -467,36 +515,20 @@ pub(super) async fn prune(pool: &PgPool, params: JobPrune) -> Result<PruneReport
     .await
     .map_err(StoreError::query(context))?;
     let mut report = prune_report(statuses);
-    report.component_versions = if params.dry_run {
-        sqlx::query_scalar::<_, i64>(concat!("SELECT count(*) ", orphaned_versions!()))
-            .bind(&params.tenant)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::query(context))? as u64
-    } else {
-        let deleted = sqlx::query(concat!("DELETE ", orphaned_versions!()))
-            .bind(&params.tenant)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::query(context))?
-            .rows_affected();
-        sqlx::query(
-            "DELETE FROM component_blobs WHERE NOT EXISTS
-               (SELECT 1 FROM component_versions v WHERE v.digest = component_blobs.digest)",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::query(context))?;
-        deleted
-    };
+    report.component_versions = versions;
+    if params.components && !params.dry_run {
+        super::components::delete_unnamed_blobs(&mut tx).await?;
+    }
     tx.commit().await.map_err(StoreError::query(context))?;
     Ok(report)
 }
 
 pub(super) async fn queue_stats(pool: &PgPool, tenant: &str) -> Result<Vec<QueueStat>, StoreError> {
     let context = "counting jobs per queue";
-    let rows: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT queue_name, status, count(*) FROM tasks WHERE tenant = $1
+    let rows: Vec<(String, String, i64, Option<DateTime<Utc>>)> = sqlx::query_as(
+        "SELECT queue_name, status, count(*),
+            min(available_at) FILTER (WHERE status = 'READY' AND available_at <= now())
+         FROM tasks WHERE tenant = $1
          GROUP BY queue_name, status ORDER BY queue_name, status",
     )
     .bind(tenant)
@@ -504,4 +536,116 @@ pub(super) async fn queue_stats(pool: &PgPool, tenant: &str) -> Result<Vec<Queue
     .await
     .map_err(StoreError::query(context))?;
     queue_stats_from(rows, context)
+}
+
+/// The stored microseconds of a duration.
+fn duration(micros: i64) -> std::time::Duration {
+    std::time::Duration::from_micros(micros.max(0) as u64)
+}
+
+pub(super) async fn list(pool: &PgPool, params: JobList) -> Result<Vec<JobSummary>, StoreError> {
+    let context = "listing jobs";
+    let statuses: Vec<&str> = params.statuses.iter().map(|s| s.as_str()).collect();
+    let rows = sqlx::query(
+        "SELECT t.id, t.task_path, t.status, t.queue_name, t.priority, t.enqueued_at, t.finished_at,
+            t.attempt,
+            (SELECT a.exception_class_path FROM task_attempts a WHERE a.task_id = t.id
+             ORDER BY a.attempt DESC LIMIT 1) AS last_error
+         FROM tasks t
+         WHERE t.tenant = $1
+           AND (cardinality($2::text[]) = 0 OR t.status = ANY($2))
+           AND ($3::text IS NULL OR t.queue_name = $3)
+           AND ($4::text IS NULL OR t.component = $4)
+           AND ($5::text IS NULL OR t.task_name = $5)
+           AND ($6::timestamptz IS NULL OR t.enqueued_at >= $6)
+           AND ($7::timestamptz IS NULL OR t.enqueued_at < $7)
+           AND ($8::text IS NULL OR t.id < $8)
+         ORDER BY t.id DESC
+         LIMIT $9",
+    )
+    .bind(&params.tenant)
+    .bind(&statuses)
+    .bind(&params.queue_name)
+    .bind(&params.component)
+    .bind(&params.task_name)
+    .bind(params.since)
+    .bind(params.until)
+    .bind(&params.before_id)
+    .bind(i64::from(params.limit))
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    rows.iter()
+        .map(|row| {
+            let get = |e| StoreError::Query { context, cause: e };
+            Ok(JobSummary {
+                id: row.try_get("id").map_err(get)?,
+                task_path: row.try_get("task_path").map_err(get)?,
+                status: parse_status(&row.try_get::<String, _>("status").map_err(get)?, context)?,
+                queue_name: row.try_get("queue_name").map_err(get)?,
+                priority: row.try_get("priority").map_err(get)?,
+                enqueued_at: row.try_get("enqueued_at").map_err(get)?,
+                finished_at: row.try_get("finished_at").map_err(get)?,
+                attempts: row.try_get::<i32, _>("attempt").map_err(get)? as u32,
+                last_error: row.try_get("last_error").map_err(get)?,
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn retry(
+    pool: &PgPool,
+    tenant: &str,
+    selection: RetrySelection,
+) -> Result<Vec<RetryOutcome>, StoreError> {
+    let context = "retrying jobs";
+    let (ids, component, task_name) = match &selection {
+        RetrySelection::Ids(ids) => (Some(ids.as_slice()), None, None),
+        RetrySelection::Failed {
+            component,
+            task_name,
+        } => (None, component.as_deref(), task_name.as_deref()),
+    };
+    let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
+    // A fresh budget of `max_attempts` on top of the attempts made so far; the
+    // attempts themselves stay. Only jobs whose pinned version is still stored.
+    let retried: Vec<String> = sqlx::query_scalar(
+        "WITH retried AS (
+            UPDATE tasks SET status = 'READY', available_at = now(), finished_at = NULL,
+                return_value = NULL, lease_owner = NULL, lease_expires_at = NULL,
+                retry_base = attempt
+            WHERE tenant = $1
+              AND (CASE WHEN $2::text[] IS NULL THEN status = 'FAILED'
+                        ELSE status IN ('FAILED', 'CANCELLED') AND id = ANY($2) END)
+              AND ($3::text IS NULL OR component = $3)
+              AND ($4::text IS NULL OR task_name = $4)
+              AND EXISTS (SELECT 1 FROM component_versions v
+                          WHERE v.tenant = tasks.tenant AND v.digest = tasks.component_digest)
+            RETURNING id, queue_name),
+         notified AS (
+            SELECT pg_notify('wasmtasks_jobs', queue_name) FROM retried GROUP BY queue_name)
+         SELECT id FROM retried, (SELECT count(*) FROM notified) AS n",
+    )
+    .bind(tenant)
+    .bind(ids)
+    .bind(component)
+    .bind(task_name)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(StoreError::query(context))?;
+    let others: Vec<(String, String, bool)> = match ids {
+        None => Vec::new(),
+        Some(ids) => sqlx::query_as(
+            "SELECT id, status, EXISTS (SELECT 1 FROM component_versions v
+                       WHERE v.tenant = tasks.tenant AND v.digest = tasks.component_digest)
+             FROM tasks WHERE tenant = $1 AND id = ANY($2)",
+        )
+        .bind(tenant)
+        .bind(ids)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(StoreError::query(context))?,
+    };
+    tx.commit().await.map_err(StoreError::query(context))?;
+    retry_outcomes(&selection, retried, others, context)
 }

@@ -26,6 +26,7 @@ mod components;
 mod config;
 mod jobs;
 mod results;
+mod tenants;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -53,6 +54,8 @@ pub struct PostgresStore {
     pool: PgPool,
     /// Wakes waiting workers: on a notification, or an enqueue in this process.
     wake: Arc<Wake>,
+    /// Wakes waiters for results: on a notification, or completions in this process.
+    finished: Arc<Notify>,
     /// The one connection of the task that `LISTEN`s.
     listener_pool: PgPool,
     /// The task that `LISTEN`s; stopped when the store is closed or dropped.
@@ -83,14 +86,20 @@ impl PostgresStore {
             .await
             .map_err(|e| open_error(hint_text(&e.to_string())))?;
         let wake = Arc::new(Wake::default());
+        let finished = Arc::new(Notify::new());
         let listener_pool = PgPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect_lazy_with(options);
-        let listener = tokio::spawn(listen(listener_pool.clone(), wake.clone()));
+        let listener = tokio::spawn(listen(
+            listener_pool.clone(),
+            wake.clone(),
+            finished.clone(),
+        ));
         Ok(PostgresStore {
             pool,
             wake,
+            finished,
             listener_pool,
             listener,
         })
@@ -147,39 +156,55 @@ impl Wake {
     }
 }
 
-/// Listens for `NOTIFY wasmtasks_jobs` until the store is dropped, reconnecting
-/// with backoff when the connection is lost.
-async fn listen(pool: PgPool, wake: Arc<Wake>) {
+/// Listens for `NOTIFY wasmtasks_jobs` and `wasmtasks_finished` until the store is
+/// dropped, reconnecting with backoff when the connection is lost.
+async fn listen(pool: PgPool, wake: Arc<Wake>, finished: Arc<Notify>) {
     let mut delay = Duration::from_millis(100);
     loop {
-        let error = listen_until_error(&pool, &wake, &mut delay).await;
+        let error = listen_until_error(&pool, &wake, &finished, &mut delay).await;
         tracing::warn!(
             error = %hint(&error),
             "lost the PostgreSQL connection that listens for new jobs; polling until it is back (retrying in {delay:?})"
         );
-        // Jobs enqueued while it was away sent notifications nobody heard.
+        // Jobs enqueued (or finished) while it was away sent notifications nobody heard.
         wake.wake();
+        finished.notify_waiters();
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(MAX_LISTEN_BACKOFF);
     }
 }
 
-/// Wakes workers on every notification; returns the error that ended listening.
-async fn listen_until_error(pool: &PgPool, wake: &Wake, delay: &mut Duration) -> sqlx::Error {
+/// Wakes workers (or waiters for results) on every notification; returns the
+/// error that ended listening.
+async fn listen_until_error(
+    pool: &PgPool,
+    wake: &Wake,
+    finished: &Notify,
+    delay: &mut Duration,
+) -> sqlx::Error {
     let mut listener = match PgListener::connect_with(pool).await {
         Ok(listener) => listener,
         Err(error) => return error,
     };
-    if let Err(error) = listener.listen(jobs::CHANNEL).await {
+    if let Err(error) = listener
+        .listen_all([jobs::CHANNEL, jobs::FINISHED_CHANNEL])
+        .await
+    {
         return error;
     }
     *delay = Duration::from_millis(100);
     loop {
         match listener.try_recv().await {
+            Ok(Some(notification)) if notification.channel() == jobs::FINISHED_CHANNEL => {
+                finished.notify_waiters()
+            }
             Ok(Some(_)) => wake.wake(),
             // The connection dropped and was re-established: anything sent
             // meanwhile was missed.
-            Ok(None) => wake.wake(),
+            Ok(None) => {
+                wake.wake();
+                finished.notify_waiters();
+            }
             Err(error) => return error,
         }
     }
@@ -281,6 +306,13 @@ impl Store for PostgresStore {
         components::list(&self.pool, tenant).await
     }
 
+    async fn component_delete(
+        &self,
+        params: ComponentDelete,
+    ) -> Result<ComponentDeleted, StoreError> {
+        components::delete(&self.pool, params).await
+    }
+
     async fn component_config_set(&self, params: ComponentConfigSet) -> Result<(), StoreError> {
         config::set(&self.pool, params).await
     }
@@ -324,6 +356,20 @@ impl Store for PostgresStore {
         results::get(&self.pool, tenant, id).await
     }
 
+    async fn job_list(&self, params: JobList) -> Result<Vec<JobSummary>, StoreError> {
+        jobs::list(&self.pool, params).await
+    }
+
+    async fn job_retry(
+        &self,
+        tenant: &str,
+        selection: RetrySelection,
+    ) -> Result<Vec<RetryOutcome>, StoreError> {
+        let outcomes = jobs::retry(&self.pool, tenant, selection).await?;
+        self.wake.wake();
+        Ok(outcomes)
+    }
+
     async fn job_claim(&self, params: JobClaim) -> Result<Vec<ClaimedJob>, StoreError> {
         jobs::claim(&self.pool, params).await
     }
@@ -332,7 +378,9 @@ impl Store for PostgresStore {
         &self,
         completions: &[Completion],
     ) -> Result<Vec<String>, StoreError> {
-        jobs::complete_many(&self.pool, completions).await
+        let applied = jobs::complete_many(&self.pool, completions).await?;
+        self.finished.notify_waiters();
+        Ok(applied)
     }
 
     async fn job_renew_leases(&self, params: LeaseRenewal) -> Result<u64, StoreError> {
@@ -365,6 +413,46 @@ impl Store for PostgresStore {
         jobs::queue_stats(&self.pool, tenant).await
     }
 
+    async fn tenant_create(&self, name: &str) -> Result<bool, StoreError> {
+        tenants::create(&self.pool, name).await
+    }
+
+    async fn tenant_get(&self, name: &str) -> Result<Option<Tenant>, StoreError> {
+        tenants::get(&self.pool, name).await
+    }
+
+    async fn tenant_list(&self) -> Result<Vec<Tenant>, StoreError> {
+        tenants::list(&self.pool).await
+    }
+
+    async fn tenant_set_http_ceiling(
+        &self,
+        name: &str,
+        ceiling: &[OriginPattern],
+    ) -> Result<bool, StoreError> {
+        tenants::set_http_ceiling(&self.pool, name, ceiling).await
+    }
+
+    async fn tenant_delete(&self, name: &str) -> Result<Option<TenantDeleted>, StoreError> {
+        tenants::delete(&self.pool, name).await
+    }
+
+    async fn token_insert(&self, token: NewToken) -> Result<(), StoreError> {
+        tenants::token_insert(&self.pool, token).await
+    }
+
+    async fn token_get(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        tenants::token_get(&self.pool, id).await
+    }
+
+    async fn token_list(&self, tenant: Option<&str>) -> Result<Vec<TokenRecord>, StoreError> {
+        tenants::token_list(&self.pool, tenant).await
+    }
+
+    async fn token_revoke(&self, id: &str) -> Result<bool, StoreError> {
+        tenants::token_revoke(&self.pool, id).await
+    }
+
     async fn close(&self) {
         self.listener.abort();
         self.listener_pool.close().await;
@@ -374,6 +462,10 @@ impl Store for PostgresStore {
     async fn wait_for_jobs(&self, timeout: Duration) {
         // Polling is the fallback: a notification that never comes costs one interval.
         let _ = tokio::time::timeout(timeout, self.wake.0.notified()).await;
+    }
+
+    async fn wait_for_completions(&self, timeout: Duration) {
+        let _ = tokio::time::timeout(timeout, self.finished.notified()).await;
     }
 }
 

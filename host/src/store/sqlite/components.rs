@@ -6,8 +6,8 @@ use wasmtasks_sandbox::TaskDefinition;
 
 use super::{from_micros, micros};
 use crate::store::{
-    ComponentInsert, ComponentInserted, ComponentLookup, ComponentResolve, ComponentVersion,
-    StoreError,
+    ComponentDelete, ComponentDeleted, ComponentInsert, ComponentInserted, ComponentLookup,
+    ComponentResolve, ComponentVersion, StoreError,
 };
 
 pub(super) async fn insert(
@@ -158,4 +158,87 @@ fn version_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<ComponentVersion, S
         tasks,
         uploaded_at: from_micros(row.try_get("uploaded_at").map_err(get)?),
     })
+}
+
+/// Deletes the bytes that no component version names any more.
+pub(super) async fn delete_unnamed_blobs(
+    connection: &mut sqlx::SqliteConnection,
+) -> Result<u64, StoreError> {
+    Ok(sqlx::query(
+        "DELETE FROM component_blobs WHERE NOT EXISTS
+           (SELECT 1 FROM component_versions v WHERE v.digest = component_blobs.digest)",
+    )
+    .execute(connection)
+    .await
+    .map_err(StoreError::query("deleting unused component bytes"))?
+    .rows_affected())
+}
+
+pub(super) async fn delete(
+    pool: &SqlitePool,
+    params: ComponentDelete,
+) -> Result<ComponentDeleted, StoreError> {
+    let context = "deleting component versions";
+    let mut connection = pool.acquire().await.map_err(StoreError::query(context))?;
+    let mut tx = sqlx::Connection::begin_with(&mut *connection, "BEGIN IMMEDIATE")
+        .await
+        .map_err(StoreError::query(context))?;
+    let versions: Vec<(i64, String)> = sqlx::query_as(
+        "SELECT version, digest FROM component_versions
+         WHERE tenant = ?1 AND name = ?2 AND (?3 IS NULL OR substr(digest, 1, length(?3)) = ?3)
+         ORDER BY version DESC",
+    )
+    .bind(&params.tenant)
+    .bind(&params.name)
+    .bind(&params.digest_prefix)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(StoreError::query(context))?;
+    let mut digests: Vec<String> = versions.iter().map(|(_, d)| d.clone()).collect();
+    digests.sort();
+    digests.dedup();
+    if versions.is_empty() {
+        return Ok(ComponentDeleted::NotFound);
+    }
+    if params.digest_prefix.is_some() && digests.len() > 1 {
+        return Ok(ComponentDeleted::Ambiguous(digests));
+    }
+    let digests_json = serde_json::to_string(&digests).map_err(|e| StoreError::Corrupt {
+        context,
+        message: e.to_string(),
+    })?;
+    let pinned: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM tasks WHERE tenant = ?1 AND component = ?2
+           AND status IN ('READY', 'RUNNING')
+           AND component_digest IN (SELECT value FROM jsonb_each(?3))",
+    )
+    .bind(&params.tenant)
+    .bind(&params.name)
+    .bind(&digests_json)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(StoreError::query(context))?;
+    if pinned > 0 {
+        return Ok(ComponentDeleted::Pinned {
+            jobs: pinned as u64,
+        });
+    }
+    sqlx::query(
+        "DELETE FROM component_versions WHERE tenant = ?1 AND name = ?2
+           AND digest IN (SELECT value FROM jsonb_each(?3))",
+    )
+    .bind(&params.tenant)
+    .bind(&params.name)
+    .bind(&digests_json)
+    .execute(&mut *tx)
+    .await
+    .map_err(StoreError::query(context))?;
+    delete_unnamed_blobs(&mut tx).await?;
+    tx.commit().await.map_err(StoreError::query(context))?;
+    Ok(ComponentDeleted::Deleted(
+        versions
+            .into_iter()
+            .map(|(version, digest)| (version as u32, digest))
+            .collect(),
+    ))
 }

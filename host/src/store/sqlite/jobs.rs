@@ -7,9 +7,10 @@ use sqlx::{Row, SqlitePool};
 
 use super::{from_micros, micros};
 use crate::store::{
-    CancelOutcome, ClaimRef, ClaimedJob, Completion, JobClaim, JobPrune, LeaseRenewal, NewJob,
-    NextState, PruneReport, QueueFilter, QueueStat, StoreError, StuckJob, in_django_order,
-    parse_status, prune_report, queue_stats_from,
+    CancelOutcome, ClaimRef, ClaimedJob, Completion, JobClaim, JobList, JobPrune, JobSummary,
+    LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, RetryOutcome,
+    RetrySelection, StoreError, StuckJob, in_django_order, parse_status, prune_report,
+    queue_stats_from, retry_outcomes,
 };
 
 fn json<T: Serialize>(value: &T, context: &'static str) -> Result<String, StoreError> {
@@ -44,6 +45,7 @@ struct JobDocument<'a> {
     run_after: Option<i64>,
     max_attempts: u32,
     backoff_factor: f64,
+    max_backoff: i64,
     limits: String,
 }
 
@@ -71,6 +73,7 @@ pub(super) async fn insert_many(pool: &SqlitePool, jobs: &[NewJob]) -> Result<()
                 run_after: job.run_after.map(micros),
                 max_attempts: job.max_attempts,
                 backoff_factor: job.backoff_factor,
+                max_backoff: job.max_backoff.as_micros() as i64,
                 limits: json(&job.limits, context)?,
             })
         })
@@ -78,12 +81,12 @@ pub(super) async fn insert_many(pool: &SqlitePool, jobs: &[NewJob]) -> Result<()
     sqlx::query(
         "INSERT INTO tasks (id, tenant, task_path, component, task_name, component_digest, status,
             args, kwargs, priority, queue_name, backend, takes_context, run_after, available_at,
-            enqueued_at, max_attempts, backoff_factor, limits)
+            enqueued_at, max_attempts, backoff_factor, max_backoff, limits)
          SELECT j ->> 'id', j ->> 'tenant', j ->> 'task_path', j ->> 'component', j ->> 'task_name',
             j ->> 'digest', 'READY', j -> 'args', j -> 'kwargs', j ->> 'priority', j ->> 'queue_name',
             j ->> 'backend', j ->> 'takes_context', j ->> 'run_after',
             max(?1, coalesce(j ->> 'run_after', ?1)), ?1, j ->> 'max_attempts',
-            j ->> 'backoff_factor', j ->> 'limits'
+            j ->> 'backoff_factor', j ->> 'max_backoff', j ->> 'limits'
          FROM (SELECT value AS j FROM jsonb_each(?2))",
     )
     .bind(micros(Utc::now()))
@@ -111,10 +114,12 @@ pub(super) async fn claim(
             SELECT id FROM tasks
             WHERE status = 'READY' AND available_at <= ?2
               AND (queue_name IN (SELECT value FROM jsonb_each(?4))) = ?5
+              AND (?7 IS NULL OR tenant IN (SELECT value FROM jsonb_each(?7)))
             ORDER BY priority DESC, available_at, id
             LIMIT ?6)
          RETURNING id, tenant, task_path, component, task_name, component_digest, args, kwargs, priority,
-            queue_name, attempt, max_attempts, backoff_factor, limits, available_at",
+            queue_name, attempt, retry_base + max_attempts AS max_attempts, backoff_factor,
+            max_backoff, limits, available_at",
     )
     .bind(&params.worker_id)
     .bind(now)
@@ -122,6 +127,7 @@ pub(super) async fn claim(
     .bind(json(queues, context)?)
     .bind(only)
     .bind(params.limit)
+    .bind(params.tenants.as_ref().map(|t| json(t, context)).transpose()?)
     .fetch_all(pool)
     .await
     .map_err(StoreError::query(context))?;
@@ -145,6 +151,7 @@ pub(super) async fn claim(
             attempt: row.try_get::<i64, _>("attempt").map_err(get)? as u32,
             max_attempts: row.try_get::<i64, _>("max_attempts").map_err(get)? as u32,
             backoff_factor: row.try_get("backoff_factor").map_err(get)?,
+            max_backoff: duration(row.try_get("max_backoff").map_err(get)?),
             limits: serde_json::from_str(&limits).map_err(|e| StoreError::Corrupt {
                 context,
                 message: e.to_string(),
@@ -336,7 +343,8 @@ pub(super) async fn release_many(
 pub(super) async fn get_stuck(pool: &SqlitePool, limit: u32) -> Result<Vec<StuckJob>, StoreError> {
     let context = "looking for expired leases";
     let rows = sqlx::query(
-        "SELECT id, tenant, queue_name, attempt, max_attempts, backoff_factor, lease_owner, last_attempted_at
+        "SELECT id, tenant, queue_name, attempt, retry_base + max_attempts AS max_attempts,
+            backoff_factor, max_backoff, lease_owner, last_attempted_at
          FROM tasks WHERE status = 'RUNNING' AND lease_expires_at < ?1
          ORDER BY lease_expires_at LIMIT ?2",
     )
@@ -355,6 +363,7 @@ pub(super) async fn get_stuck(pool: &SqlitePool, limit: u32) -> Result<Vec<Stuck
                 attempt: row.try_get::<i64, _>("attempt").map_err(get)? as u32,
                 max_attempts: row.try_get::<i64, _>("max_attempts").map_err(get)? as u32,
                 backoff_factor: row.try_get("backoff_factor").map_err(get)?,
+                max_backoff: duration(row.try_get("max_backoff").map_err(get)?),
                 lease_owner: row.try_get("lease_owner").map_err(get)?,
                 last_attempted_at: from_micros(row.try_get("last_attempted_at").map_err(get)?),
             })
@@ -403,15 +412,21 @@ macro_rules! prune_filter {
     };
 }
 
-/// Component versions that are not their name's newest and that no job pins.
+/// Component versions that are not their name's newest and that no job pins but
+/// the ones the prune deletes: the same count before the delete (dry run) as after.
 macro_rules! orphaned_versions {
     () => {
-        "FROM component_versions AS v
+        concat!(
+            "FROM component_versions AS v
          WHERE v.tenant = ?1
            AND v.version < (SELECT max(w.version) FROM component_versions w
                             WHERE w.tenant = v.tenant AND w.name = v.name)
-           AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.tenant = v.tenant
-                           AND t.component = v.name AND t.component_digest = v.digest)"
+           AND NOT EXISTS (SELECT 1 FROM tasks WHERE tasks.tenant = v.tenant
+                           AND tasks.component = v.name AND tasks.component_digest = v.digest
+                           AND NOT (",
+            prune_filter!(),
+            "))"
+        )
     };
 }
 
@@ -422,10 +437,36 @@ pub(super) async fn prune(pool: &SqlitePool, params: JobPrune) -> Result<PruneRe
         .as_ref()
         .map(|q| json(q, context))
         .transpose()?;
+    let finished_before = micros(params.finished_before);
+    let failed_before = micros(params.failed_before);
     let mut connection = pool.acquire().await.map_err(StoreError::query(context))?;
     let mut tx = sqlx::Connection::begin_with(&mut *connection, "BEGIN IMMEDIATE")
         .await
         .map_err(StoreError::query(context))?;
+    let mut report = PruneReport::default();
+    // Versions first: the count must see the jobs the prune is about to delete.
+    if params.components {
+        report.component_versions = if params.dry_run {
+            sqlx::query_scalar::<_, i64>(concat!("SELECT count(*) ", orphaned_versions!()))
+                .bind(&params.tenant)
+                .bind(finished_before)
+                .bind(failed_before)
+                .bind(&queues)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(StoreError::query(context))? as u64
+        } else {
+            sqlx::query(concat!("DELETE ", orphaned_versions!()))
+                .bind(&params.tenant)
+                .bind(finished_before)
+                .bind(failed_before)
+                .bind(&queues)
+                .execute(&mut *tx)
+                .await
+                .map_err(StoreError::query(context))?
+                .rows_affected()
+        };
+    }
     let statuses: Vec<String> = if params.dry_run {
         sqlx::query_scalar(concat!("SELECT status FROM tasks WHERE ", prune_filter!()))
     } else {
@@ -436,35 +477,18 @@ pub(super) async fn prune(pool: &SqlitePool, params: JobPrune) -> Result<PruneRe
         ))
     }
     .bind(&params.tenant)
-    .bind(micros(params.finished_before))
-    .bind(micros(params.failed_before))
-    .bind(queues)
+    .bind(finished_before)
+    .bind(failed_before)
+    .bind(&queues)
     .fetch_all(&mut *tx)
     .await
     .map_err(StoreError::query(context))?;
-    let mut report = prune_report(statuses);
-    report.component_versions = if params.dry_run {
-        sqlx::query_scalar::<_, i64>(concat!("SELECT count(*) ", orphaned_versions!()))
-            .bind(&params.tenant)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(StoreError::query(context))? as u64
-    } else {
-        let deleted = sqlx::query(concat!("DELETE ", orphaned_versions!()))
-            .bind(&params.tenant)
-            .execute(&mut *tx)
-            .await
-            .map_err(StoreError::query(context))?
-            .rows_affected();
-        sqlx::query(
-            "DELETE FROM component_blobs WHERE NOT EXISTS
-               (SELECT 1 FROM component_versions v WHERE v.digest = component_blobs.digest)",
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::query(context))?;
-        deleted
-    };
+    let versions = report.component_versions;
+    report = prune_report(statuses);
+    report.component_versions = versions;
+    if params.components && !params.dry_run {
+        super::components::delete_unnamed_blobs(&mut tx).await?;
+    }
     tx.commit().await.map_err(StoreError::query(context))?;
     Ok(report)
 }
@@ -474,13 +498,138 @@ pub(super) async fn queue_stats(
     tenant: &str,
 ) -> Result<Vec<QueueStat>, StoreError> {
     let context = "counting jobs per queue";
-    let rows: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT queue_name, status, count(*) FROM tasks WHERE tenant = ?1
+    let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT queue_name, status, count(*),
+            min(CASE WHEN status = 'READY' AND available_at <= ?2 THEN available_at END)
+         FROM tasks WHERE tenant = ?1
          GROUP BY queue_name, status ORDER BY queue_name, status",
     )
     .bind(tenant)
+    .bind(micros(Utc::now()))
     .fetch_all(pool)
     .await
     .map_err(StoreError::query(context))?;
+    let rows = rows
+        .into_iter()
+        .map(|(queue, status, count, oldest)| (queue, status, count, oldest.map(from_micros)))
+        .collect();
     queue_stats_from(rows, context)
+}
+
+/// The stored microseconds of a duration.
+fn duration(micros: i64) -> std::time::Duration {
+    std::time::Duration::from_micros(micros.max(0) as u64)
+}
+
+pub(super) async fn list(
+    pool: &SqlitePool,
+    params: JobList,
+) -> Result<Vec<JobSummary>, StoreError> {
+    let context = "listing jobs";
+    let statuses: Vec<&str> = params.statuses.iter().map(|s| s.as_str()).collect();
+    let rows = sqlx::query(
+        "SELECT t.id, t.task_path, t.status, t.queue_name, t.priority, t.enqueued_at, t.finished_at,
+            t.attempt,
+            (SELECT a.exception_class_path FROM task_attempts a WHERE a.task_id = t.id
+             ORDER BY a.attempt DESC LIMIT 1) AS last_error
+         FROM tasks t
+         WHERE t.tenant = ?1
+           AND (?2 = '[]' OR t.status IN (SELECT value FROM jsonb_each(?2)))
+           AND (?3 IS NULL OR t.queue_name = ?3)
+           AND (?4 IS NULL OR t.component = ?4)
+           AND (?5 IS NULL OR t.task_name = ?5)
+           AND (?6 IS NULL OR t.enqueued_at >= ?6)
+           AND (?7 IS NULL OR t.enqueued_at < ?7)
+           AND (?8 IS NULL OR t.id < ?8)
+         ORDER BY t.id DESC
+         LIMIT ?9",
+    )
+    .bind(&params.tenant)
+    .bind(json(&statuses, context)?)
+    .bind(&params.queue_name)
+    .bind(&params.component)
+    .bind(&params.task_name)
+    .bind(params.since.map(micros))
+    .bind(params.until.map(micros))
+    .bind(&params.before_id)
+    .bind(params.limit)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    rows.iter()
+        .map(|row| {
+            let get = |e| StoreError::Query { context, cause: e };
+            Ok(JobSummary {
+                id: row.try_get("id").map_err(get)?,
+                task_path: row.try_get("task_path").map_err(get)?,
+                status: parse_status(&row.try_get::<String, _>("status").map_err(get)?, context)?,
+                queue_name: row.try_get("queue_name").map_err(get)?,
+                priority: row.try_get("priority").map_err(get)?,
+                enqueued_at: from_micros(row.try_get("enqueued_at").map_err(get)?),
+                finished_at: row
+                    .try_get::<Option<i64>, _>("finished_at")
+                    .map_err(get)?
+                    .map(from_micros),
+                attempts: row.try_get::<i64, _>("attempt").map_err(get)? as u32,
+                last_error: row.try_get("last_error").map_err(get)?,
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn retry(
+    pool: &SqlitePool,
+    tenant: &str,
+    selection: RetrySelection,
+) -> Result<Vec<RetryOutcome>, StoreError> {
+    let context = "retrying jobs";
+    let (ids, component, task_name) = match &selection {
+        RetrySelection::Ids(ids) => (Some(json(ids, context)?), None, None),
+        RetrySelection::Failed {
+            component,
+            task_name,
+        } => (None, component.as_deref(), task_name.as_deref()),
+    };
+    let mut connection = pool.acquire().await.map_err(StoreError::query(context))?;
+    let mut tx = sqlx::Connection::begin_with(&mut *connection, "BEGIN IMMEDIATE")
+        .await
+        .map_err(StoreError::query(context))?;
+    // A fresh budget of `max_attempts` on top of the attempts made so far; the
+    // attempts themselves stay. Only jobs whose pinned version is still stored.
+    let retried: Vec<String> = sqlx::query_scalar(
+        "UPDATE tasks SET status = 'READY', available_at = ?2, finished_at = NULL,
+            return_value = NULL, lease_owner = NULL, lease_expires_at = NULL, retry_base = attempt
+         WHERE tenant = ?1
+           AND (CASE WHEN ?3 IS NULL THEN status = 'FAILED'
+                     ELSE status IN ('FAILED', 'CANCELLED')
+                          AND id IN (SELECT value FROM jsonb_each(?3)) END)
+           AND (?4 IS NULL OR component = ?4)
+           AND (?5 IS NULL OR task_name = ?5)
+           AND EXISTS (SELECT 1 FROM component_versions v
+                       WHERE v.tenant = tasks.tenant AND v.digest = tasks.component_digest)
+         RETURNING id",
+    )
+    .bind(tenant)
+    .bind(micros(Utc::now()))
+    .bind(&ids)
+    .bind(component)
+    .bind(task_name)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(StoreError::query(context))?;
+    let others: Vec<(String, String, bool)> = match &ids {
+        None => Vec::new(),
+        Some(ids) => sqlx::query_as(
+            "SELECT id, status, EXISTS (SELECT 1 FROM component_versions v
+                       WHERE v.tenant = tasks.tenant AND v.digest = tasks.component_digest)
+             FROM tasks WHERE tenant = ?1 AND id IN (SELECT value FROM jsonb_each(?2))",
+        )
+        .bind(tenant)
+        .bind(ids)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(StoreError::query(context))?,
+    };
+    tx.commit().await.map_err(StoreError::query(context))?;
+    retry_outcomes(&selection, retried, others, context)
 }

@@ -15,6 +15,7 @@ mod components;
 mod config;
 mod jobs;
 mod results;
+mod tenants;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -38,6 +39,8 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// Wakes workers of this process when a job is enqueued here.
     enqueued: Notify,
+    /// Wakes waiters for results when this process records finished attempts.
+    completed: Notify,
     /// A connection that only reads `PRAGMA data_version`, which changes when
     /// another connection (any process) commits.
     watcher: Mutex<(SqliteConnection, i64)>,
@@ -93,6 +96,7 @@ impl SqliteStore {
             writer,
             reader,
             enqueued: Notify::new(),
+            completed: Notify::new(),
             watcher: Mutex::new((watch, version)),
         })
     }
@@ -156,6 +160,13 @@ impl Store for SqliteStore {
         components::list(&self.reader, tenant).await
     }
 
+    async fn component_delete(
+        &self,
+        params: ComponentDelete,
+    ) -> Result<ComponentDeleted, StoreError> {
+        components::delete(&self.writer, params).await
+    }
+
     async fn component_config_set(&self, params: ComponentConfigSet) -> Result<(), StoreError> {
         config::set(&self.writer, params).await
     }
@@ -199,6 +210,20 @@ impl Store for SqliteStore {
         results::get(&self.reader, tenant, id).await
     }
 
+    async fn job_list(&self, params: JobList) -> Result<Vec<JobSummary>, StoreError> {
+        jobs::list(&self.reader, params).await
+    }
+
+    async fn job_retry(
+        &self,
+        tenant: &str,
+        selection: RetrySelection,
+    ) -> Result<Vec<RetryOutcome>, StoreError> {
+        let outcomes = jobs::retry(&self.writer, tenant, selection).await?;
+        self.enqueued.notify_waiters();
+        Ok(outcomes)
+    }
+
     async fn job_claim(&self, params: JobClaim) -> Result<Vec<ClaimedJob>, StoreError> {
         jobs::claim(&self.writer, params).await
     }
@@ -207,7 +232,9 @@ impl Store for SqliteStore {
         &self,
         completions: &[Completion],
     ) -> Result<Vec<String>, StoreError> {
-        jobs::complete_many(&self.writer, completions).await
+        let applied = jobs::complete_many(&self.writer, completions).await?;
+        self.completed.notify_waiters();
+        Ok(applied)
     }
 
     async fn job_renew_leases(&self, params: LeaseRenewal) -> Result<u64, StoreError> {
@@ -240,6 +267,46 @@ impl Store for SqliteStore {
         jobs::queue_stats(&self.reader, tenant).await
     }
 
+    async fn tenant_create(&self, name: &str) -> Result<bool, StoreError> {
+        tenants::create(&self.writer, name).await
+    }
+
+    async fn tenant_get(&self, name: &str) -> Result<Option<Tenant>, StoreError> {
+        tenants::get(&self.reader, name).await
+    }
+
+    async fn tenant_list(&self) -> Result<Vec<Tenant>, StoreError> {
+        tenants::list(&self.reader).await
+    }
+
+    async fn tenant_set_http_ceiling(
+        &self,
+        name: &str,
+        ceiling: &[OriginPattern],
+    ) -> Result<bool, StoreError> {
+        tenants::set_http_ceiling(&self.writer, name, ceiling).await
+    }
+
+    async fn tenant_delete(&self, name: &str) -> Result<Option<TenantDeleted>, StoreError> {
+        tenants::delete(&self.writer, name).await
+    }
+
+    async fn token_insert(&self, token: NewToken) -> Result<(), StoreError> {
+        tenants::token_insert(&self.writer, token).await
+    }
+
+    async fn token_get(&self, id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        tenants::token_get(&self.reader, id).await
+    }
+
+    async fn token_list(&self, tenant: Option<&str>) -> Result<Vec<TokenRecord>, StoreError> {
+        tenants::token_list(&self.reader, tenant).await
+    }
+
+    async fn token_revoke(&self, id: &str) -> Result<bool, StoreError> {
+        tenants::token_revoke(&self.writer, id).await
+    }
+
     async fn close(&self) {
         self.writer.close().await;
         self.reader.close().await;
@@ -256,5 +323,9 @@ impl Store for SqliteStore {
             }
             _ = tokio::time::sleep(timeout) => {}
         }
+    }
+
+    async fn wait_for_completions(&self, timeout: Duration) {
+        let _ = tokio::time::timeout(timeout, self.completed.notified()).await;
     }
 }

@@ -18,6 +18,9 @@ pub(super) async fn get(
         context,
         message: e.to_string(),
     };
+    // One read transaction: a WAL snapshot, so a completion committed between the
+    // two reads cannot show its worker both as the lease owner and in the attempts.
+    let mut tx = pool.begin().await.map_err(get)?;
     let Some(row) = sqlx::query(
         "SELECT id, task_path, component_digest, status, args, kwargs, priority, queue_name,
             backend, run_after, enqueued_at, started_at, finished_at, last_attempted_at, attempt,
@@ -26,7 +29,7 @@ pub(super) async fn get(
     )
     .bind(tenant)
     .bind(id)
-    .fetch_optional(pool)
+    .fetch_optional(&mut *tx)
     .await
     .map_err(get)?
     else {
@@ -38,9 +41,10 @@ pub(super) async fn get(
          FROM task_attempts WHERE task_id = ?1 ORDER BY attempt",
     )
     .bind(id)
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await
     .map_err(get)?;
+    tx.commit().await.map_err(get)?;
     let attempt_log = attempts
         .iter()
         .map(|a| {

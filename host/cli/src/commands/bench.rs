@@ -1,0 +1,380 @@
+//! `wasmtasks bench`: the two workloads every queue is judged by, on a fresh
+//! database each run, with the worker in its own process as in production.
+//!
+//! - W1 (throughput): enqueue N `arith.add` jobs in bulk, then drain them with one
+//!   worker process (`--batch`). Reports enqueue jobs/s, processing jobs/s (over the
+//!   worker's active window, from its first claim to its last write) and the
+//!   wall time of each phase.
+//! - W2 (latency): one idle worker process; 200 jobs enqueued one after another,
+//!   each waited for. Reports enqueue→finished p50/p99 from the store's timestamps.
+//!
+//! Each workload runs `--runs` times; the report gives every run and the medians.
+//! With `--database postgres://…`, each run gets a database of its own on that
+//! server, dropped afterwards.
+
+use std::path::PathBuf;
+use std::process::{ExitCode, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, bail};
+use clap::Args;
+use serde::Serialize;
+use serde_json::json;
+use tokio::io::AsyncBufReadExt;
+use wasmtasks::backend::{BackendKind, TaskBackend};
+use wasmtasks::enqueue::EnqueueRequest;
+use wasmtasks::service::Services;
+use wasmtasks::service::components::UploadRequest;
+use wasmtasks::store::postgres;
+use wasmtasks::task::{Arguments, TaskStatus};
+use wasmtasks::tenant::{DEFAULT_TENANT, Principal};
+
+use super::GlobalArgs;
+use super::context;
+
+/// Arguments of `wasmtasks bench`.
+#[derive(Debug, Args)]
+pub struct BenchArgs {
+    /// Jobs enqueued and drained in W1.
+    #[arg(long, default_value_t = 10_000)]
+    jobs: usize,
+    /// Sequential jobs in W2.
+    #[arg(long, default_value_t = 200)]
+    latency_jobs: usize,
+    /// Worker concurrency.
+    #[arg(long, default_value_t = 64)]
+    concurrency: u32,
+    /// Runs of each workload; medians are reported.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// The arith example component [default: target/wasm-guests/wasm32-wasip2/release/arith.wasm].
+    #[arg(long)]
+    component: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+struct ThroughputRun {
+    enqueue_seconds: f64,
+    enqueue_jobs_per_second: f64,
+    worker_wall_seconds: f64,
+    worker_active_seconds: f64,
+    processing_jobs_per_second: f64,
+}
+
+#[derive(Debug, Default, Clone, Copy, Serialize)]
+struct LatencyRun {
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    let component = args
+        .component
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("target/wasm-guests/wasm32-wasip2/release/arith.wasm"));
+    let bytes = std::fs::read(&component).with_context(|| {
+        format!(
+            "cannot read {} (build the examples: ./scripts/quickstart.sh, or pass --component)",
+            component.display()
+        )
+    })?;
+    let scratch = tempfile::tempdir().context("cannot create a scratch directory")?;
+    let cache_dir = global
+        .cache_dir
+        .clone()
+        .unwrap_or_else(|| scratch.path().join("cache"));
+    let mut throughput = Vec::new();
+    let mut latency = Vec::new();
+    for run in 1..=args.runs {
+        let fresh = |id| Fresh {
+            global,
+            scratch: scratch.path(),
+            id,
+            cache_dir: &cache_dir,
+            bytes: &bytes,
+        };
+        let w1 = fresh(run)
+            .measure(async |bench| bench.throughput(args.jobs, args.concurrency).await)
+            .await?;
+        eprintln!("run {run} W1: {}", serde_json::to_string(&w1)?);
+        throughput.push(w1);
+        let w2 = fresh(run + 1000)
+            .measure(async |bench| bench.latency(args.latency_jobs, args.concurrency).await)
+            .await?;
+        eprintln!("run {run} W2: {}", serde_json::to_string(&w2)?);
+        latency.push(w2);
+    }
+    let median = |values: Vec<f64>| -> f64 {
+        let mut values = values;
+        values.sort_by(f64::total_cmp);
+        values[values.len() / 2]
+    };
+    let report = json!({
+        "database": global.database.as_deref().map_or("sqlite (a fresh file per run)".to_owned(), postgres::redacted),
+        "jobs": args.jobs,
+        "latency_jobs": args.latency_jobs,
+        "concurrency": args.concurrency,
+        "runs": args.runs,
+        "w1": throughput,
+        "w2": latency,
+        "median": {
+            "enqueue_jobs_per_second": median(throughput.iter().map(|r| r.enqueue_jobs_per_second).collect()),
+            "processing_jobs_per_second": median(throughput.iter().map(|r| r.processing_jobs_per_second).collect()),
+            "worker_wall_seconds": median(throughput.iter().map(|r| r.worker_wall_seconds).collect()),
+            "w2_p50_ms": median(latency.iter().map(|r| r.p50_ms).collect()),
+            "w2_p99_ms": median(latency.iter().map(|r| r.p99_ms).collect()),
+        },
+    });
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A database no earlier run has touched: a fresh SQLite file, or a database
+/// created for the run on the server `--database` names (dropped by [`remove`]).
+///
+/// [`remove`]: BenchDatabase::remove
+struct BenchDatabase {
+    url: String,
+    /// The server and name of a database created for the run.
+    created: Option<(String, String)>,
+}
+
+impl BenchDatabase {
+    /// Drops a database created for the run (a SQLite file goes with the scratch
+    /// directory).
+    async fn remove(self) -> anyhow::Result<()> {
+        if let Some((server, name)) = self.created {
+            postgres::drop_database(&server, &name).await?;
+        }
+        Ok(())
+    }
+}
+
+async fn fresh_database(
+    global: &GlobalArgs,
+    scratch: &std::path::Path,
+    run: usize,
+) -> anyhow::Result<BenchDatabase> {
+    match &global.database {
+        None => Ok(BenchDatabase {
+            url: format!(
+                "sqlite://{}",
+                scratch.join(format!("bench-{run}.sqlite3")).display()
+            ),
+            created: None,
+        }),
+        Some(url) if url.starts_with("sqlite:") => {
+            bail!("bench makes its own SQLite files; give --database only for a server")
+        }
+        Some(server) => {
+            let name = format!("wasmtasks_bench_{}_{run}", std::process::id());
+            Ok(BenchDatabase {
+                url: postgres::create_database(server, &name).await?,
+                created: Some((server.clone(), name)),
+            })
+        }
+    }
+}
+
+/// A workload's own database and what it needs to open it.
+struct Fresh<'a> {
+    global: &'a GlobalArgs,
+    scratch: &'a std::path::Path,
+    id: usize,
+    cache_dir: &'a std::path::Path,
+    bytes: &'a [u8],
+}
+
+impl Fresh<'_> {
+    /// Runs `workload` on a fresh database, removed afterwards however it went.
+    async fn measure<T>(
+        self,
+        workload: impl AsyncFnOnce(&Bench) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let database = fresh_database(self.global, self.scratch, self.id).await?;
+        let result = match Bench::open(&database.url, self.cache_dir, self.bytes).await {
+            Ok(bench) => {
+                let result = workload(&bench).await;
+                bench.services.registry().store().close().await;
+                result
+            }
+            Err(error) => Err(error),
+        };
+        database.remove().await?;
+        result
+    }
+}
+
+struct Bench {
+    database: String,
+    cache_dir: PathBuf,
+    backend: TaskBackend,
+    services: Services,
+    principal: Principal,
+}
+
+impl Bench {
+    async fn open(
+        database: &str,
+        cache_dir: &std::path::Path,
+        bytes: &[u8],
+    ) -> anyhow::Result<Bench> {
+        let settings = wasmtasks::config::Settings {
+            database_url: database.to_owned(),
+            cache_dir: Some(cache_dir.to_owned()),
+            ..wasmtasks::config::Settings::default()
+        };
+        let services = context::services(settings, 1).await?;
+        let principal = Principal::operator(DEFAULT_TENANT);
+        services
+            .components()
+            .upload(
+                &principal,
+                UploadRequest {
+                    bytes: bytes.to_vec(),
+                    name: Some("arith".into()),
+                    ..UploadRequest::default()
+                },
+            )
+            .await?;
+        let backend = TaskBackend::new(BackendKind::Database, services.clone(), principal.clone());
+        Ok(Bench {
+            database: database.to_owned(),
+            cache_dir: cache_dir.to_owned(),
+            backend,
+            services,
+            principal,
+        })
+    }
+
+    fn worker(&self, extra: &[&str]) -> anyhow::Result<tokio::process::Child> {
+        let exe = std::env::current_exe().context("cannot find the wasmtasks binary")?;
+        let mut command = tokio::process::Command::new(exe);
+        command
+            .arg("--database")
+            .arg(&self.database)
+            .arg("--cache-dir")
+            .arg(&self.cache_dir)
+            .arg("worker")
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command.spawn().context("cannot start a worker process")
+    }
+
+    async fn throughput(&self, jobs: usize, concurrency: u32) -> anyhow::Result<ThroughputRun> {
+        let requests: Vec<EnqueueRequest> = (0..jobs)
+            .map(|i| {
+                EnqueueRequest::new(
+                    "arith.add",
+                    Arguments::from_values(json!([i, i]), json!({})).expect("valid"),
+                )
+            })
+            .collect();
+        let started = Instant::now();
+        self.backend.enqueue_many(requests).await?;
+        let enqueue = started.elapsed();
+        let started = Instant::now();
+        let mut worker = self.worker(&["--batch", "--concurrency", &concurrency.to_string()])?;
+        let report = worker_report(&mut worker).await?;
+        let wall = started.elapsed();
+        let queues = self.services.queues().list(&self.principal).await?;
+        let successful: u64 = queues
+            .iter()
+            .map(|queue| {
+                queue
+                    .counts
+                    .get(&TaskStatus::Successful)
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .sum();
+        if successful != jobs as u64 {
+            bail!("W1: only {successful} of {jobs} jobs are SUCCESSFUL: {queues:?}");
+        }
+        let active = report["active_ms"].as_f64().unwrap_or(0.0) / 1000.0;
+        Ok(ThroughputRun {
+            enqueue_seconds: enqueue.as_secs_f64(),
+            enqueue_jobs_per_second: jobs as f64 / enqueue.as_secs_f64(),
+            worker_wall_seconds: wall.as_secs_f64(),
+            worker_active_seconds: active,
+            processing_jobs_per_second: jobs as f64 / active.max(1e-9),
+        })
+    }
+
+    async fn latency(&self, jobs: usize, concurrency: u32) -> anyhow::Result<LatencyRun> {
+        let total = (jobs + 1).to_string();
+        let mut worker = self.worker(&[
+            "--max-tasks",
+            &total,
+            "--concurrency",
+            &concurrency.to_string(),
+        ])?;
+        let mut latencies = Vec::with_capacity(jobs);
+        // The first job warms the worker up (component load) and is not measured.
+        for i in 0..=jobs {
+            let request = EnqueueRequest::new(
+                "arith.add",
+                Arguments::from_values(json!([i, 1]), json!({}))?,
+            );
+            let id = self.backend.enqueue(request).await?.id;
+            let result = loop {
+                let result = self.backend.get_result(&id).await?;
+                if result.status.is_finished() {
+                    break result;
+                }
+                if let Ok(Some(status)) = worker.try_wait() {
+                    bail!("W2: the worker exited ({status}) before job {i} finished");
+                }
+                tokio::time::sleep(Duration::from_micros(200)).await;
+            };
+            if result.status != TaskStatus::Successful {
+                bail!("W2: job {id} ended {}", result.status);
+            }
+            let finished = result
+                .finished_at
+                .context("a finished job has finished_at")?;
+            if i > 0 {
+                latencies.push(
+                    (finished - result.enqueued_at)
+                        .num_microseconds()
+                        .unwrap_or(0) as f64
+                        / 1000.0,
+                );
+            }
+        }
+        worker_report(&mut worker).await?;
+        latencies.sort_by(f64::total_cmp);
+        let at =
+            |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
+        Ok(LatencyRun {
+            p50_ms: at(0.5),
+            p99_ms: at(0.99),
+            max_ms: latencies[latencies.len() - 1],
+        })
+    }
+}
+
+/// Waits for a worker process and returns the report it printed last.
+async fn worker_report(worker: &mut tokio::process::Child) -> anyhow::Result<serde_json::Value> {
+    let stderr = worker
+        .stderr
+        .take()
+        .context("the worker's stderr is piped")?;
+    let mut lines = tokio::io::BufReader::new(stderr).lines();
+    let mut report = None;
+    let mut log = Vec::new();
+    while let Some(line) = lines.next_line().await? {
+        if let Some((_, json)) = line.split_once(" stopped: ") {
+            report = serde_json::from_str(json).ok();
+        }
+        log.push(line);
+    }
+    let status = worker.wait().await?;
+    match report {
+        Some(report) if status.success() => Ok(report),
+        _ => bail!("the worker failed ({status}):\n{}", log.join("\n")),
+    }
+}

@@ -1,0 +1,195 @@
+//! `wasmtasks dev [CRATE_DIR]`: Django's `db_worker --reload` for components. It
+//! builds the crate for wasm32-wasip2, uploads it, and runs a worker on the local
+//! queue in the same process; then, on every change saved in the crate, builds
+//! again and uploads the new version, which new jobs pin. A build that fails is
+//! shown, and the version before keeps running.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use clap::Args;
+use notify::{RecursiveMode, Watcher};
+use wasmtasks::service::Services;
+use wasmtasks::service::components::UploadRequest;
+use wasmtasks::tenant::{DEFAULT_TENANT, Principal};
+use wasmtasks::worker::{Shutdown, Worker};
+
+use super::GlobalArgs;
+use super::context;
+use super::worker::{WorkerArgs, forward_signals, log_start};
+
+/// How long the crate must be quiet after a change before it is built.
+const SETTLE: Duration = Duration::from_millis(150);
+
+/// Arguments of `wasmtasks dev`.
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    /// The task crate [default: the current directory].
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Where cargo puts its output [default: the crate's target/].
+    #[arg(long, value_name = "DIR")]
+    target_dir: Option<PathBuf>,
+    /// The worker's flags (queues, concurrency, …).
+    #[command(flatten)]
+    worker: WorkerArgs,
+}
+
+pub async fn execute(args: DevArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
+    context::local_only(global, "dev")?;
+    let dir = args
+        .dir
+        .canonicalize()
+        .with_context(|| format!("cannot find the crate {}", args.dir.display()))?;
+    anyhow::ensure!(
+        dir.join("Cargo.toml").is_file(),
+        "{} has no Cargo.toml: give the task crate's directory",
+        dir.display()
+    );
+    let settings = context::settings(global)?;
+    let options = args.worker.options(&settings, None)?;
+    let services = context::services(settings, options.concurrency).await?;
+    let principal = Principal::operator(global.tenant.as_deref().unwrap_or(DEFAULT_TENANT));
+    let target_dir = args.target_dir.as_deref();
+    if !build_and_upload(&dir, target_dir, &services, &principal).await? {
+        eprintln!("dev: fix the build; the first version is uploaded once it builds");
+    }
+    let shutdown = Shutdown::default();
+    tokio::spawn(forward_signals(shutdown.clone()));
+    let worker = Worker::new(
+        services.registry().clone(),
+        services.settings().clone(),
+        options,
+    )?;
+    log_start(&worker, services.registry(), services.settings());
+    let running = tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move { worker.run(shutdown).await }
+    });
+    let (changed, mut changes) = tokio::sync::mpsc::unbounded_channel();
+    let target = match &args.target_dir {
+        Some(target) => std::path::absolute(target)?,
+        None => dir.join("target"),
+    };
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        if let Ok(event) = event
+            && event.paths.iter().any(|path| !path.starts_with(&target))
+            && !event.kind.is_access()
+        {
+            let _ = changed.send(Instant::now());
+        }
+    })
+    .context("cannot watch the crate for changes")?;
+    watcher
+        .watch(&dir, RecursiveMode::Recursive)
+        .with_context(|| format!("cannot watch {}", dir.display()))?;
+    eprintln!("dev: watching {} (Ctrl-C to stop)", dir.display());
+    loop {
+        tokio::select! {
+            _ = shutdown.stop_claiming.cancelled() => break,
+            Some(first) = changes.recv() => {
+                // Let a burst of writes (an editor's save) settle, then build once.
+                while let Ok(Some(_)) = tokio::time::timeout(SETTLE, changes.recv()).await {}
+                let saved = first.elapsed();
+                let started = Instant::now();
+                if build_and_upload(&dir, target_dir, &services, &principal).await? {
+                    eprintln!(
+                        "dev: the new version runs {:.2}s after the change was saved",
+                        (saved + started.elapsed()).as_secs_f64()
+                    );
+                }
+            }
+        }
+    }
+    drop(watcher);
+    running.await.context("the worker panicked")??;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Builds the crate (into `target_dir`, else its own target/) and uploads its
+/// component; false (and the build's output shown) when the build fails, so the
+/// version before keeps running.
+async fn build_and_upload(
+    dir: &Path,
+    target_dir: Option<&Path>,
+    services: &Services,
+    principal: &Principal,
+) -> anyhow::Result<bool> {
+    let started = Instant::now();
+    let crate_dir = dir.to_owned();
+    let target_dir = target_dir.map(Path::to_owned);
+    let out = tokio::task::spawn_blocking(move || {
+        wasmtasks_toolchain::build(&crate_dir, target_dir.as_deref())
+    })
+    .await
+    .context("the build thread failed")?;
+    let out = match out {
+        Ok(out) => out,
+        Err(error) => {
+            eprintln!("dev: {error}; the version before keeps running");
+            return Ok(false);
+        }
+    };
+    let wasm = component_file(dir, &out)?;
+    let bytes = context::read(&wasm)?;
+    match services
+        .components()
+        .upload(
+            principal,
+            UploadRequest {
+                bytes,
+                ..UploadRequest::default()
+            },
+        )
+        .await
+    {
+        Ok(report) => {
+            for warning in &report.warnings {
+                eprintln!("warning: {warning}");
+            }
+            let what = if report.created {
+                format!("uploaded {} version {}", report.name, report.version)
+            } else {
+                format!("{} version {} is unchanged", report.name, report.version)
+            };
+            eprintln!(
+                "dev: built in {:.2}s; {what}",
+                started.elapsed().as_secs_f64()
+            );
+            Ok(true)
+        }
+        Err(error) => {
+            eprintln!("dev: the component was refused: {error}; the version before keeps running");
+            Ok(false)
+        }
+    }
+}
+
+/// The component a crate builds: `<library name>.wasm` in `out` (the package's
+/// name with `-` as `_`, unless `[lib] name` says otherwise).
+fn component_file(dir: &Path, out: &Path) -> anyhow::Result<PathBuf> {
+    let path = dir.join("Cargo.toml");
+    let manifest: toml::Table = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .parse()
+        .with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let name = |table: &str| {
+        manifest
+            .get(table)
+            .and_then(|table| table.get("name"))
+            .and_then(|name| name.as_str())
+            .map(str::to_owned)
+    };
+    let name = name("lib")
+        .or_else(|| name("package"))
+        .with_context(|| format!("{} names no package", path.display()))?;
+    let wasm = out.join(format!("{}.wasm", name.replace('-', "_")));
+    anyhow::ensure!(
+        wasm.is_file(),
+        "the build made no {} (is the crate a cdylib?)",
+        wasm.display()
+    );
+    Ok(wasm)
+}

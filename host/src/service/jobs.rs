@@ -1,0 +1,292 @@
+//! Jobs: enqueue (one, through the group writer, or a batch), read a result (or
+//! wait for it), list, cancel, retry, prune.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{BatchProblem, ServiceError, Services};
+use crate::enqueue::{EnqueueRequest, Preparer};
+use crate::store::{
+    CancelOutcome, JobList, JobPrune, JobSummary, NewJob, PruneReport, RetryOutcome, RetrySelection,
+};
+use crate::task::{TaskResult, TaskStatus};
+use crate::tenant::{Principal, Role};
+
+/// The most jobs one page of a list holds.
+pub const MAX_PAGE: u32 = 1000;
+/// The page size when none is asked for.
+pub const DEFAULT_PAGE: u32 = 50;
+/// The longest a caller may wait for a result in one call.
+pub const MAX_WAIT: Duration = Duration::from_secs(300);
+
+/// The name of the database backend in a TaskResult's `backend` field.
+pub const DATABASE_BACKEND: &str = "database";
+
+/// Which jobs to list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct JobFilter {
+    /// Only these statuses; all when empty.
+    #[serde(default)]
+    pub statuses: Vec<TaskStatus>,
+    /// Only this queue.
+    pub queue_name: Option<String>,
+    /// Only this component (`arith`) or task (`arith.add`).
+    pub task: Option<String>,
+    /// Only jobs enqueued at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only jobs enqueued before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// At most this many (default 50, at most 1000).
+    pub limit: Option<u32>,
+}
+
+/// One page of a job list, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobPage {
+    /// The jobs.
+    pub jobs: Vec<JobSummary>,
+    /// Pass as `cursor` for the next page; absent on the last one.
+    pub next_cursor: Option<String>,
+}
+
+/// `component` or `component.task` as the two filters they stand for.
+pub fn task_filter(task: Option<&str>) -> Result<(Option<String>, Option<String>), ServiceError> {
+    let Some(task) = task else {
+        return Ok((None, None));
+    };
+    let (component, name) = match task.split_once('.') {
+        Some((component, name)) => (component, Some(name)),
+        None => (task, None),
+    };
+    let component = component
+        .split_once('@')
+        .map_or(component, |(name, _)| name);
+    let valid = crate::task::path::is_valid_name(component)
+        && name.is_none_or(crate::task::path::is_valid_name);
+    if !valid {
+        return Err(ServiceError::Invalid(format!(
+            "`{task}` is not a component (`arith`) or task path (`arith.add`)"
+        )));
+    }
+    Ok((Some(component.to_owned()), name.map(str::to_owned)))
+}
+
+/// The jobs operations.
+#[derive(Debug, Clone, Copy)]
+pub struct Jobs<'a>(pub(super) &'a Services);
+
+impl Jobs<'_> {
+    fn preparer<'p>(&'p self, principal: &'p Principal) -> Preparer<'p> {
+        let services = self.0;
+        Preparer::new(
+            services.registry(),
+            services.settings(),
+            principal.tenant(),
+            DATABASE_BACKEND,
+        )
+    }
+
+    /// Validates and enqueues one job; returns its READY TaskResult. Concurrent
+    /// single enqueues are written together.
+    pub async fn enqueue(
+        &self,
+        principal: &Principal,
+        request: EnqueueRequest,
+    ) -> Result<TaskResult, ServiceError> {
+        self.0.authorize(principal, Role::Member).await?;
+        let job = self
+            .preparer(principal)
+            .prepare(request)
+            .await
+            .map_err(ServiceError::from)?;
+        let result = TaskResult::ready(&job, Utc::now());
+        self.0.inner.enqueuer.enqueue(job).await?;
+        Ok(result)
+    }
+
+    /// Validates every request, then enqueues them all in one statement; if any is
+    /// refused, none is stored and the error lists every refused one. Returns the
+    /// ids, in order.
+    pub async fn enqueue_many(
+        &self,
+        principal: &Principal,
+        requests: Vec<EnqueueRequest>,
+    ) -> Result<Vec<String>, ServiceError> {
+        self.0.authorize(principal, Role::Member).await?;
+        let jobs = self.prepare_all(principal, requests).await?;
+        let ids = jobs.iter().map(|job| job.id.clone()).collect();
+        self.0.store().job_insert_many(&jobs).await?;
+        Ok(ids)
+    }
+
+    /// What [`Jobs::enqueue_many`] would refuse of `requests`, storing nothing:
+    /// every refused request, with its position.
+    pub async fn validate_many(
+        &self,
+        principal: &Principal,
+        requests: Vec<EnqueueRequest>,
+    ) -> Result<Vec<BatchProblem>, ServiceError> {
+        self.0.authorize(principal, Role::Member).await?;
+        match self.prepare_all(principal, requests).await {
+            Ok(_) => Ok(Vec::new()),
+            Err(ServiceError::InvalidBatch { problems, .. }) => Ok(problems),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Every request as a job, or the refusal listing each refused one.
+    async fn prepare_all(
+        &self,
+        principal: &Principal,
+        requests: Vec<EnqueueRequest>,
+    ) -> Result<Vec<NewJob>, ServiceError> {
+        let mut preparer = self.preparer(principal);
+        let mut jobs = Vec::with_capacity(requests.len());
+        let mut problems = Vec::new();
+        for (index, request) in requests.into_iter().enumerate() {
+            match preparer.prepare(request).await {
+                Ok(job) => jobs.push(job),
+                Err(error) => match ServiceError::from(error) {
+                    ServiceError::Store(error) => return Err(ServiceError::Store(error)),
+                    refused => problems.push(BatchProblem {
+                        index,
+                        message: refused.to_string(),
+                    }),
+                },
+            }
+        }
+        if problems.is_empty() {
+            Ok(jobs)
+        } else {
+            Err(ServiceError::invalid_batch("job", problems))
+        }
+    }
+
+    /// The TaskResult with `id`.
+    pub async fn get(&self, principal: &Principal, id: &str) -> Result<TaskResult, ServiceError> {
+        self.0.authorize(principal, Role::Reader).await?;
+        self.0
+            .store()
+            .job_get(principal.tenant(), id)
+            .await?
+            .ok_or_else(|| not_found(id))
+    }
+
+    /// The TaskResult with `id` once it has finished, or as it is when `timeout`
+    /// (at most [`MAX_WAIT`]) has passed.
+    pub async fn wait(
+        &self,
+        principal: &Principal,
+        id: &str,
+        timeout: Duration,
+    ) -> Result<TaskResult, ServiceError> {
+        let deadline = tokio::time::Instant::now() + timeout.min(MAX_WAIT);
+        // Completions in this process (and on PostgreSQL, in any) wake the wait at
+        // once; the poll, growing to 50 ms, finds those of other SQLite processes.
+        let mut poll = Duration::from_millis(2);
+        loop {
+            let result = self.get(principal, id).await?;
+            let now = tokio::time::Instant::now();
+            if result.status.is_finished() || now >= deadline {
+                return Ok(result);
+            }
+            let store = self.0.store();
+            store.wait_for_completions(poll.min(deadline - now)).await;
+            poll = (poll * 2).min(Duration::from_millis(50));
+        }
+    }
+
+    /// A page of the tenant's jobs, newest first.
+    pub async fn list(
+        &self,
+        principal: &Principal,
+        filter: JobFilter,
+    ) -> Result<JobPage, ServiceError> {
+        self.0.authorize(principal, Role::Reader).await?;
+        let limit = filter.limit.unwrap_or(DEFAULT_PAGE);
+        if !(1..=MAX_PAGE).contains(&limit) {
+            return Err(ServiceError::Invalid(format!(
+                "limit must be 1..={MAX_PAGE}, got {limit}"
+            )));
+        }
+        let (component, task_name) = task_filter(filter.task.as_deref())?;
+        let jobs = self
+            .0
+            .store()
+            .job_list(JobList {
+                tenant: principal.tenant().to_owned(),
+                statuses: filter.statuses,
+                queue_name: filter.queue_name,
+                component,
+                task_name,
+                since: filter.since,
+                until: filter.until,
+                before_id: filter.cursor,
+                limit,
+            })
+            .await?;
+        let next_cursor = (jobs.len() == limit as usize)
+            .then(|| jobs.last().map(|job| job.id.clone()))
+            .flatten();
+        Ok(JobPage { jobs, next_cursor })
+    }
+
+    /// Cancels a READY job; returns its CANCELLED TaskResult.
+    pub async fn cancel(
+        &self,
+        principal: &Principal,
+        id: &str,
+    ) -> Result<TaskResult, ServiceError> {
+        self.0.authorize(principal, Role::Member).await?;
+        match self.0.store().job_cancel(principal.tenant(), id).await? {
+            CancelOutcome::Cancelled => self.get(principal, id).await,
+            CancelOutcome::NotFound => Err(not_found(id)),
+            CancelOutcome::NotReady(status) => Err(ServiceError::Conflict(format!(
+                "cannot cancel {id}: it is {status}; only READY jobs can be cancelled"
+            ))),
+        }
+    }
+
+    /// Puts FAILED or CANCELLED jobs back to READY: each keeps its attempts and
+    /// gets a fresh budget of `max_attempts`. One outcome per job.
+    pub async fn retry(
+        &self,
+        principal: &Principal,
+        selection: RetrySelection,
+    ) -> Result<Vec<RetryOutcome>, ServiceError> {
+        self.0.authorize(principal, Role::Member).await?;
+        if let RetrySelection::Ids(ids) = &selection
+            && ids.is_empty()
+        {
+            return Err(ServiceError::Invalid(
+                "name the jobs to retry, or choose every failed job".into(),
+            ));
+        }
+        Ok(self
+            .0
+            .store()
+            .job_retry(principal.tenant(), selection)
+            .await?)
+    }
+
+    /// Deletes the tenant's finished results by age (and, if asked, component
+    /// versions nothing needs any more); `dry_run` counts exactly what it would delete.
+    pub async fn prune(
+        &self,
+        principal: &Principal,
+        mut params: JobPrune,
+    ) -> Result<PruneReport, ServiceError> {
+        self.0.authorize(principal, Role::Admin).await?;
+        params.tenant = principal.tenant().to_owned();
+        Ok(self.0.store().job_prune(params).await?)
+    }
+}
+
+fn not_found(id: &str) -> ServiceError {
+    ServiceError::NotFound(format!("no task result with id `{id}`"))
+}

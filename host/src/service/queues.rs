@@ -1,0 +1,76 @@
+//! Queues: how many jobs each holds in each status, and how long the oldest
+//! runnable one has waited.
+
+use std::collections::BTreeMap;
+
+use chrono::Utc;
+use serde::{Deserialize, Serialize};
+
+use super::{ServiceError, Services};
+use crate::task::TaskStatus;
+use crate::tenant::{Principal, Role};
+
+/// Every status, in a job's order of life.
+pub const STATUSES: [TaskStatus; 5] = [
+    TaskStatus::Ready,
+    TaskStatus::Running,
+    TaskStatus::Successful,
+    TaskStatus::Failed,
+    TaskStatus::Cancelled,
+];
+
+/// One queue of a tenant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueueSummary {
+    /// Its name.
+    pub queue_name: String,
+    /// Whether the configuration names it (jobs of a queue that is not configured
+    /// stay READY until one is).
+    pub configured: bool,
+    /// Jobs per status (every status, zeros included).
+    pub counts: BTreeMap<TaskStatus, u64>,
+    /// Seconds the longest-waiting runnable READY job has waited (the lag).
+    pub oldest_ready_age_seconds: Option<f64>,
+}
+
+/// The queues operations.
+#[derive(Debug, Clone, Copy)]
+pub struct Queues<'a>(pub(super) &'a Services);
+
+impl Queues<'_> {
+    /// Every configured queue and every queue with jobs, by name.
+    pub async fn list(&self, principal: &Principal) -> Result<Vec<QueueSummary>, ServiceError> {
+        self.0.authorize(principal, Role::Reader).await?;
+        let stats = self.0.store().queue_stats(principal.tenant()).await?;
+        let settings = self.0.settings();
+        let empty = || QueueSummary {
+            queue_name: String::new(),
+            configured: false,
+            counts: STATUSES.iter().map(|status| (*status, 0)).collect(),
+            oldest_ready_age_seconds: None,
+        };
+        let mut queues: BTreeMap<String, QueueSummary> = settings
+            .queues
+            .keys()
+            .map(|name| (name.clone(), empty()))
+            .collect();
+        let now = Utc::now();
+        for stat in stats {
+            let queue = queues.entry(stat.queue_name.clone()).or_insert_with(empty);
+            queue.counts.insert(stat.status, stat.count);
+            if let Some(oldest) = stat.oldest_available_at {
+                queue.oldest_ready_age_seconds =
+                    Some(((now - oldest).num_milliseconds().max(0) as f64) / 1000.0);
+            }
+        }
+        Ok(queues
+            .into_iter()
+            .map(|(name, mut queue)| {
+                queue.configured = settings.queue(&name).is_some();
+                queue.queue_name = name;
+                queue
+            })
+            .collect())
+    }
+}

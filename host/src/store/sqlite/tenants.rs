@@ -1,0 +1,196 @@
+//! Queries on `tenants` and `tokens`.
+
+use chrono::Utc;
+use sqlx::{Row, SqlitePool};
+use wasmtasks_sandbox::OriginPattern;
+
+use super::{from_micros, micros};
+use crate::store::{NewToken, StoreError, Tenant, TenantDeleted, TokenRecord};
+
+fn corrupt(context: &'static str) -> impl Fn(String) -> StoreError {
+    move |message| StoreError::Corrupt { context, message }
+}
+
+pub(super) async fn create(pool: &SqlitePool, name: &str) -> Result<bool, StoreError> {
+    let created = sqlx::query(
+        "INSERT INTO tenants (name, created_at) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+    )
+    .bind(name)
+    .bind(micros(Utc::now()))
+    .execute(pool)
+    .await
+    .map_err(StoreError::query("creating a tenant"))?;
+    Ok(created.rows_affected() == 1)
+}
+
+fn tenant_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Tenant, StoreError> {
+    let context = "reading a tenant";
+    let get = |e| StoreError::Query { context, cause: e };
+    let ceiling: String = row.try_get("http_ceiling").map_err(get)?;
+    Ok(Tenant {
+        name: row.try_get("name").map_err(get)?,
+        http_ceiling: serde_json::from_str::<Vec<OriginPattern>>(&ceiling)
+            .map_err(|e| corrupt(context)(e.to_string()))?,
+        created_at: from_micros(row.try_get("created_at").map_err(get)?),
+    })
+}
+
+pub(super) async fn get(pool: &SqlitePool, name: &str) -> Result<Option<Tenant>, StoreError> {
+    sqlx::query("SELECT name, http_ceiling, created_at FROM tenants WHERE name = ?1")
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+        .map_err(StoreError::query("reading a tenant"))?
+        .as_ref()
+        .map(tenant_from_row)
+        .transpose()
+}
+
+pub(super) async fn list(pool: &SqlitePool) -> Result<Vec<Tenant>, StoreError> {
+    sqlx::query("SELECT name, http_ceiling, created_at FROM tenants ORDER BY name")
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::query("listing tenants"))?
+        .iter()
+        .map(tenant_from_row)
+        .collect()
+}
+
+pub(super) async fn set_http_ceiling(
+    pool: &SqlitePool,
+    name: &str,
+    ceiling: &[OriginPattern],
+) -> Result<bool, StoreError> {
+    let context = "setting a tenant's HTTP ceiling";
+    let ceiling = serde_json::to_string(ceiling).map_err(|e| corrupt(context)(e.to_string()))?;
+    let updated = sqlx::query("UPDATE tenants SET http_ceiling = ?2 WHERE name = ?1")
+        .bind(name)
+        .bind(ceiling)
+        .execute(pool)
+        .await
+        .map_err(StoreError::query(context))?;
+    Ok(updated.rows_affected() == 1)
+}
+
+pub(super) async fn delete(
+    pool: &SqlitePool,
+    name: &str,
+) -> Result<Option<TenantDeleted>, StoreError> {
+    let context = "deleting a tenant";
+    let mut connection = pool.acquire().await.map_err(StoreError::query(context))?;
+    let mut tx = sqlx::Connection::begin_with(&mut *connection, "BEGIN IMMEDIATE")
+        .await
+        .map_err(StoreError::query(context))?;
+    let mut deleted = TenantDeleted::default();
+    let mut run = async |sql: &'static str| -> Result<u64, StoreError> {
+        Ok(sqlx::query(sql)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query(context))?
+            .rows_affected())
+    };
+    // Attempts go with their jobs (a cascading foreign key).
+    deleted.jobs = run("DELETE FROM tasks WHERE tenant = ?1").await?;
+    deleted.component_versions = run("DELETE FROM component_versions WHERE tenant = ?1").await?;
+    run("DELETE FROM component_config WHERE tenant = ?1").await?;
+    run("DELETE FROM component_http_grants WHERE tenant = ?1").await?;
+    deleted.tokens = run("DELETE FROM tokens WHERE tenant = ?1").await?;
+    let tenants = run("DELETE FROM tenants WHERE name = ?1").await?;
+    if tenants == 0 {
+        // Nothing was there: leave the transaction to roll back.
+        return Ok(None);
+    }
+    super::components::delete_unnamed_blobs(&mut tx).await?;
+    tx.commit().await.map_err(StoreError::query(context))?;
+    Ok(Some(deleted))
+}
+
+pub(super) async fn token_insert(pool: &SqlitePool, token: NewToken) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO tokens (id, tenant, role, name, secret_hash, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )
+    .bind(&token.id)
+    .bind(&token.tenant)
+    .bind(token.role.as_str())
+    .bind(&token.name)
+    .bind(&token.secret_hash)
+    .bind(micros(Utc::now()))
+    .bind(token.expires_at.map(micros))
+    .execute(pool)
+    .await
+    .map_err(StoreError::query("storing a token"))?;
+    Ok(())
+}
+
+fn token_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<TokenRecord, StoreError> {
+    let context = "reading a token";
+    let get = |e| StoreError::Query { context, cause: e };
+    let time = |name: &str| -> Result<Option<chrono::DateTime<Utc>>, StoreError> {
+        Ok(row
+            .try_get::<Option<i64>, _>(name)
+            .map_err(get)?
+            .map(from_micros))
+    };
+    Ok(TokenRecord {
+        id: row.try_get("id").map_err(get)?,
+        tenant: row.try_get("tenant").map_err(get)?,
+        role: row
+            .try_get::<String, _>("role")
+            .map_err(get)?
+            .parse()
+            .map_err(corrupt(context))?,
+        name: row.try_get("name").map_err(get)?,
+        secret_hash: row.try_get("secret_hash").map_err(get)?,
+        created_at: time("created_at")?.unwrap_or_default(),
+        expires_at: time("expires_at")?,
+        revoked_at: time("revoked_at")?,
+    })
+}
+
+const TOKEN_COLUMNS: &str =
+    "SELECT id, tenant, role, name, secret_hash, created_at, expires_at, revoked_at FROM tokens";
+
+pub(super) async fn token_get(
+    pool: &SqlitePool,
+    id: &str,
+) -> Result<Option<TokenRecord>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{TOKEN_COLUMNS} WHERE id = ?1"
+    )))
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+    .map_err(StoreError::query("reading a token"))?
+    .as_ref()
+    .map(token_from_row)
+    .transpose()
+}
+
+pub(super) async fn token_list(
+    pool: &SqlitePool,
+    tenant: Option<&str>,
+) -> Result<Vec<TokenRecord>, StoreError> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "{TOKEN_COLUMNS} WHERE ?1 IS NULL OR tenant = ?1 ORDER BY tenant, created_at, id"
+    )))
+    .bind(tenant)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query("listing tokens"))?
+    .iter()
+    .map(token_from_row)
+    .collect()
+}
+
+pub(super) async fn token_revoke(pool: &SqlitePool, id: &str) -> Result<bool, StoreError> {
+    let revoked =
+        sqlx::query("UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")
+            .bind(id)
+            .bind(micros(Utc::now()))
+            .execute(pool)
+            .await
+            .map_err(StoreError::query("revoking a token"))?;
+    Ok(revoked.rows_affected() == 1)
+}
