@@ -35,13 +35,16 @@ pub use state::{AppState, ServerOptions};
 
 /// The OpenAPI document of the API, as served.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api::router().split_for_parts().1
+    let mut document = api::router().split_for_parts().1;
+    api::complete(&mut document);
+    document
 }
 
 /// The whole router: API, OpenAPI document, health checks.
 pub fn router(services: Services, options: ServerOptions) -> axum::Router {
     let state = AppState { services, options };
-    let (api, document) = api::router().split_for_parts();
+    let (api, mut document) = api::router().split_for_parts();
+    api::complete(&mut document);
     let document = serde_json::to_value(&document).unwrap_or_default();
     let request_id = HeaderName::from_static("x-request-id");
     axum::Router::new()

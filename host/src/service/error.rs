@@ -129,6 +129,7 @@ impl ServiceError {
             ServiceError::Invalid(_) | ServiceError::InvalidBatch { .. } => ErrorKind::Invalid,
             ServiceError::Conflict(_) => ErrorKind::Conflict,
             ServiceError::TooLarge(_) => ErrorKind::TooLarge,
+            ServiceError::Store(StoreError::BadCursor(_)) => ErrorKind::Invalid,
             ServiceError::Store(error) if error.is_unavailable() => ErrorKind::Unavailable,
             ServiceError::Store(_) | ServiceError::Internal(_) => ErrorKind::Internal,
         }

@@ -14,6 +14,7 @@ pub mod components;
 pub mod config;
 mod enqueuer;
 mod error;
+pub mod events;
 pub mod grants;
 pub mod jobs;
 pub mod queues;
@@ -81,6 +82,11 @@ impl Services {
     /// Jobs: enqueue, results, lists, cancel, retry, prune.
     pub fn jobs(&self) -> jobs::Jobs<'_> {
         jobs::Jobs(self)
+    }
+
+    /// The tenant's job transitions, as a stream.
+    pub fn events(&self) -> events::Events<'_> {
+        events::Events(self)
     }
 
     /// Queues: counts by status and lag.

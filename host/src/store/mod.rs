@@ -51,6 +51,9 @@ pub enum StoreError {
         /// The driver's error (its message is part of this one's).
         cause: sqlx::Error,
     },
+    /// An event cursor that this store did not give out.
+    #[error("`{0}` is not an event cursor: pass one an earlier answer gave")]
+    BadCursor(String),
     /// A stored value could not be decoded.
     #[error("corrupt stored value while {context}: {message}")]
     Corrupt {
@@ -74,7 +77,9 @@ impl StoreError {
                     | sqlx::Error::PoolClosed
                     | sqlx::Error::WorkerCrashed
             ),
-            StoreError::UnsupportedUrl(_) | StoreError::Corrupt { .. } => false,
+            StoreError::UnsupportedUrl(_)
+            | StoreError::Corrupt { .. }
+            | StoreError::BadCursor(_) => false,
         }
     }
 
@@ -306,6 +311,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Job counts per queue and status.
     async fn queue_stats(&self, tenant: &str) -> Result<Vec<QueueStat>, StoreError>;
+
+    /// Up to `limit` of `tenant`'s events after `after` (from where the stream
+    /// stands now when `None`), in order.
+    async fn event_list(
+        &self,
+        tenant: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<EventPage, StoreError>;
 
     /// Creates a tenant; false if it exists already.
     async fn tenant_create(&self, name: &str) -> Result<bool, StoreError>;

@@ -556,3 +556,32 @@ pub struct TenantDeleted {
     /// Tokens.
     pub tokens: u64,
 }
+
+/// One change of a job's status (or attempt): started (RUNNING), finished
+/// (SUCCESSFUL, FAILED, CANCELLED), back to READY (a retry, a release).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TaskEvent {
+    /// Where the event is in the stream: pass it as `after` to read on from it.
+    pub cursor: String,
+    /// The job.
+    pub task_id: String,
+    /// Its task path.
+    pub task_path: String,
+    /// Its status after the change.
+    pub status: TaskStatus,
+    /// Its attempt number after the change (the attempt that started, for RUNNING).
+    pub attempt: u32,
+    /// When it changed.
+    pub at: DateTime<Utc>,
+}
+
+/// Events after a cursor, in order, and the cursor to read on from.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventPage {
+    /// The events, oldest first.
+    pub events: Vec<TaskEvent>,
+    /// The cursor after the last event (or where the stream stands now).
+    pub cursor: String,
+}

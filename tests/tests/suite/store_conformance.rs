@@ -11,6 +11,7 @@ use wasmtasks::sandbox::{
 };
 use wasmtasks::store::*;
 use wasmtasks::task::{AttemptRecord, TaskError, TaskStatus};
+use wasmtasks::tenant::Role;
 use wasmtasks_tests::postgres::TestDatabase;
 
 const TENANT: &str = "default";
@@ -104,13 +105,21 @@ async fn status(store: &dyn Store, id: &str) -> TaskStatus {
     store.job_get(TENANT, id).await.unwrap().unwrap().status
 }
 
-pub async fn components_are_versioned_and_resolved(store: Arc<dyn Store>) {
-    let insert = |digest: &str, bytes: &[u8]| ComponentInsert {
+/// A version of the `arith` component whose bytes are its digest.
+fn arith(digest: &str) -> ComponentInsert {
+    ComponentInsert {
         tenant: TENANT.into(),
         name: "arith".into(),
         digest: digest.into(),
-        bytes: bytes.to_vec(),
+        bytes: digest.as_bytes().to_vec(),
         tasks: vec![definition("add")],
+    }
+}
+
+pub async fn components_are_versioned_and_resolved(store: Arc<dyn Store>) {
+    let insert = |digest: &str, bytes: &[u8]| ComponentInsert {
+        bytes: bytes.to_vec(),
+        ..arith(digest)
     };
     assert_eq!(
         store
@@ -842,6 +851,436 @@ pub async fn http_grants_are_added_listed_and_revoked_per_component(store: Arc<d
     assert_eq!(list("tenant-2", "notify").await, ["http://127.0.0.1:9"]);
 }
 
+/// The events after `cursor` once there are `count` of them: PostgreSQL shows an
+/// event only when every older transaction of the server (of any database) ended.
+async fn events_after(store: &Arc<dyn Store>, cursor: &str, count: usize) -> EventPage {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let page = store.event_list(TENANT, Some(cursor), 100).await.unwrap();
+        if page.events.len() >= count || std::time::Instant::now() > deadline {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+pub async fn events_follow_every_status_change_in_order(store: Arc<dyn Store>) {
+    let start = store.event_list(TENANT, None, 100).await.unwrap();
+    assert!(start.events.is_empty());
+    let jobs = [job(0, "default"), job(0, "default"), job(0, "default")];
+    store.job_insert_many(&jobs).await.unwrap();
+    store.job_cancel(TENANT, &jobs[2].id).await.unwrap();
+    let claimed = store.job_claim(claim("w", 2)).await.unwrap();
+    let by_id = |id: &str| claimed.iter().find(|c| c.id == id).unwrap().clone();
+    let (first, second) = (by_id(&jobs[0].id), by_id(&jobs[1].id));
+    store
+        .job_complete_many(&[
+            completion(&first, "w", NextState::Successful(json!(1))),
+            completion(&second, "w", NextState::Retry(Duration::from_secs(60))),
+        ])
+        .await
+        .unwrap();
+    let page = events_after(&store, &start.cursor, 5).await;
+    let seen: Vec<(String, TaskStatus, u32)> = page
+        .events
+        .iter()
+        .map(|e| (e.task_id.clone(), e.status, e.attempt))
+        .collect();
+    let of = |id: &str| -> Vec<(TaskStatus, u32)> {
+        seen.iter()
+            .filter(|(i, _, _)| i == id)
+            .map(|(_, s, a)| (*s, *a))
+            .collect()
+    };
+    assert_eq!(
+        of(&jobs[0].id),
+        [(TaskStatus::Running, 1), (TaskStatus::Successful, 1)]
+    );
+    assert_eq!(
+        of(&jobs[1].id),
+        [(TaskStatus::Running, 1), (TaskStatus::Ready, 1)]
+    );
+    assert_eq!(of(&jobs[2].id), [(TaskStatus::Cancelled, 0)]);
+    assert_eq!(page.cursor, page.events.last().unwrap().cursor);
+    assert_eq!(page.events[0].task_path, "arith.add");
+    // Reading on from the last cursor gets nothing new; from an event's, the rest.
+    let after = store
+        .event_list(TENANT, Some(&page.cursor), 100)
+        .await
+        .unwrap();
+    assert!(after.events.is_empty());
+    assert_eq!(after.cursor, page.cursor);
+    let rest = store
+        .event_list(TENANT, Some(&page.events[0].cursor), 100)
+        .await
+        .unwrap();
+    assert_eq!(rest.events, page.events[1..]);
+    let limited = store
+        .event_list(TENANT, Some(&start.cursor), 2)
+        .await
+        .unwrap();
+    assert_eq!(limited.events, page.events[..2]);
+    // Another tenant's stream holds none of them; a made-up cursor is refused.
+    let other = store
+        .event_list("tenant-2", Some(&start.cursor), 100)
+        .await
+        .unwrap();
+    assert!(other.events.is_empty());
+    assert!(matches!(
+        store.event_list(TENANT, Some("nonsense"), 10).await,
+        Err(StoreError::BadCursor(_))
+    ));
+}
+
+pub async fn tenants_and_tokens_are_stored_and_deleted_with_all_they_own(store: Arc<dyn Store>) {
+    assert!(
+        store.tenant_get("default").await.unwrap().is_some(),
+        "default always exists"
+    );
+    assert!(store.tenant_create("alice").await.unwrap());
+    assert!(!store.tenant_create("alice").await.unwrap());
+    let ceiling: Vec<wasmtasks::sandbox::OriginPattern> =
+        vec!["https://*.example.com".parse().unwrap()];
+    assert!(
+        store
+            .tenant_set_http_ceiling("alice", &ceiling)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .tenant_set_http_ceiling("nobody", &ceiling)
+            .await
+            .unwrap()
+    );
+    let alice = store.tenant_get("alice").await.unwrap().unwrap();
+    assert_eq!(alice.http_ceiling, ceiling);
+    let names: Vec<String> = store
+        .tenant_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(names, ["alice", "default"]);
+    let token = |id: &str, tenant: Option<&str>, role| NewToken {
+        id: id.into(),
+        tenant: tenant.map(str::to_owned),
+        role,
+        name: format!("token {id}"),
+        secret_hash: format!("hash-{id}"),
+        expires_at: None,
+    };
+    store
+        .token_insert(token("a1", Some("alice"), Role::Admin))
+        .await
+        .unwrap();
+    store
+        .token_insert(token("op", None, Role::Operator))
+        .await
+        .unwrap();
+    let read = store.token_get("a1").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            read.tenant.as_deref(),
+            read.role,
+            read.secret_hash.as_str(),
+            read.revoked_at
+        ),
+        (Some("alice"), Role::Admin, "hash-a1", None)
+    );
+    assert_eq!(store.token_list(Some("alice")).await.unwrap().len(), 1);
+    assert_eq!(store.token_list(None).await.unwrap().len(), 2);
+    assert!(store.token_revoke("a1").await.unwrap());
+    assert!(!store.token_revoke("a1").await.unwrap(), "revoked once");
+    assert!(
+        store
+            .token_get("a1")
+            .await
+            .unwrap()
+            .unwrap()
+            .revoked_at
+            .is_some()
+    );
+    // What alice owns goes with her; nobody else's does.
+    let mut alices = job(0, "default");
+    alices.tenant = "alice".into();
+    store
+        .job_insert_many(&[alices.clone(), job(0, "default")])
+        .await
+        .unwrap();
+    let deleted = store.tenant_delete("alice").await.unwrap().unwrap();
+    assert_eq!((deleted.jobs, deleted.tokens), (1, 1));
+    assert!(store.tenant_get("alice").await.unwrap().is_none());
+    assert!(store.job_get("alice", &alices.id).await.unwrap().is_none());
+    assert_eq!(store.token_list(None).await.unwrap().len(), 1);
+    assert!(store.tenant_delete("alice").await.unwrap().is_none());
+    assert_eq!(store.queue_stats(TENANT).await.unwrap()[0].count, 1);
+}
+
+pub async fn job_lists_filter_and_page_newest_first(store: Arc<dyn Store>) {
+    let mut jobs: Vec<NewJob> = (0..5).map(|_| job(0, "default")).collect();
+    jobs[4].queue_name = "emails".into();
+    jobs[3].task_name = "sum".into();
+    jobs[3].task_path = "arith.sum".into();
+    store.job_insert_many(&jobs).await.unwrap();
+    let claimed = store.job_claim(claim("w", 1)).await.unwrap();
+    store
+        .job_complete_many(&[completion(&claimed[0], "w", NextState::Failed)])
+        .await
+        .unwrap();
+    let list = |params: JobList| {
+        let store = store.clone();
+        async move { store.job_list(params).await.unwrap() }
+    };
+    let base = JobList {
+        tenant: TENANT.into(),
+        limit: 10,
+        ..JobList::default()
+    };
+    let all = list(base.clone()).await;
+    let ids: Vec<&str> = all.iter().map(|j| j.id.as_str()).collect();
+    let mut newest_first: Vec<&str> = jobs.iter().map(|j| j.id.as_str()).collect();
+    newest_first.reverse();
+    assert_eq!(ids, newest_first);
+    let failed = list(JobList {
+        statuses: vec![TaskStatus::Failed],
+        ..base.clone()
+    })
+    .await;
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].last_error.as_deref(), Some("x.Error"));
+    assert_eq!(failed[0].attempts, 1);
+    let emails = list(JobList {
+        queue_name: Some("emails".into()),
+        ..base.clone()
+    })
+    .await;
+    assert_eq!(emails.len(), 1);
+    let sums = list(JobList {
+        component: Some("arith".into()),
+        task_name: Some("sum".into()),
+        ..base.clone()
+    })
+    .await;
+    assert_eq!(sums.len(), 1);
+    let page = list(JobList {
+        limit: 2,
+        ..base.clone()
+    })
+    .await;
+    let next = list(JobList {
+        limit: 2,
+        before_id: Some(page[1].id.clone()),
+        ..base.clone()
+    })
+    .await;
+    assert_eq!(next[0].id, ids[2]);
+    let future = list(JobList {
+        since: Some(Utc::now() + Age::hours(1)),
+        ..base.clone()
+    })
+    .await;
+    assert!(future.is_empty());
+    assert!(
+        list(JobList {
+            tenant: "tenant-2".into(),
+            ..base
+        })
+        .await
+        .is_empty()
+    );
+}
+
+pub async fn retries_give_a_fresh_budget_and_keep_the_attempts(store: Arc<dyn Store>) {
+    // A failed job is retried only while its component version is stored.
+    store.component_insert(arith("d1")).await.unwrap();
+    let mut once = job(0, "default");
+    once.max_attempts = 1;
+    let ready = job(0, "default");
+    store
+        .job_insert_many(&[once.clone(), ready.clone()])
+        .await
+        .unwrap();
+    let claimed = store
+        .job_claim(JobClaim {
+            limit: 1,
+            ..claim("w", 1)
+        })
+        .await
+        .unwrap();
+    assert_eq!(claimed[0].id, once.id);
+    store
+        .job_complete_many(&[completion(&claimed[0], "w", NextState::Failed)])
+        .await
+        .unwrap();
+    let outcomes = store
+        .job_retry(
+            TENANT,
+            RetrySelection::Ids(vec![once.id.clone(), ready.id.clone(), "nope".into()]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        [
+            RetryOutcome::Retried {
+                id: once.id.clone()
+            },
+            RetryOutcome::NotRetryable {
+                id: ready.id.clone(),
+                status: TaskStatus::Ready
+            },
+            RetryOutcome::NotFound { id: "nope".into() },
+        ]
+    );
+    let result = store.job_get(TENANT, &once.id).await.unwrap().unwrap();
+    assert_eq!(
+        (result.status, result.attempts, result.finished_at),
+        (TaskStatus::Ready, 1, None)
+    );
+    // The next claim is attempt 2, and its budget is max_attempts (1) more.
+    let again = store.job_claim(claim("w", 2)).await.unwrap();
+    let again = again
+        .iter()
+        .find(|c| c.id == once.id)
+        .expect("claimed again");
+    assert_eq!((again.attempt, again.max_attempts), (2, 2));
+    store
+        .job_complete_many(&[completion(again, "w", NextState::Failed)])
+        .await
+        .unwrap();
+    let result = store.job_get(TENANT, &once.id).await.unwrap().unwrap();
+    assert_eq!((result.attempts, result.errors.len()), (2, 2));
+    let all_failed = store
+        .job_retry(
+            TENANT,
+            RetrySelection::Failed {
+                component: Some("arith".into()),
+                task_name: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        all_failed,
+        [RetryOutcome::Retried {
+            id: once.id.clone()
+        }]
+    );
+    assert!(
+        store
+            .job_retry("tenant-2", RetrySelection::Ids(vec![once.id.clone()]))
+            .await
+            .unwrap()
+            == [RetryOutcome::NotFound { id: once.id }]
+    );
+}
+
+pub async fn component_versions_pinned_by_waiting_jobs_stay(store: Arc<dyn Store>) {
+    store.component_insert(arith("d1")).await.unwrap();
+    store.component_insert(arith("d2")).await.unwrap();
+    let pinned = job(0, "default");
+    store
+        .job_insert_many(std::slice::from_ref(&pinned))
+        .await
+        .unwrap();
+    let delete = |prefix: Option<&str>| ComponentDelete {
+        tenant: TENANT.into(),
+        name: "arith".into(),
+        digest_prefix: prefix.map(str::to_owned),
+    };
+    assert_eq!(
+        store.component_delete(delete(None)).await.unwrap(),
+        ComponentDeleted::Pinned { jobs: 1 }
+    );
+    assert_eq!(
+        store.component_delete(delete(Some("d2"))).await.unwrap(),
+        ComponentDeleted::Deleted(vec![(2, "d2".into())])
+    );
+    assert!(
+        store.component_get_bytes("d2").await.unwrap().is_none(),
+        "unnamed bytes go"
+    );
+    assert_eq!(
+        store.component_delete(delete(Some("d"))).await.unwrap(),
+        ComponentDeleted::Pinned { jobs: 1 }
+    );
+    store.job_cancel(TENANT, &pinned.id).await.unwrap();
+    assert_eq!(
+        store.component_delete(delete(None)).await.unwrap(),
+        ComponentDeleted::Deleted(vec![(1, "d1".into())])
+    );
+    assert_eq!(
+        store.component_delete(delete(None)).await.unwrap(),
+        ComponentDeleted::NotFound
+    );
+}
+
+pub async fn prune_counts_component_versions_as_it_deletes_them(store: Arc<dyn Store>) {
+    store.component_insert(arith("d1")).await.unwrap();
+    store.job_insert_many(&[job(0, "default")]).await.unwrap();
+    let claimed = store.job_claim(claim("w", 1)).await.unwrap();
+    store
+        .job_complete_many(&[completion(
+            &claimed[0],
+            "w",
+            NextState::Successful(json!(1)),
+        )])
+        .await
+        .unwrap();
+    store.component_insert(arith("d2")).await.unwrap();
+    let prune = |components, dry_run| JobPrune {
+        tenant: TENANT.into(),
+        finished_before: Utc::now() + Age::days(1),
+        failed_before: Utc::now() + Age::days(1),
+        queues: None,
+        components,
+        dry_run,
+    };
+    let kept = store.job_prune(prune(false, true)).await.unwrap();
+    assert_eq!(
+        (kept.successful, kept.component_versions),
+        (1, 0),
+        "versions only when asked"
+    );
+    let dry = store.job_prune(prune(true, true)).await.unwrap();
+    assert_eq!(
+        (dry.successful, dry.component_versions),
+        (1, 1),
+        "v1 is needed only by a pruned job"
+    );
+    let real = store.job_prune(prune(true, false)).await.unwrap();
+    assert_eq!(real, dry);
+    assert!(store.component_get_bytes("d1").await.unwrap().is_none());
+    assert!(store.component_get_bytes("d2").await.unwrap().is_some());
+}
+
+pub async fn claims_serve_only_the_workers_tenants_and_carry_max_backoff(store: Arc<dyn Store>) {
+    let mut other = job(0, "default");
+    other.tenant = "tenant-2".into();
+    let mine = job(0, "default");
+    store
+        .job_insert_many(&[other.clone(), mine.clone()])
+        .await
+        .unwrap();
+    let claimed = store
+        .job_claim(JobClaim {
+            tenants: Some(vec![TENANT.into()]),
+            ..claim("w", 10)
+        })
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(
+        (claimed[0].id.as_str(), claimed[0].max_backoff),
+        (mine.id.as_str(), Duration::from_secs(60))
+    );
+    let rest = store.job_claim(claim("w", 10)).await.unwrap();
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].tenant, "tenant-2");
+}
+
 /// Instantiates every conformance test for one dialect: `$fresh` is an async fn
 /// giving a fresh, migrated store (or `None` to skip with a message).
 #[macro_export]
@@ -867,6 +1306,13 @@ macro_rules! store_conformance {
                 waits_end_on_an_enqueue_or_at_the_timeout,
                 component_config_is_set_replaced_and_deleted_per_component,
                 http_grants_are_added_listed_and_revoked_per_component,
+                events_follow_every_status_change_in_order,
+                tenants_and_tokens_are_stored_and_deleted_with_all_they_own,
+                job_lists_filter_and_page_newest_first,
+                retries_give_a_fresh_budget_and_keep_the_attempts,
+                component_versions_pinned_by_waiting_jobs_stay,
+                prune_counts_component_versions_as_it_deletes_them,
+                claims_serve_only_the_workers_tenants_and_carry_max_backoff,
             );
         }
     };

@@ -3,6 +3,7 @@
 //! cannot drift from the routes.
 
 pub mod components;
+pub mod events;
 pub mod jobs;
 pub mod queues;
 pub mod tenants;
@@ -57,12 +58,76 @@ impl Modify for TokenScheme {
     }
 }
 
-/// Every route of `/api/v1`, with the OpenAPI document describing them.
+/// Documents, on every operation, the problems any request may get: a malformed
+/// or refused request, a missing or bad token, a role that may not, an unknown
+/// id or route, a body too large or of the wrong type, and the server's own
+/// failures. An operation's own description of one of them is kept.
+struct ProblemResponses;
+
+impl Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        const COMMON: [(&str, &str); 9] = [
+            (
+                "400",
+                "A malformed request: bad JSON, text that is not UTF-8, a bad path",
+            ),
+            (
+                "401",
+                "No token, or one that is unknown, revoked or expired",
+            ),
+            ("403", "The token's role may not do this"),
+            ("404", "No such thing (another tenant's answers the same)"),
+            ("413", "The body is larger than allowed"),
+            ("415", "The body is not of a type this operation takes"),
+            ("422", "The request breaks a rule; nothing was stored"),
+            ("500", "The server failed"),
+            ("503", "The database is not reachable now"),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for (status, description) in COMMON {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| {
+                            ResponseBuilder::new()
+                                .description(description)
+                                .content(
+                                    "application/problem+json",
+                                    ContentBuilder::new()
+                                        .schema(Some(Ref::from_schema_name("Problem")))
+                                        .build(),
+                                )
+                                .into()
+                        });
+                }
+            }
+        }
+    }
+}
+
+/// Completes the document the routes gave: the problems every operation may answer.
+pub fn complete(document: &mut utoipa::openapi::OpenApi) {
+    ProblemResponses.modify(document);
+}
+
+/// Every route of `/api/v1`, with the OpenAPI document describing them (to be
+/// [`complete`]d).
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi()).nest(
         "/api/v1",
         OpenApiRouter::new()
             .merge(jobs::router())
+            .merge(events::router())
             .merge(components::router())
             .merge(queues::router())
             .merge(tenants::router())

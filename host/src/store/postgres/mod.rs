@@ -24,6 +24,7 @@
 
 mod components;
 mod config;
+mod events;
 mod jobs;
 mod results;
 mod tenants;
@@ -411,6 +412,15 @@ impl Store for PostgresStore {
 
     async fn queue_stats(&self, tenant: &str) -> Result<Vec<QueueStat>, StoreError> {
         jobs::queue_stats(&self.pool, tenant).await
+    }
+
+    async fn event_list(
+        &self,
+        tenant: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<EventPage, StoreError> {
+        events::list(&self.pool, tenant, after, limit).await
     }
 
     async fn tenant_create(&self, name: &str) -> Result<bool, StoreError> {

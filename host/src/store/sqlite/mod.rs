@@ -13,6 +13,7 @@
 
 mod components;
 mod config;
+mod events;
 mod jobs;
 mod results;
 mod tenants;
@@ -265,6 +266,15 @@ impl Store for SqliteStore {
 
     async fn queue_stats(&self, tenant: &str) -> Result<Vec<QueueStat>, StoreError> {
         jobs::queue_stats(&self.reader, tenant).await
+    }
+
+    async fn event_list(
+        &self,
+        tenant: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<EventPage, StoreError> {
+        events::list(&self.reader, tenant, after, limit).await
     }
 
     async fn tenant_create(&self, name: &str) -> Result<bool, StoreError> {
