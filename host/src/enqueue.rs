@@ -71,13 +71,25 @@ pub struct JobSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backoff_factor: Option<f64>,
     /// Fuel per attempt; the task's, else the configuration's, when absent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::sandbox::int64::optional"
+    )]
     pub fuel: Option<u64>,
     /// Timeout per attempt in milliseconds.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::sandbox::int64::optional"
+    )]
     pub timeout_ms: Option<u64>,
     /// Memory cap per attempt in bytes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::sandbox::int64::optional"
+    )]
     pub memory_bytes: Option<u64>,
 }
 

@@ -28,6 +28,7 @@ mod epoch;
 mod error;
 pub mod failure;
 mod http;
+pub mod int64;
 mod limits;
 mod output;
 mod signature;

@@ -48,7 +48,11 @@ impl Default for Limits {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LimitOverrides {
     /// Fuel units.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::int64::optional",
+        default
+    )]
     pub fuel: Option<u64>,
     /// Wall-clock timeout, in milliseconds in JSON (`timeout_ms`; `timeout` is
     /// read too, as rows stored before the rename have it).
@@ -62,7 +66,11 @@ pub struct LimitOverrides {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<u64>))]
     pub timeout: Option<Duration>,
     /// Linear-memory cap in bytes.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::int64::optional",
+        default
+    )]
     pub memory_bytes: Option<u64>,
 }
 
@@ -168,7 +176,7 @@ mod duration_ms {
 mod opt_duration_ms {
     use std::time::Duration;
 
-    use serde::{Deserialize, Deserializer, Serializer};
+    use serde::{Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(
         value: &Option<Duration>,
@@ -183,7 +191,7 @@ mod opt_duration_ms {
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<Duration>, D::Error> {
-        Option::<u64>::deserialize(deserializer).map(|ms| ms.map(Duration::from_millis))
+        crate::int64::optional(deserializer).map(|ms| ms.map(Duration::from_millis))
     }
 }
 

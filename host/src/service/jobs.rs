@@ -124,19 +124,16 @@ impl Jobs<'_> {
         Ok(ids)
     }
 
-    /// What [`Jobs::enqueue_many`] would refuse of `requests`, storing nothing:
-    /// every refused request, with its position.
+    /// Checks `requests` as [`Jobs::enqueue_many`] would, storing nothing: the
+    /// same refusal (every refused request, with its position) when it would
+    /// refuse them.
     pub async fn validate_many(
         &self,
         principal: &Principal,
         requests: Vec<EnqueueRequest>,
-    ) -> Result<Vec<BatchProblem>, ServiceError> {
+    ) -> Result<(), ServiceError> {
         self.0.authorize(principal, Role::Member).await?;
-        match self.prepare_all(principal, requests).await {
-            Ok(_) => Ok(Vec::new()),
-            Err(ServiceError::InvalidBatch { problems, .. }) => Ok(problems),
-            Err(error) => Err(error),
-        }
+        self.prepare_all(principal, requests).await.map(drop)
     }
 
     /// Every request as a job, or the refusal listing each refused one.

@@ -74,6 +74,7 @@ pub struct TokenRequest {
     #[serde(default)]
     pub name: String,
     /// How long it works, in seconds; forever when absent.
+    #[serde(default, deserialize_with = "crate::sandbox::int64::optional")]
     pub expires_in_seconds: Option<u64>,
 }
 

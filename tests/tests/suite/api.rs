@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use reqwest::Method;
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use wasmtasks_tests::postgres::TestDatabase;
 use wasmtasks_tests::server::Server;
@@ -239,6 +239,27 @@ fn bad_requests_are_problem_details_and_store_nothing() {
     assert_eq!(errors[1].0, 3);
     assert!(errors[1].1.contains("has no task `nope`"), "{errors:?}");
     assert_eq!(jobs(), 0, "nothing was stored");
+    // Validating answers as the bulk enqueue would, and stores nothing either way.
+    let checked = post(
+        &server,
+        &token,
+        "/api/v1/jobs/validate",
+        json!({"jobs": [add(1, 2), {"task_path": "arith.add", "args": [1]}]}),
+    );
+    checked.problem(422, "invalid-request");
+    assert_eq!(checked.body["errors"][0]["index"], 1, "{}", checked.body);
+    let fine = post(
+        &server,
+        &token,
+        "/api/v1/jobs/validate",
+        json!({"jobs": [add(1, 2)]}),
+    );
+    assert_eq!(fine.status, StatusCode::NO_CONTENT, "{}", fine.body);
+    // Numbers past what the document allows (int64) are refused, not wrapped.
+    let past = json!({"task_path": "arith.add", "args": [1, 2], "memory_bytes": 9_223_372_036_854_775_808u64});
+    let detail = post(&server, &token, "/api/v1/jobs", past).problem(422, "invalid-request");
+    assert!(detail.contains("too large"), "{detail}");
+    assert_eq!(jobs(), 0, "nothing was stored");
     // Uploads: not a component, the wrong media type.
     let reply = server.send(
         server
@@ -363,7 +384,10 @@ fn the_served_openapi_document_is_the_checked_in_one_and_health_checks_answer() 
         .unwrap(),
     )
     .unwrap();
-    assert_eq!(served.body, checked_in);
+    assert!(
+        served.body == checked_in,
+        "the served document is not host/server/openapi.json (regenerate it: see host/server/tests/openapi.rs)"
+    );
     let health = server.send(server.request(Method::GET, "/healthz"));
     assert_eq!((health.status.as_u16(), health.text.as_str()), (200, "ok"));
     let ready = server.send(server.request(Method::GET, "/readyz"));
@@ -402,4 +426,65 @@ fn long_polls_answer_when_the_job_finishes() {
         &format!("/api/v1/jobs/{}?wait=200ms", later["id"].as_str().unwrap()),
     );
     assert_eq!(waited.body["status"], "READY");
+}
+
+#[test]
+fn the_event_stream_follows_jobs_from_a_cursor() {
+    let workspace = Workspace::new();
+    let token = alice(&workspace);
+    let server = Server::start(&workspace, &["--workers", "1", "--interval", "100ms"]);
+    upload(&server, &token, &example("arith"));
+    let start = get(&server, &token, "/api/v1/events");
+    assert_eq!(start.status, 200, "{start:?}");
+    assert_eq!(start.body["events"], json!([]));
+    let mut cursor = start.body["cursor"].as_str().unwrap().to_owned();
+    let job = enqueue(&server, &token, add(1, 2));
+    let id = job["id"].as_str().unwrap();
+    let mut seen: Vec<(String, u64)> = Vec::new();
+    let started = std::time::Instant::now();
+    while !seen.iter().any(|(status, _)| status == "SUCCESSFUL") {
+        assert!(started.elapsed() < Duration::from_secs(30), "{seen:?}");
+        let page = get(
+            &server,
+            &token,
+            &format!("/api/v1/events?after={cursor}&wait=5s"),
+        );
+        assert_eq!(page.status, 200, "{page:?}");
+        for event in page.body["events"].as_array().unwrap() {
+            assert_eq!(event["task_id"], id);
+            assert_eq!(event["task_path"], "arith.add");
+            seen.push((
+                event["status"].as_str().unwrap().to_owned(),
+                event["attempt"].as_u64().unwrap(),
+            ));
+        }
+        cursor = page.body["cursor"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(
+        seen,
+        [("RUNNING".to_owned(), 1), ("SUCCESSFUL".to_owned(), 1)]
+    );
+    // Nothing new: a short wait answers with the same cursor.
+    let quiet = get(
+        &server,
+        &token,
+        &format!("/api/v1/events?after={cursor}&wait=200ms"),
+    );
+    assert_eq!(
+        (quiet.body["events"].clone(), quiet.body["cursor"].as_str()),
+        (json!([]), Some(cursor.as_str()))
+    );
+    get(&server, &token, "/api/v1/events?after=bogus").problem(422, "invalid-request");
+    // Another tenant's stream is its own.
+    tenant(&workspace, "bob");
+    let bob = token_for(&workspace, "bob", "reader");
+    let theirs = get(
+        &server,
+        &bob,
+        &format!(
+            "/api/v1/events?after={}",
+            start.body["cursor"].as_str().unwrap()
+        ),
+    );
+    assert_eq!(theirs.body["events"], json!([]));
 }

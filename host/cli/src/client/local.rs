@@ -15,7 +15,7 @@ use wasmtasks::service::jobs::{JobFilter, JobPage};
 use wasmtasks::service::queues::QueueSummary;
 use wasmtasks::service::tenants::TenantDetails;
 use wasmtasks::service::tokens::{CreatedToken, TokenInfo, TokenRequest};
-use wasmtasks::service::{BatchProblem, ServiceError, Services};
+use wasmtasks::service::{ServiceError, Services};
 use wasmtasks::store::{ComponentVersion, RetryOutcome, RetrySelection, Tenant, TenantDeleted};
 use wasmtasks::task::TaskResult;
 use wasmtasks::tenant::Principal;
@@ -72,10 +72,7 @@ impl Api for Local {
             .await
     }
 
-    async fn validate_many(
-        &self,
-        requests: Vec<EnqueueRequest>,
-    ) -> Result<Vec<BatchProblem>, ServiceError> {
+    async fn validate_many(&self, requests: Vec<EnqueueRequest>) -> Result<(), ServiceError> {
         self.services
             .jobs()
             .validate_many(&self.principal, requests)

@@ -13,6 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use wasmtasks::enqueue::EnqueueRequest;
 use wasmtasks::sandbox::{ConfigValue, OriginPattern};
+use wasmtasks::service::ServiceError;
 use wasmtasks::service::components::{
     ComponentDetails, DeletedVersion, UploadReport, UploadRequest,
 };
@@ -22,7 +23,6 @@ use wasmtasks::service::jobs::{JobFilter, JobPage};
 use wasmtasks::service::queues::QueueSummary;
 use wasmtasks::service::tenants::TenantDetails;
 use wasmtasks::service::tokens::{CreatedToken, TokenInfo, TokenRequest};
-use wasmtasks::service::{BatchProblem, ServiceError};
 use wasmtasks::store::{ComponentVersion, RetryOutcome, RetrySelection, Tenant, TenantDeleted};
 use wasmtasks::task::TaskResult;
 
@@ -51,11 +51,8 @@ pub trait Api: Send + Sync {
         &self,
         requests: Vec<EnqueueRequest>,
     ) -> Result<Vec<String>, ServiceError>;
-    /// What `enqueue_many` would refuse of `requests`, storing nothing.
-    async fn validate_many(
-        &self,
-        requests: Vec<EnqueueRequest>,
-    ) -> Result<Vec<BatchProblem>, ServiceError>;
+    /// Checks `requests` as `enqueue_many` would (the same refusal), storing nothing.
+    async fn validate_many(&self, requests: Vec<EnqueueRequest>) -> Result<(), ServiceError>;
     /// A result, at once.
     async fn result(&self, id: &str) -> Result<TaskResult, ServiceError>;
     /// A result once finished, or as it is after `timeout`.

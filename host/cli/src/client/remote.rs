@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasmtasks::enqueue::{EnqueueRequest, JobSpec};
 use wasmtasks::sandbox::{ConfigValue, OriginPattern};
+use wasmtasks::service::ServiceError;
 use wasmtasks::service::components::{
     ComponentDetails, DeletedVersion, UploadReport, UploadRequest,
 };
@@ -23,7 +24,6 @@ use wasmtasks::service::jobs::{JobFilter, JobPage};
 use wasmtasks::service::queues::QueueSummary;
 use wasmtasks::service::tenants::TenantDetails;
 use wasmtasks::service::tokens::{CreatedToken, TokenInfo, TokenRequest};
-use wasmtasks::service::{BatchProblem, ServiceError};
 use wasmtasks::store::{ComponentVersion, RetryOutcome, RetrySelection, Tenant, TenantDeleted};
 use wasmtasks::task::TaskResult;
 use wasmtasks_server::Problem;
@@ -291,14 +291,11 @@ impl Api for Remote {
         Ok(enqueued.ids)
     }
 
-    async fn validate_many(
-        &self,
-        requests: Vec<EnqueueRequest>,
-    ) -> Result<Vec<BatchProblem>, ServiceError> {
+    async fn validate_many(&self, requests: Vec<EnqueueRequest>) -> Result<(), ServiceError> {
         let bulk = BulkEnqueue {
             jobs: requests.iter().map(JobSpec::from).collect(),
         };
-        self.send(self.request(Method::POST, "/jobs/validate").json(&bulk))
+        self.send_empty(self.request(Method::POST, "/jobs/validate").json(&bulk))
             .await
     }
 

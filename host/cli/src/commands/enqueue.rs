@@ -136,7 +136,11 @@ async fn enqueue_file(file: &PathBuf, global: &GlobalArgs) -> anyhow::Result<Exi
             Err(error) => return Err(error.into()),
         }
     } else {
-        api.validate_many(requests).await?
+        match api.validate_many(requests).await {
+            Ok(()) => Vec::new(),
+            Err(ServiceError::InvalidBatch { problems, .. }) => problems,
+            Err(error) => return Err(error.into()),
+        }
     };
     storing.finish_and_clear();
     problems.extend(

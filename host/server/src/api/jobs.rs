@@ -6,7 +6,6 @@ use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wasmtasks::enqueue::{EnqueueRequest, JobSpec};
-use wasmtasks::service::BatchProblem;
 use wasmtasks::service::jobs::{JobFilter, JobPage};
 use wasmtasks::store::{RetryOutcome, RetrySelection};
 use wasmtasks::task::{TaskResult, TaskStatus};
@@ -74,24 +73,28 @@ async fn enqueue_many(
     Ok((StatusCode::CREATED, Json(Enqueued { ids })))
 }
 
-/// Check jobs as a bulk enqueue would, storing nothing: every job that would be
-/// refused, by index (an empty list: all would be enqueued).
+/// Check jobs as a bulk enqueue would, storing nothing.
+///
+/// Answers as `POST /jobs/bulk` would, without storing: 204 when every job would
+/// be enqueued, else the same 422 problem, whose `errors` lists each refused job
+/// by its index.
 #[utoipa::path(post, path = "/jobs/validate", tag = "jobs", request_body = BulkEnqueue,
-    responses((status = 200, description = "The jobs that would be refused", body = Vec<BatchProblem>)),
-    security(("token" = [])))]
+    responses(
+        (status = 204, description = "Every job would be enqueued"),
+        (status = 422, description = "Some would be refused", body = Problem, content_type = "application/problem+json"),
+    ), security(("token" = [])))]
 async fn validate_many(
     State(state): State<AppState>,
     Caller(principal): Caller,
     ApiJson(bulk): ApiJson<BulkEnqueue>,
-) -> Result<Json<Vec<BatchProblem>>, Problem> {
+) -> Result<StatusCode, Problem> {
     let requests = bulk.jobs.into_iter().map(EnqueueRequest::from).collect();
-    Ok(Json(
-        state
-            .services
-            .jobs()
-            .validate_many(&principal, requests)
-            .await?,
-    ))
+    state
+        .services
+        .jobs()
+        .validate_many(&principal, requests)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// A job's TaskResult, optionally waiting for it to finish.
