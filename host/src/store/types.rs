@@ -363,6 +363,9 @@ pub struct PruneReport {
     /// Old component versions no job references any more (only with
     /// [`JobPrune::components`]).
     pub component_versions: u64,
+    /// Status events older than [`JobPrune::finished_before`], of every queue
+    /// (the event stream keeps as long as finished jobs do).
+    pub events: u64,
 }
 
 /// The number of jobs of one queue in one status.

@@ -258,7 +258,9 @@ fn prune_keeps_component_versions_unless_asked_and_its_dry_run_counts_what_it_de
     );
     let dry = workspace.run(&["prune", "--min-age-days", "0", "--components", "--dry-run"]);
     assert!(
-        dry.stdout.contains("would delete 1 successful, 0 failed, 0 cancelled results and 1 unused component versions"),
+        dry.stdout.contains(
+            "would delete 1 successful, 0 failed, 0 cancelled results, 1 unused component versions"
+        ),
         "{}",
         dry.stdout
     );

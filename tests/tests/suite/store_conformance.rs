@@ -577,15 +577,16 @@ pub async fn prune_deletes_finished_results_by_age(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(
-        (none.successful, none.failed),
-        (0, 0),
+        (none.successful, none.failed, none.events),
+        (0, 0, 0),
         "nothing is a day old"
     );
     let dry = store
         .job_prune(prune(Age::days(-1), Age::days(-1), None, true))
         .await
         .unwrap();
-    assert_eq!((dry.successful, dry.failed), (2, 1));
+    // Six events (three claims, three ends); the newest of all always stays.
+    assert_eq!((dry.successful, dry.failed, dry.events), (2, 1, 5));
     let emails = store
         .job_prune(prune(
             Age::days(-1),
@@ -596,6 +597,7 @@ pub async fn prune_deletes_finished_results_by_age(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(emails.successful + emails.failed, 1);
+    assert_eq!(emails.events, 5, "events are pruned by age, of every queue");
     let only_successful = store
         .job_prune(prune(Age::days(-1), Age::days(1), None, false))
         .await

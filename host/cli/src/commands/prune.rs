@@ -72,11 +72,8 @@ pub async fn execute(args: PruneArgs, global: &GlobalArgs) -> anyhow::Result<Exi
         report.successful, report.failed, report.cancelled
     );
     if args.components {
-        print!(
-            " and {} unused component versions",
-            report.component_versions
-        );
+        print!(", {} unused component versions", report.component_versions);
     }
-    println!();
+    println!(", {} job status events", report.events);
     Ok(ExitCode::SUCCESS)
 }

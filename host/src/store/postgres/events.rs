@@ -3,7 +3,7 @@
 //! running, so one that commits late is never passed over (see the migration).
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgPool, Row};
+use sqlx::{PgConnection, PgPool, Row};
 
 use crate::store::{EventPage, StoreError, TaskEvent, parse_status};
 
@@ -70,4 +70,37 @@ pub(super) async fn list(
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
     Ok(EventPage { events, cursor })
+}
+
+/// Deletes (or counts, for a dry run) the tenant's events from before `before`,
+/// but never the newest event of all (as SQLite, whose `seq` must not go back).
+pub(super) async fn prune(
+    connection: &mut PgConnection,
+    tenant: &str,
+    before: DateTime<Utc>,
+    dry_run: bool,
+) -> Result<u64, StoreError> {
+    let context = "pruning events";
+    macro_rules! old_events {
+        () => {
+            "FROM task_events WHERE tenant = $1 AND at < $2
+               AND seq < (SELECT max(seq) FROM task_events)"
+        };
+    }
+    let query = if dry_run {
+        concat!("SELECT count(*) ", old_events!())
+    } else {
+        concat!(
+            "WITH gone AS (DELETE ",
+            old_events!(),
+            " RETURNING 1) SELECT count(*) FROM gone"
+        )
+    };
+    let count: i64 = sqlx::query_scalar(query)
+        .bind(tenant)
+        .bind(before)
+        .fetch_one(connection)
+        .await
+        .map_err(StoreError::query(context))?;
+    Ok(count as u64)
 }

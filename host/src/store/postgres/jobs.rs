@@ -516,6 +516,13 @@ pub(super) async fn prune(pool: &PgPool, params: JobPrune) -> Result<PruneReport
     .map_err(StoreError::query(context))?;
     let mut report = prune_report(statuses);
     report.component_versions = versions;
+    report.events = super::events::prune(
+        &mut tx,
+        &params.tenant,
+        params.finished_before,
+        params.dry_run,
+    )
+    .await?;
     if params.components && !params.dry_run {
         super::components::delete_unnamed_blobs(&mut tx).await?;
     }

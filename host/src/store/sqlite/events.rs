@@ -1,7 +1,9 @@
 //! Queries on `task_events`: the changes of jobs' statuses, in the order the one
-//! writer made them, so `seq` is the cursor.
+//! writer made them, so `seq` is the cursor. The table has no index but its rowid:
+//! a read scans forward from the cursor, and a page shorter than asked for moves
+//! the cursor to the newest event of all tenants, so the next read starts there.
 
-use sqlx::{Row, SqlitePool};
+use sqlx::{Row, SqliteConnection, SqlitePool};
 
 use super::from_micros;
 use crate::store::{EventPage, StoreError, TaskEvent, parse_status};
@@ -28,16 +30,23 @@ pub(super) async fn list(
             });
         }
     };
+    // One snapshot for the page and the newest event.
+    let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
     let rows = sqlx::query(
         "SELECT seq, task_id, task_path, status, attempt, at FROM task_events
-         WHERE tenant = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+         WHERE seq > ?2 AND tenant = ?1 ORDER BY seq LIMIT ?3",
     )
     .bind(tenant)
     .bind(after)
     .bind(limit)
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await
     .map_err(StoreError::query(context))?;
+    let head: Option<i64> = sqlx::query_scalar("SELECT max(seq) FROM task_events")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::query(context))?;
+    tx.commit().await.map_err(StoreError::query(context))?;
     let mut cursor = after;
     let events = rows
         .iter()
@@ -55,8 +64,44 @@ pub(super) async fn list(
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
+    if events.len() < limit as usize {
+        cursor = cursor.max(head.unwrap_or(0));
+    }
     Ok(EventPage {
         events,
         cursor: cursor.to_string(),
     })
+}
+
+/// Deletes (or counts, for a dry run) the tenant's events from before `before`
+/// (microseconds), but never the newest event of all: `seq` must not go back.
+pub(super) async fn prune(
+    connection: &mut SqliteConnection,
+    tenant: &str,
+    before: i64,
+    dry_run: bool,
+) -> Result<u64, StoreError> {
+    let context = "pruning events";
+    macro_rules! old_events {
+        () => {
+            "FROM task_events WHERE tenant = ?1 AND at < ?2
+               AND seq < (SELECT max(seq) FROM task_events)"
+        };
+    }
+    if dry_run {
+        let count: i64 = sqlx::query_scalar(concat!("SELECT count(*) ", old_events!()))
+            .bind(tenant)
+            .bind(before)
+            .fetch_one(connection)
+            .await
+            .map_err(StoreError::query(context))?;
+        return Ok(count as u64);
+    }
+    Ok(sqlx::query(concat!("DELETE ", old_events!()))
+        .bind(tenant)
+        .bind(before)
+        .execute(connection)
+        .await
+        .map_err(StoreError::query(context))?
+        .rows_affected())
 }

@@ -486,6 +486,8 @@ pub(super) async fn prune(pool: &SqlitePool, params: JobPrune) -> Result<PruneRe
     let versions = report.component_versions;
     report = prune_report(statuses);
     report.component_versions = versions;
+    report.events =
+        super::events::prune(&mut tx, &params.tenant, finished_before, params.dry_run).await?;
     if params.components && !params.dry_run {
         super::components::delete_unnamed_blobs(&mut tx).await?;
     }
