@@ -11,12 +11,12 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use wasmtasks_sandbox::{LimitOverrides, MAX_PRIORITY, MIN_PRIORITY, TaskDefinition};
+use wasmtasks_sandbox::{LimitOverrides, MAX_PRIORITY, MIN_PRIORITY};
 
 use crate::config::Settings;
-use crate::registry::{Registry, RegistryError};
+use crate::registry::{Registry, RegistryError, ResolvedTask};
 use crate::signature::ArgumentCheck;
-use crate::store::{ComponentVersion, NewJob};
+use crate::store::NewJob;
 use crate::task::{Arguments, TaskPath, TaskPathError};
 
 /// A task to enqueue, with the overrides Django's `Task.using()` allows and the
@@ -193,8 +193,7 @@ pub struct Preparer<'a> {
 #[derive(Debug)]
 struct Resolved {
     path: TaskPath,
-    version: ComponentVersion,
-    task: TaskDefinition,
+    target: ResolvedTask,
     check: Option<Arc<ArgumentCheck>>,
 }
 
@@ -219,24 +218,25 @@ impl<'a> Preparer<'a> {
     pub async fn prepare(&mut self, request: EnqueueRequest) -> Result<NewJob, EnqueueError> {
         if !self.resolved.contains_key(&request.task_path) {
             let path = TaskPath::parse(&request.task_path)?;
-            let (version, task) = self.registry.resolve(self.tenant, &path).await?;
-            let check = self.registry.argument_check(&version.digest, &task)?;
+            let target = self.registry.resolve(self.tenant, &path).await?;
+            let check = self
+                .registry
+                .argument_check(&target.version.digest, target.task())?;
             self.resolved.insert(
                 request.task_path.clone(),
                 Resolved {
                     path,
-                    version,
-                    task,
+                    target,
                     check,
                 },
             );
         }
         let Resolved {
             path,
-            version,
-            task,
+            target,
             check,
         } = &self.resolved[&request.task_path];
+        let (version, task) = (&target.version, target.task());
         if let Some(check) = check {
             check
                 .check(&request.arguments)

@@ -27,6 +27,7 @@ pub mod signature;
 pub mod store;
 pub mod task;
 pub mod tenant;
+mod ttl_cache;
 pub mod worker;
 pub mod worker_id;
 

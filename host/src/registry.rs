@@ -3,9 +3,14 @@
 //! load a version into the sandbox from the store (each digest is fetched and
 //! compiled once per process, however many attempts ask for it at the same time),
 //! and the compiled argument check of each task version.
+//!
+//! The newest version of a name is kept for [`NEWEST_FOR`] once resolved, so a
+//! stream of enqueues costs no read each: an upload or delete through this
+//! process applies at once, one made by another process within that time.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use tokio::sync::OnceCell;
 use wasmtasks_sandbox::{Sandbox, SandboxError, TaskComponent, TaskDefinition};
@@ -17,6 +22,10 @@ use crate::store::{
 };
 use crate::task::TaskPath;
 use crate::task::path::is_valid_name;
+use crate::ttl_cache::TtlCache;
+
+/// How long the newest version of a component name is kept once resolved.
+pub const NEWEST_FOR: Duration = Duration::from_secs(1);
 
 /// What went wrong with a component.
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +97,21 @@ pub struct Upload {
     pub created: bool,
 }
 
+/// A task path resolved: the version it pins and which of its tasks it names.
+#[derive(Debug, Clone)]
+pub struct ResolvedTask {
+    /// The version.
+    pub version: Arc<ComponentVersion>,
+    index: usize,
+}
+
+impl ResolvedTask {
+    /// The task.
+    pub fn task(&self) -> &TaskDefinition {
+        &self.version.tasks[self.index]
+    }
+}
+
 /// Components, as stored and as loaded into this process's sandbox.
 #[derive(Debug)]
 pub struct Registry {
@@ -96,6 +120,8 @@ pub struct Registry {
     loading: Mutex<HashMap<String, Arc<OnceCell<Arc<TaskComponent>>>>>,
     /// The argument check of each task version, by digest and task name.
     checks: Mutex<Checks>,
+    /// The newest version of each `(tenant, name)` resolved lately.
+    newest: TtlCache<(String, String), Arc<ComponentVersion>>,
 }
 
 /// The argument checks compiled so far, by digest and task name.
@@ -109,6 +135,7 @@ impl Registry {
             sandbox,
             loading: Mutex::new(HashMap::new()),
             checks: Mutex::new(HashMap::new()),
+            newest: TtlCache::new(NEWEST_FOR, 10_000),
         }
     }
 
@@ -161,6 +188,7 @@ impl Registry {
             ComponentInserted::Created { version } => (version, true),
             ComponentInserted::Unchanged { version } => (version, false),
         };
+        self.forget_component(tenant, &name);
         Ok(Upload {
             name,
             declared_name,
@@ -198,36 +226,26 @@ impl Registry {
         &self,
         tenant: &str,
         path: &TaskPath,
-    ) -> Result<(ComponentVersion, TaskDefinition), RegistryError> {
-        let lookup = self
-            .store
-            .component_resolve(ComponentResolve {
-                tenant: tenant.to_owned(),
-                name: path.component.clone(),
-                digest_prefix: path.digest_prefix.clone(),
-            })
-            .await?;
-        let version = match lookup {
-            ComponentLookup::Found(version) => *version,
-            ComponentLookup::NotFound => {
-                return Err(RegistryError::NotFound {
-                    name: path.component.clone(),
-                    pinned: path.digest_prefix.clone(),
-                });
-            }
-            ComponentLookup::Ambiguous(matches) => {
-                return Err(RegistryError::Ambiguous {
-                    name: path.component.clone(),
-                    prefix: path.digest_prefix.clone().unwrap_or_default(),
-                    matches,
-                });
+    ) -> Result<ResolvedTask, RegistryError> {
+        let newest = (tenant.to_owned(), path.component.clone());
+        let cached = match path.digest_prefix {
+            None => self.newest.get(&newest),
+            Some(_) => None,
+        };
+        let version = match cached {
+            Some(version) => version,
+            None => {
+                let version = self.lookup(tenant, path).await?;
+                if path.digest_prefix.is_none() {
+                    self.newest.put(newest, version.clone());
+                }
+                version
             }
         };
-        let task = version
+        let index = version
             .tasks
             .iter()
-            .find(|task| task.name == path.task)
-            .cloned()
+            .position(|task| task.name == path.task)
             .ok_or_else(|| RegistryError::UnknownTask {
                 component: path.component.clone(),
                 task: path.task.clone(),
@@ -238,7 +256,47 @@ impl Registry {
                     .collect::<Vec<_>>()
                     .join(", "),
             })?;
-        Ok((version, task))
+        Ok(ResolvedTask { version, index })
+    }
+
+    /// Forgets what was resolved of `tenant`'s component `name` (uploaded or
+    /// deleted through this process).
+    pub fn forget_component(&self, tenant: &str, name: &str) {
+        self.newest
+            .forget_where(|(owner, component)| owner == tenant && component == name);
+    }
+
+    /// Forgets what was resolved of `tenant`'s components (the tenant was deleted).
+    pub fn forget_tenant(&self, tenant: &str) {
+        self.newest.forget_where(|(owner, _)| owner == tenant);
+    }
+
+    /// The version a task path names, read from the store.
+    async fn lookup(
+        &self,
+        tenant: &str,
+        path: &TaskPath,
+    ) -> Result<Arc<ComponentVersion>, RegistryError> {
+        let lookup = self
+            .store
+            .component_resolve(ComponentResolve {
+                tenant: tenant.to_owned(),
+                name: path.component.clone(),
+                digest_prefix: path.digest_prefix.clone(),
+            })
+            .await?;
+        match lookup {
+            ComponentLookup::Found(version) => Ok(Arc::from(version)),
+            ComponentLookup::NotFound => Err(RegistryError::NotFound {
+                name: path.component.clone(),
+                pinned: path.digest_prefix.clone(),
+            }),
+            ComponentLookup::Ambiguous(matches) => Err(RegistryError::Ambiguous {
+                name: path.component.clone(),
+                prefix: path.digest_prefix.clone().unwrap_or_default(),
+                matches,
+            }),
+        }
     }
 
     /// The loaded component with `digest`, fetched from the store and compiled (or

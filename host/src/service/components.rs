@@ -186,6 +186,7 @@ impl Components<'_> {
                 digest_prefix: digest_prefix.map(str::to_ascii_lowercase),
             })
             .await?;
+        self.0.registry().forget_component(principal.tenant(), name);
         match deleted {
             ComponentDeleted::Deleted(versions) => Ok(versions
                 .into_iter()

@@ -55,7 +55,7 @@ impl Services {
                 registry,
                 settings,
                 enqueuer,
-                tokens: tokens::TokenCache::default(),
+                tokens: tokens::token_cache(),
             }),
         }
     }

@@ -112,7 +112,8 @@ impl Tenants<'_> {
             .tenant_delete(name)
             .await?
             .ok_or_else(|| no_tenant(name))?;
-        self.0.inner.tokens.forget_all();
+        self.0.inner.tokens.clear();
+        self.0.registry().forget_tenant(name);
         Ok(deleted)
     }
 }

@@ -9,9 +9,7 @@
 //! at once, one made by another process (or the CLI on the database) within that
 //! time.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rand::RngCore;
@@ -22,6 +20,7 @@ use subtle::ConstantTimeEq;
 use super::{ServiceError, Services, operator_only};
 use crate::store::{NewToken, TokenRecord};
 use crate::tenant::{Principal, Role};
+use crate::ttl_cache::TtlCache;
 
 /// The prefix of every token.
 pub const TOKEN_PREFIX: &str = "wt_";
@@ -88,36 +87,12 @@ pub struct CreatedToken {
     pub info: TokenInfo,
 }
 
-/// Verified tokens, by id.
-#[derive(Debug, Default)]
-pub(super) struct TokenCache(Mutex<HashMap<String, (TokenRecord, Instant)>>);
+/// Verified tokens, by id, for [`CACHE_FOR`].
+pub(super) type TokenCache = TtlCache<String, TokenRecord>;
 
-impl TokenCache {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (TokenRecord, Instant)>> {
-        self.0
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    fn get(&self, id: &str) -> Option<TokenRecord> {
-        let cache = self.lock();
-        let (record, at) = cache.get(id)?;
-        (at.elapsed() < CACHE_FOR).then(|| record.clone())
-    }
-
-    fn put(&self, record: TokenRecord) {
-        self.lock()
-            .insert(record.id.clone(), (record, Instant::now()));
-    }
-
-    fn forget(&self, id: &str) {
-        self.lock().remove(id);
-    }
-
-    /// Forgets every token (a tenant and its tokens were deleted).
-    pub(super) fn forget_all(&self) {
-        self.lock().clear();
-    }
+/// An empty token cache.
+pub(super) fn token_cache() -> TokenCache {
+    TtlCache::new(CACHE_FOR, 10_000)
 }
 
 fn sha256_hex(text: &str) -> String {
@@ -240,7 +215,7 @@ impl Tokens<'_> {
             return Err(not_found());
         }
         self.0.store().token_revoke(id).await?;
-        self.0.inner.tokens.forget(id);
+        self.0.inner.tokens.forget_where(|cached| cached == id);
         let record = self.0.store().token_get(id).await?.ok_or_else(not_found)?;
         Ok(TokenInfo::from(record))
     }
@@ -269,7 +244,7 @@ impl Tokens<'_> {
                     .token_get(id)
                     .await?
                     .ok_or_else(|| unauthorized("unknown token"))?;
-                cache.put(record.clone());
+                cache.put(record.id.clone(), record.clone());
                 record
             }
         };

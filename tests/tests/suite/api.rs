@@ -338,6 +338,87 @@ fn uploads_take_a_multipart_form_too() {
     assert_eq!(reply.body["declared_name"], "arith");
 }
 
+/// Uploads the example `example` as component `name` over HTTP.
+fn upload_as(server: &Server, token: &str, example_name: &str, name: &str) {
+    let form = reqwest::blocking::multipart::Form::new()
+        .part(
+            "component",
+            reqwest::blocking::multipart::Part::bytes(
+                std::fs::read(example(example_name)).unwrap(),
+            )
+            .file_name("component.wasm"),
+        )
+        .text("name", name.to_owned());
+    let reply = server.send(
+        server
+            .authed(Method::POST, "/api/v1/components", token)
+            .multipart(form),
+    );
+    assert_eq!(reply.status, 201, "{reply:?}");
+}
+
+#[test]
+fn enqueues_resolve_the_newest_version_at_once_after_changes_through_the_server() {
+    let workspace = Workspace::new();
+    let token = alice(&workspace);
+    let server = Server::start(&workspace, &[]);
+    upload_as(&server, &token, "arith", "calc");
+    let add = json!({"task_path": "calc.add", "args": [1, 2]});
+    let welcome =
+        json!({"task_path": "calc.welcome", "args": ["a@b.c", "Ann"], "queue_name": "default"});
+    assert_eq!(
+        post(&server, &token, "/api/v1/jobs", add.clone()).status,
+        201
+    );
+    // A new version uploaded through the server is what the next enqueue pins.
+    upload_as(&server, &token, "welcome", "calc");
+    assert_eq!(
+        post(&server, &token, "/api/v1/jobs", welcome.clone()).status,
+        201
+    );
+    let detail = post(&server, &token, "/api/v1/jobs", add.clone()).problem(422, "invalid-request");
+    assert!(detail.contains("has no task `add`"), "{detail}");
+    // One uploaded by another process is seen within a second.
+    let run = workspace.run(&[
+        "--tenant",
+        "alice",
+        "upload",
+        example("arith").to_str().unwrap(),
+        "--name",
+        "calc",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while post(&server, &token, "/api/v1/jobs", add.clone()).status != 201 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the CLI's upload was never seen"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Deleting through the server applies at once too (once no job waits).
+    for job in get(&server, &token, "/api/v1/jobs?status=READY").body["jobs"]
+        .as_array()
+        .unwrap()
+    {
+        let id = job["id"].as_str().unwrap();
+        assert_eq!(
+            post(
+                &server,
+                &token,
+                &format!("/api/v1/jobs/{id}/cancel"),
+                json!({})
+            )
+            .status,
+            200
+        );
+    }
+    let deleted = server.send(server.authed(Method::DELETE, "/api/v1/components/calc", &token));
+    assert_eq!(deleted.status, 200, "{deleted:?}");
+    let detail = post(&server, &token, "/api/v1/jobs", add).problem(422, "invalid-request");
+    assert!(detail.contains("no component `calc`"), "{detail}");
+}
+
 #[test]
 fn concurrent_single_enqueues_are_each_answered_and_all_stored() {
     let workspace = Workspace::new();

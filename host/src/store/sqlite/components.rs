@@ -79,7 +79,7 @@ pub(super) async fn resolve(
     let rows =
         match &params.digest_prefix {
             None => sqlx::query(
-                "SELECT v.tenant, v.name, v.version, v.digest, b.size_bytes, v.tasks, v.uploaded_at
+                "SELECT v.tenant, v.name, v.version, v.digest, length(b.bytes) AS size_bytes, v.tasks, v.uploaded_at
              FROM component_versions v JOIN component_blobs b ON b.digest = v.digest
              WHERE v.tenant = ?1 AND v.name = ?2 ORDER BY v.version DESC LIMIT 1",
             )
@@ -88,7 +88,7 @@ pub(super) async fn resolve(
             .fetch_all(pool)
             .await,
             Some(prefix) => sqlx::query(
-                "SELECT v.tenant, v.name, v.version, v.digest, b.size_bytes, v.tasks, v.uploaded_at
+                "SELECT v.tenant, v.name, v.version, v.digest, length(b.bytes) AS size_bytes, v.tasks, v.uploaded_at
              FROM component_versions v JOIN component_blobs b ON b.digest = v.digest
              WHERE v.tenant = ?1 AND v.name = ?2 AND substr(v.digest, 1, length(?3)) = ?3
              ORDER BY v.version DESC",
@@ -129,7 +129,7 @@ pub(super) async fn list(
     tenant: &str,
 ) -> Result<Vec<ComponentVersion>, StoreError> {
     let rows = sqlx::query(
-        "SELECT v.tenant, v.name, v.version, v.digest, b.size_bytes, v.tasks, v.uploaded_at
+        "SELECT v.tenant, v.name, v.version, v.digest, length(b.bytes) AS size_bytes, v.tasks, v.uploaded_at
          FROM component_versions v JOIN component_blobs b ON b.digest = v.digest
          WHERE v.tenant = ?1 ORDER BY v.name, v.version DESC",
     )
