@@ -365,6 +365,30 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn wait_for_completions(&self, timeout: Duration);
 }
 
+/// The files a `sqlite://PATH` database writes (the file and its `-wal`, `-shm`
+/// and `-journal` companions), as absolute paths; none for any other URL.
+pub fn database_files(url: &str) -> Vec<std::path::PathBuf> {
+    if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
+        return Vec::new();
+    }
+    let Some(file) = sqlite::file(url) else {
+        return Vec::new();
+    };
+    let Some(name) = file.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return Vec::new();
+    };
+    // The directory as the kernel names it (symbolic links resolved), as watchers do.
+    let dir = file
+        .parent()
+        .map(std::path::Path::to_owned)
+        .unwrap_or_default();
+    let dir = dir.canonicalize().unwrap_or(dir);
+    ["", "-wal", "-shm", "-journal"]
+        .iter()
+        .map(|suffix| dir.join(format!("{name}{suffix}")))
+        .collect()
+}
+
 /// Opens (and migrates) the store a URL names: `sqlite://PATH`, `sqlite::memory:`,
 /// or `postgres://…` (also `postgresql://…`).
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {

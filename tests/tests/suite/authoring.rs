@@ -137,7 +137,18 @@ fn wait_for(lines: &Receiver<String>, text: &str, log: &mut Vec<String>) {
 #[test]
 fn dev_rebuilds_and_uploads_each_change_and_keeps_the_last_good_version() {
     let workspace = Workspace::new();
-    let dir = new_crate(&workspace, "dev-slugs");
+    // The crate is the workspace itself: the queue's database and the compile cache
+    // are written inside it while dev watches, and must not count as edits.
+    let dir = workspace.path().to_owned();
+    let run = workspace.run(&[
+        "new",
+        "dev-slugs",
+        "--path",
+        dir.to_str().unwrap(),
+        "--sdk",
+        sdk().to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
     let mut dev = workspace
         .command()
         .args([
@@ -176,7 +187,22 @@ fn dev_rebuilds_and_uploads_each_change_and_keeps_the_last_good_version() {
     let id = enqueue(&workspace, &["dev_slugs.slugify", "A B"]);
     assert_eq!(returned(&workspace, &id), "a+b", "version 2 still runs");
 
+    // Time for a rebuild the job's writes would set off (there must be none).
+    std::thread::sleep(Duration::from_secs(1));
     crate::queue_support::signal(&dev, "TERM");
     let status = dev.wait().unwrap();
+    log.extend(output.try_iter());
     assert!(status.success(), "{status}:\n{}", log.join("\n"));
+    let builds = log
+        .iter()
+        .filter(|line| {
+            line.contains("dev: built in") || line.contains("the version before keeps running")
+        })
+        .count();
+    assert_eq!(
+        builds,
+        3,
+        "one build per edit, none for the queue's own writes:\n{}",
+        log.join("\n")
+    );
 }

@@ -73,10 +73,23 @@ pub async fn execute(args: DevArgs, global: &GlobalArgs) -> anyhow::Result<ExitC
         Some(target) => std::path::absolute(target)?,
         None => dir.join("target"),
     };
+    // What wasmtasks writes itself may lie in the crate: cargo's output, the local
+    // queue's database, the compile cache. Their changes are not edits.
+    let settings = services.settings();
+    let mut ignored = wasmtasks::store::database_files(&settings.database_url);
+    ignored.extend(
+        [Some(target), settings.cache_dir.clone()]
+            .into_iter()
+            .flatten()
+            .map(|dir| {
+                let dir = std::path::absolute(&dir).unwrap_or(dir);
+                dir.canonicalize().unwrap_or(dir)
+            }),
+    );
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if let Ok(event) = event
-            && event.paths.iter().any(|path| !path.starts_with(&target))
             && !event.kind.is_access()
+            && event.paths.iter().any(|path| is_edit(path, &ignored))
         {
             let _ = changed.send(Instant::now());
         }
@@ -106,6 +119,18 @@ pub async fn execute(args: DevArgs, global: &GlobalArgs) -> anyhow::Result<ExitC
     drop(watcher);
     running.await.context("the worker panicked")??;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a change to `path` can change the build: not in or under one of the
+/// `ignored` files and directories, not an editor's hidden or backup file.
+fn is_edit(path: &Path, ignored: &[PathBuf]) -> bool {
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy())
+        .unwrap_or_default();
+    !(ignored.iter().any(|ignored| path.starts_with(ignored))
+        || name.starts_with('.')
+        || name.ends_with('~'))
 }
 
 /// Builds the crate (into `target_dir`, else its own target/) and uploads its

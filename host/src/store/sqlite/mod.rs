@@ -47,6 +47,12 @@ pub struct SqliteStore {
     watcher: Mutex<(SqliteConnection, i64)>,
 }
 
+/// The absolute path of the file a `sqlite://PATH` URL names.
+pub(super) fn file(url: &str) -> Option<std::path::PathBuf> {
+    let options = SqliteConnectOptions::from_str(url).ok()?;
+    std::path::absolute(options.get_filename()).ok()
+}
+
 impl SqliteStore {
     /// Opens `url` (`sqlite://PATH`, created if missing, or `sqlite::memory:`) and
     /// applies the migrations.
