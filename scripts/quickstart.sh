@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 echo "==> building wasmtasks"
-cargo build -p wasmtasks
+cargo build -p wasmtasks-cli
 wasmtasks="$PWD/target/debug/wasmtasks"
 echo "==> building the example tasks (wasm32-wasip2 components)"
 "$wasmtasks" build tasks-examples --target-dir target/wasm-guests >/dev/null
