@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Mutex;
 
-use chrono::Utc;
 use tokio::sync::OnceCell;
 
 use crate::capabilities;
@@ -94,7 +93,14 @@ impl TaskBackend {
     /// `immediate`).
     pub async fn enqueue(&self, request: EnqueueRequest) -> Result<TaskResult, ServiceError> {
         if self.kind == BackendKind::Database {
-            return self.services.jobs().enqueue(&self.principal, request).await;
+            // A unique job's duplicate answers with the existing job, as Django
+            // has no word for it.
+            let outcome = self
+                .services
+                .jobs()
+                .enqueue(&self.principal, request)
+                .await?;
+            return Ok(outcome.result);
         }
         let job = self
             .preparer()
@@ -111,11 +117,12 @@ impl TaskBackend {
         requests: Vec<EnqueueRequest>,
     ) -> Result<Vec<String>, ServiceError> {
         if self.kind == BackendKind::Database {
-            return self
+            let outcome = self
                 .services
                 .jobs()
                 .enqueue_many(&self.principal, requests)
-                .await;
+                .await?;
+            return Ok(outcome.ids);
         }
         let mut preparer = self.preparer();
         let mut jobs = Vec::with_capacity(requests.len());
@@ -168,8 +175,16 @@ impl TaskBackend {
             .prepare(request)
             .await
             .map_err(ServiceError::from)?;
-        postgres::insert_jobs(connection, std::slice::from_ref(&job)).await?;
-        Ok(TaskResult::ready(&job, Utc::now()))
+        let duplicates = postgres::insert_jobs(connection, std::slice::from_ref(&job)).await?;
+        match duplicates.into_iter().next() {
+            None => Ok(TaskResult::ready(&job)),
+            Some(duplicate) => {
+                self.services
+                    .jobs()
+                    .get(&self.principal, &duplicate.existing)
+                    .await
+            }
+        }
     }
 
     fn preparer(&self) -> Preparer<'_> {
@@ -183,11 +198,10 @@ impl TaskBackend {
 
     /// Hands validated jobs to an in-memory backend: remember, or run now.
     async fn accept(&self, jobs: Vec<NewJob>) -> Result<Vec<TaskResult>, ServiceError> {
-        let now = Utc::now();
         if self.kind == BackendKind::Dummy {
             return Ok(jobs
                 .iter()
-                .map(|job| self.remember(TaskResult::ready(job, now)))
+                .map(|job| self.remember(TaskResult::ready(job)))
                 .collect());
         }
         let registry = self.services.registry();

@@ -18,6 +18,7 @@ use crate::registry::{Registry, RegistryError, ResolvedTask};
 use crate::signature::ArgumentCheck;
 use crate::store::NewJob;
 use crate::task::{Arguments, TaskPath, TaskPathError};
+use crate::unique::{Keyed, UniqueOptions};
 
 /// A task to enqueue, with the overrides Django's `Task.using()` allows and the
 /// retry/limit overrides of one job.
@@ -39,6 +40,8 @@ pub struct EnqueueRequest {
     pub backoff_factor: Option<f64>,
     /// Limits, overriding the task's.
     pub limits: LimitOverrides,
+    /// Refuse it as a duplicate of a job with the same unique key.
+    pub unique: Option<UniqueOptions>,
 }
 
 /// One job as JSON: the body of `POST /api/v1/jobs`, an item of a bulk enqueue,
@@ -91,6 +94,10 @@ pub struct JobSpec {
         deserialize_with = "crate::sandbox::int64::optional"
     )]
     pub memory_bytes: Option<u64>,
+    /// Enqueue it only if no job with the same unique key is in a blocking
+    /// status; otherwise the existing job is the answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unique: Option<UniqueOptions>,
 }
 
 impl From<JobSpec> for EnqueueRequest {
@@ -111,6 +118,7 @@ impl From<JobSpec> for EnqueueRequest {
                 timeout: spec.timeout_ms.map(std::time::Duration::from_millis),
                 memory_bytes: spec.memory_bytes,
             },
+            unique: spec.unique,
         }
     }
 }
@@ -129,6 +137,7 @@ impl From<&EnqueueRequest> for JobSpec {
             fuel: request.limits.fuel,
             timeout_ms: request.limits.timeout.map(|t| t.as_millis() as u64),
             memory_bytes: request.limits.memory_bytes,
+            unique: request.unique.clone(),
         }
     }
 }
@@ -275,6 +284,23 @@ impl<'a> Preparer<'a> {
         }
         let limits = request.limits.or(task.limits);
         check_limits(settings, &limits)?;
+        let args = request.arguments.args_json();
+        let kwargs = request.arguments.kwargs_json();
+        let enqueued_at = crate::store::now_micros();
+        let unique = match &request.unique {
+            None => None,
+            Some(options) => Some(
+                options
+                    .key(Keyed {
+                        task: &format!("{}.{}", path.component, path.task),
+                        args: &args,
+                        kwargs: &kwargs,
+                        queue: &queue_name,
+                        now: enqueued_at,
+                    })
+                    .map_err(EnqueueError::Invalid)?,
+            ),
+        };
         // The resolved version is pinned: later uploads do not change what this job runs.
         Ok(NewJob {
             id: uuid::Uuid::now_v7().to_string(),
@@ -283,17 +309,20 @@ impl<'a> Preparer<'a> {
             component: path.component.clone(),
             task_name: path.task.clone(),
             component_digest: version.digest.clone(),
-            args: request.arguments.args_json(),
-            kwargs: request.arguments.kwargs_json(),
+            args,
+            kwargs,
             priority,
             queue_name,
             backend: self.backend.to_owned(),
             takes_context: task.takes_context,
             run_after: request.run_after,
+            enqueued_at,
             max_attempts,
             backoff_factor,
             max_backoff: queue.max_backoff,
             limits,
+            unique_key: unique.as_ref().map(|u| u.key.clone()),
+            unique_states: unique.map_or(0, |u| u.states),
         })
     }
 }

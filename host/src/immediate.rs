@@ -4,7 +4,6 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
 use wasmtasks_sandbox::{
     Capabilities, LimitOverrides, Limits, MAX_PRIORITY, MIN_PRIORITY, Sandbox, SandboxError,
     TaskComponent,
@@ -77,10 +76,13 @@ pub async fn run_immediately(
         backend: BACKEND_NAME.to_owned(),
         takes_context: definition.takes_context,
         run_after: None,
+        enqueued_at: crate::store::now_micros(),
         max_attempts: 1,
         backoff_factor: 1.0,
         max_backoff: std::time::Duration::ZERO,
         limits: run.limits.or(definition.limits),
+        unique_key: None,
+        unique_states: 0,
     };
     let base = sandbox.config().default_limits;
     sandbox.config().check_limits(&base.with(job.limits))?;
@@ -102,8 +104,7 @@ pub async fn run_job(
     base_limits: Limits,
     worker_id: &str,
 ) -> TaskResult {
-    let enqueued_at = Utc::now();
-    let mut result = TaskResult::ready(&job, enqueued_at);
+    let mut result = TaskResult::ready(&job);
     let completion = pipeline::run(
         sandbox,
         prepared,

@@ -22,12 +22,14 @@ pub mod immediate;
 pub mod pipeline;
 pub mod registry;
 pub mod retry;
+pub mod schedule;
 pub mod service;
 pub mod signature;
 pub mod store;
 pub mod task;
 pub mod tenant;
 mod ttl_cache;
+pub mod unique;
 pub mod worker;
 pub mod worker_id;
 

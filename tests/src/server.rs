@@ -139,6 +139,8 @@ pub struct Reply {
     pub body: Value,
     /// The body as text.
     pub text: String,
+    /// Every header, as text.
+    pub headers: Vec<(String, String)>,
 }
 
 impl From<Response> for Reply {
@@ -150,6 +152,16 @@ impl From<Response> for Reply {
             .and_then(|value| value.to_str().ok())
             .unwrap_or_default()
             .to_owned();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(name, value)| {
+                (
+                    name.as_str().to_owned(),
+                    value.to_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
         let text = response.text().unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or_else(|_| Value::String(text.clone()));
         Reply {
@@ -157,11 +169,20 @@ impl From<Response> for Reply {
             content_type,
             body,
             text,
+            headers,
         }
     }
 }
 
 impl Reply {
+    /// The value of header `name` (lower case), if it was sent.
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .find(|(header, _)| header == name)
+            .map(|(_, value)| value.clone())
+    }
+
     /// Asserts a problem detail of `status` and type slug `slug`; returns its detail.
     #[track_caller]
     pub fn problem(&self, status: u16, slug: &str) -> String {

@@ -28,9 +28,19 @@
 //! interval = "1s"         # fallback poll when nothing wakes the worker
 //! grace_period = "30s"
 //!
-//! [purge]
+//! [schedules.nightly]     # a periodic job of the default tenant
+//! cron = "0 3 * * *"      # 5 fields, or 6 with seconds first
+//! timezone = "Europe/Paris"
+//! task = "reports.nightly"
+//! args = [7]
+//! catch_up = "latest"     # a tick missed while no worker ran: once ("latest") or never ("none")
+//!
+//! [purge]                 # `prune`, and every worker's pruner
 //! finished_min_age_days = 14
 //! failed_min_age_days = 30
+//! stale_min_age_days = 30 # READY jobs no worker took for that long
+//! interval = "1h"         # how often each worker prunes; "off" for never
+//! batch_size = 1000       # jobs per write (the longest lock hold)
 //!
 //! [http]                  # per attempt, for components granted an origin
 //! timeout = "30s"
@@ -65,6 +75,7 @@ use std::time::Duration;
 
 use wasmtasks_sandbox::{ConfigValue, HttpLimits, Limits, OriginPattern, OriginPatternError};
 
+use crate::schedule::{CatchUp, ScheduleSpec};
 use crate::task::path::is_valid_name;
 use crate::tenant::DEFAULT_TENANT;
 
@@ -153,13 +164,20 @@ impl Default for WorkerSettings {
     }
 }
 
-/// Retention of results.
+/// Retention of results: what `prune` and the workers' pruner delete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PurgeSettings {
     /// SUCCESSFUL and CANCELLED results older than this many days may be pruned.
     pub finished_min_age_days: u32,
     /// FAILED results older than this many days may be pruned.
     pub failed_min_age_days: u32,
+    /// READY jobs runnable for this many days without a worker taking them (no
+    /// worker serves their queue) are stale and pruned by the workers.
+    pub stale_min_age_days: u32,
+    /// How often each worker's pruner runs; `None` (`interval = "off"`) for never.
+    pub interval: Option<Duration>,
+    /// Jobs deleted in one write: the longest the pruner holds SQLite's lock.
+    pub batch_size: u32,
 }
 
 impl Default for PurgeSettings {
@@ -167,6 +185,9 @@ impl Default for PurgeSettings {
         PurgeSettings {
             finished_min_age_days: 14,
             failed_min_age_days: 30,
+            stale_min_age_days: 30,
+            interval: Some(Duration::from_secs(3600)),
+            batch_size: 1000,
         }
     }
 }
@@ -203,6 +224,8 @@ pub struct Settings {
     pub components: BTreeMap<String, BTreeMap<String, ComponentSettings>>,
     /// Limits on the HTTP requests of one attempt.
     pub http: HttpLimits,
+    /// Periodic jobs, by tenant and name.
+    pub schedules: BTreeMap<String, BTreeMap<String, ScheduleSpec>>,
     /// The file the settings came from, if any.
     pub source: Option<PathBuf>,
 }
@@ -220,6 +243,7 @@ impl Default for Settings {
             purge: PurgeSettings::default(),
             components: BTreeMap::new(),
             http: HttpLimits::default(),
+            schedules: BTreeMap::new(),
             source: None,
         }
     }
@@ -373,6 +397,30 @@ impl Settings {
                 defaults.purge.failed_min_age_days,
                 "purge.failed_min_age_days",
             )?,
+            stale_min_age_days: days(
+                raw.purge.stale_min_age_days,
+                defaults.purge.stale_min_age_days,
+                "purge.stale_min_age_days",
+            )?,
+            interval: match raw.purge.interval.as_deref() {
+                Some("off") => None,
+                other => Some(duration(
+                    other,
+                    defaults.purge.interval.unwrap_or_default(),
+                    "purge.interval",
+                    &invalid,
+                )?),
+            },
+            batch_size: match raw.purge.batch_size {
+                None => defaults.purge.batch_size,
+                Some(size) if (1..=100_000).contains(&size) => size as u32,
+                Some(size) => {
+                    return Err(invalid(
+                        "purge.batch_size",
+                        format!("must be 1..=100000, got {size}"),
+                    ));
+                }
+            },
         };
         let max_component_bytes = size(
             raw.limits.max_component_size.as_deref(),
@@ -385,6 +433,11 @@ impl Settings {
             DEFAULT_TENANT.to_owned(),
             component_settings(raw.components, "components", &invalid)?,
         );
+        let mut schedules = BTreeMap::new();
+        let file_schedules = schedule_settings(raw.schedules, "schedules", &invalid)?;
+        if !file_schedules.is_empty() {
+            schedules.insert(DEFAULT_TENANT.to_owned(), file_schedules);
+        }
         for (tenant, raw) in raw.tenants {
             if !is_valid_name(&tenant) {
                 return Err(invalid(
@@ -394,7 +447,15 @@ impl Settings {
             }
             let prefix = format!("tenants.{tenant}.components");
             let granted = component_settings(raw.components, &prefix, &invalid)?;
-            components.entry(tenant).or_default().extend(granted);
+            components
+                .entry(tenant.clone())
+                .or_default()
+                .extend(granted);
+            let prefix = format!("tenants.{tenant}.schedules");
+            let periodic = schedule_settings(raw.schedules, &prefix, &invalid)?;
+            if !periodic.is_empty() {
+                schedules.insert(tenant, periodic);
+            }
         }
         let http = HttpLimits {
             timeout: duration(
@@ -431,6 +492,7 @@ impl Settings {
             purge,
             components,
             http,
+            schedules,
             source: None,
         })
     }
@@ -499,6 +561,47 @@ fn component_settings(
         components.insert(name, ComponentSettings { config, allow_http });
     }
     Ok(components)
+}
+
+/// The schedules of one `[schedules]` table, checked (pattern, zone, task path).
+fn schedule_settings(
+    raw: BTreeMap<String, raw::RawSchedule>,
+    prefix: &str,
+    invalid: &impl Fn(&str, String) -> ConfigError,
+) -> Result<BTreeMap<String, ScheduleSpec>, ConfigError> {
+    let mut schedules = BTreeMap::new();
+    for (name, raw) in raw {
+        let key = format!("{prefix}.{name}");
+        if !is_valid_name(&name) {
+            return Err(invalid(
+                &key,
+                "a schedule is letters, digits, `_` or `-`".into(),
+            ));
+        }
+        let catch_up = match raw.catch_up.as_deref() {
+            None | Some("latest") => CatchUp::Latest,
+            Some("none") => CatchUp::None,
+            Some(other) => {
+                return Err(invalid(
+                    &format!("{key}.catch_up"),
+                    format!("must be \"latest\" or \"none\", got {other:?}"),
+                ));
+            }
+        };
+        let spec = ScheduleSpec {
+            cron: raw.cron,
+            timezone: raw.timezone.unwrap_or_else(|| "UTC".to_owned()),
+            task_path: raw.task,
+            args: raw.args,
+            kwargs: raw.kwargs,
+            queue_name: raw.queue,
+            priority: raw.priority,
+            catch_up,
+        };
+        spec.check().map_err(|message| invalid(&key, message))?;
+        schedules.insert(name, spec);
+    }
+    Ok(schedules)
 }
 
 fn retry_policy(

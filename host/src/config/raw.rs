@@ -25,6 +25,24 @@ pub(super) struct RawSettings {
     pub tenants: BTreeMap<String, RawTenant>,
     #[serde(default)]
     pub http: RawHttp,
+    #[serde(default)]
+    pub schedules: BTreeMap<String, RawSchedule>,
+}
+
+/// A periodic job, with the names the file uses.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawSchedule {
+    pub cron: String,
+    pub timezone: Option<String>,
+    pub task: String,
+    #[serde(default)]
+    pub args: Vec<serde_json::Value>,
+    #[serde(default)]
+    pub kwargs: serde_json::Map<String, serde_json::Value>,
+    pub queue: Option<String>,
+    pub priority: Option<i32>,
+    pub catch_up: Option<String>,
 }
 
 /// What the file grants one tenant's components.
@@ -33,6 +51,8 @@ pub(super) struct RawSettings {
 pub(super) struct RawTenant {
     #[serde(default)]
     pub components: BTreeMap<String, RawComponent>,
+    #[serde(default)]
+    pub schedules: BTreeMap<String, RawSchedule>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -97,4 +117,7 @@ pub(super) struct RawWorker {
 pub(super) struct RawPurge {
     pub finished_min_age_days: Option<i64>,
     pub failed_min_age_days: Option<i64>,
+    pub stale_min_age_days: Option<i64>,
+    pub interval: Option<String>,
+    pub batch_size: Option<i64>,
 }

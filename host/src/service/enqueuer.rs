@@ -4,7 +4,8 @@
 //! its own answer. The batch is whatever arrived while the previous write ran (up
 //! to [`MAX_GROUP`]): an idle system writes each job at once, a busy one writes
 //! large groups. If a group's insert fails, its jobs are written one by one, so a
-//! failure is only ever reported to the request it belongs to.
+//! failure is only ever reported to the request it belongs to. A unique job whose
+//! duplicate exists is answered with the existing job's id.
 
 use std::sync::Arc;
 
@@ -15,7 +16,11 @@ use crate::store::{NewJob, Store, StoreError};
 /// Most jobs written in one group.
 const MAX_GROUP: usize = 1024;
 
-type Reply = oneshot::Sender<Result<(), StoreError>>;
+/// The answer to one job: `None` when it was inserted, the existing job's id when
+/// it was a duplicate.
+type Answer = Result<Option<String>, StoreError>;
+
+type Reply = oneshot::Sender<Answer>;
 
 /// The handle that queues jobs for the group writer.
 #[derive(Debug)]
@@ -32,8 +37,8 @@ impl Enqueuer {
     }
 
     /// Writes `job` with whatever else is being enqueued now; returns once it is
-    /// committed.
-    pub(super) async fn enqueue(&self, job: NewJob) -> Result<(), StoreError> {
+    /// committed (`None`), or the existing job's id when it is a duplicate.
+    pub(super) async fn enqueue(&self, job: NewJob) -> Answer {
         let (reply, answer) = oneshot::channel();
         if self.sender.send((job, reply)).is_err() {
             return Err(stopped());
@@ -68,9 +73,13 @@ async fn write_groups(
             }
         }
         match store.job_insert_many(&jobs).await {
-            Ok(()) => {
-                for reply in replies.drain(..) {
-                    let _ = reply.send(Ok(()));
+            Ok(duplicates) => {
+                for (job, reply) in jobs.iter().zip(replies.drain(..)) {
+                    let existing = duplicates
+                        .iter()
+                        .find(|duplicate| duplicate.id == job.id)
+                        .map(|duplicate| duplicate.existing.clone());
+                    let _ = reply.send(Ok(existing));
                 }
             }
             Err(error) if jobs.len() == 1 => {
@@ -78,8 +87,11 @@ async fn write_groups(
             }
             Err(_) => {
                 for (job, reply) in jobs.iter().zip(replies.drain(..)) {
-                    let result = store.job_insert_many(std::slice::from_ref(job)).await;
-                    let _ = reply.send(result);
+                    let answer = store
+                        .job_insert_many(std::slice::from_ref(job))
+                        .await
+                        .map(|duplicates| duplicates.into_iter().next().map(|d| d.existing));
+                    let _ = reply.send(answer);
                 }
             }
         }

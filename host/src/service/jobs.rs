@@ -76,6 +76,24 @@ pub fn task_filter(task: Option<&str>) -> Result<(Option<String>, Option<String>
     Ok((Some(component.to_owned()), name.map(str::to_owned)))
 }
 
+/// What an enqueue did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnqueueOutcome {
+    /// The job enqueued (READY), or for a duplicate the existing one, as it is.
+    pub result: TaskResult,
+    /// True when a job with the same unique key existed and nothing was enqueued.
+    pub duplicate: bool,
+}
+
+/// What a batch enqueue did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BatchOutcome {
+    /// The ids, in the order of the requests: a duplicate's is the existing job's.
+    pub ids: Vec<String>,
+    /// The positions of the requests that were duplicates.
+    pub duplicates: Vec<usize>,
+}
+
 /// The jobs operations.
 #[derive(Debug, Clone, Copy)]
 pub struct Jobs<'a>(pub(super) &'a Services);
@@ -91,37 +109,57 @@ impl Jobs<'_> {
         )
     }
 
-    /// Validates and enqueues one job; returns its READY TaskResult. Concurrent
-    /// single enqueues are written together.
+    /// Validates and enqueues one job; returns its READY TaskResult (or, for a
+    /// unique job with a duplicate, the existing job's). Concurrent single
+    /// enqueues are written together.
     pub async fn enqueue(
         &self,
         principal: &Principal,
         request: EnqueueRequest,
-    ) -> Result<TaskResult, ServiceError> {
+    ) -> Result<EnqueueOutcome, ServiceError> {
         self.0.authorize(principal, Role::Member).await?;
         let job = self
             .preparer(principal)
             .prepare(request)
             .await
             .map_err(ServiceError::from)?;
-        let result = TaskResult::ready(&job, Utc::now());
-        self.0.inner.enqueuer.enqueue(job).await?;
-        Ok(result)
+        let result = TaskResult::ready(&job);
+        match self.0.inner.enqueuer.enqueue(job).await? {
+            None => Ok(EnqueueOutcome {
+                result,
+                duplicate: false,
+            }),
+            Some(existing) => Ok(EnqueueOutcome {
+                result: self.get(principal, &existing).await?,
+                duplicate: true,
+            }),
+        }
     }
 
     /// Validates every request, then enqueues them all in one statement; if any is
     /// refused, none is stored and the error lists every refused one. Returns the
-    /// ids, in order.
+    /// ids, in order (a unique job's duplicate gets the existing job's id).
     pub async fn enqueue_many(
         &self,
         principal: &Principal,
         requests: Vec<EnqueueRequest>,
-    ) -> Result<Vec<String>, ServiceError> {
+    ) -> Result<BatchOutcome, ServiceError> {
         self.0.authorize(principal, Role::Member).await?;
         let jobs = self.prepare_all(principal, requests).await?;
-        let ids = jobs.iter().map(|job| job.id.clone()).collect();
-        self.0.store().job_insert_many(&jobs).await?;
-        Ok(ids)
+        let mut ids: Vec<String> = jobs.iter().map(|job| job.id.clone()).collect();
+        let duplicates = self.0.store().job_insert_many(&jobs).await?;
+        let mut positions = Vec::with_capacity(duplicates.len());
+        for duplicate in duplicates {
+            if let Some(position) = ids.iter().position(|id| *id == duplicate.id) {
+                ids[position] = duplicate.existing;
+                positions.push(position);
+            }
+        }
+        positions.sort_unstable();
+        Ok(BatchOutcome {
+            ids,
+            duplicates: positions,
+        })
     }
 
     /// Checks `requests` as [`Jobs::enqueue_many`] would, storing nothing: the

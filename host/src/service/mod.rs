@@ -18,6 +18,7 @@ pub mod events;
 pub mod grants;
 pub mod jobs;
 pub mod queues;
+pub mod schedules;
 pub mod tenants;
 pub mod tokens;
 
@@ -92,6 +93,11 @@ impl Services {
     /// Queues: counts by status and lag.
     pub fn queues(&self) -> queues::Queues<'_> {
         queues::Queues(self)
+    }
+
+    /// Periodic jobs.
+    pub fn schedules(&self) -> schedules::Schedules<'_> {
+        schedules::Schedules(self)
     }
 
     /// The configuration values and secrets of components.

@@ -1,5 +1,5 @@
-//! Queues: how many jobs each holds in each status, and how long the oldest
-//! runnable one has waited.
+//! Queues: how many jobs each holds in each status, how long the oldest runnable
+//! one has waited, and pausing and resuming them.
 
 use std::collections::BTreeMap;
 
@@ -32,6 +32,20 @@ pub struct QueueSummary {
     pub counts: BTreeMap<TaskStatus, u64>,
     /// Seconds the longest-waiting runnable READY job has waited (the lag).
     pub oldest_ready_age_seconds: Option<f64>,
+    /// Whether it is paused: workers claim none of its jobs until it is resumed.
+    pub paused: bool,
+}
+
+/// What pausing or resuming a queue did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct QueuePause {
+    /// The queue.
+    pub queue_name: String,
+    /// Whether it is paused now.
+    pub paused: bool,
+    /// Whether that changed anything (false: it already was so).
+    pub changed: bool,
 }
 
 /// The queues operations.
@@ -49,12 +63,16 @@ impl Queues<'_> {
             configured: false,
             counts: STATUSES.iter().map(|status| (*status, 0)).collect(),
             oldest_ready_age_seconds: None,
+            paused: false,
         };
         let mut queues: BTreeMap<String, QueueSummary> = settings
             .queues
             .keys()
             .map(|name| (name.clone(), empty()))
             .collect();
+        for name in self.0.store().queue_paused(principal.tenant()).await? {
+            queues.entry(name).or_insert_with(empty).paused = true;
+        }
         let now = Utc::now();
         for stat in stats {
             let queue = queues.entry(stat.queue_name.clone()).or_insert_with(empty);
@@ -72,5 +90,32 @@ impl Queues<'_> {
                 queue
             })
             .collect())
+    }
+
+    /// Pauses (`paused`) or resumes one of the tenant's queues. Workers stop
+    /// claiming its jobs at once (they stay READY) and start again on resume; the
+    /// pause is stored, so it outlives every worker.
+    pub async fn set_paused(
+        &self,
+        principal: &Principal,
+        queue: &str,
+        paused: bool,
+    ) -> Result<QueuePause, ServiceError> {
+        self.0.authorize(principal, Role::Member).await?;
+        if !crate::task::path::is_valid_name(queue) {
+            return Err(ServiceError::Invalid(format!(
+                "invalid queue name `{queue}`: use letters, digits, `_` or `-`"
+            )));
+        }
+        let changed = self
+            .0
+            .store()
+            .queue_set_paused(principal.tenant(), queue, paused)
+            .await?;
+        Ok(QueuePause {
+            queue_name: queue.to_owned(),
+            paused,
+            changed,
+        })
     }
 }

@@ -13,6 +13,26 @@
 //! Times: every "now" is taken by the store, so one clock decides leases and
 //! availability for all workers (on PostgreSQL, the database's).
 
+/// SQL (the same in both dialects): whether a unique job in its status blocks
+/// duplicates (`blocking!()`, the partial unique index's test), or whether
+/// another job holds the key of the `tasks` row at hand (`held_by_another!()`).
+macro_rules! blocking {
+    () => {
+        "unique_key IS NOT NULL
+         AND (unique_states & (CASE status WHEN 'READY' THEN 1 WHEN 'RUNNING' THEN 2
+              WHEN 'SUCCESSFUL' THEN 4 WHEN 'FAILED' THEN 8 WHEN 'CANCELLED' THEN 16 ELSE 0 END)) <> 0"
+    };
+}
+macro_rules! held_by_another {
+    () => {
+        "(tasks.unique_key IS NOT NULL AND EXISTS (SELECT 1 FROM tasks o
+            WHERE o.tenant = tasks.tenant AND o.unique_key = tasks.unique_key AND o.id <> tasks.id
+              AND (o.unique_states & (CASE o.status WHEN 'READY' THEN 1 WHEN 'RUNNING' THEN 2
+                   WHEN 'SUCCESSFUL' THEN 4 WHEN 'FAILED' THEN 8 WHEN 'CANCELLED' THEN 16
+                   ELSE 0 END)) <> 0))"
+    };
+}
+
 mod capabilities;
 pub mod postgres;
 pub mod sqlite;
@@ -23,9 +43,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use wasmtasks_sandbox::{ConfigValue, OriginPattern};
 
 pub use types::*;
+
+/// The time now, in the whole microseconds both stores keep.
+pub fn now_micros() -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    Utc::now().trunc_subsecs(6)
+}
 
 use crate::task::{TaskResult, TaskStatus};
 
@@ -152,12 +179,12 @@ pub(crate) fn prune_report(statuses: Vec<String>) -> PruneReport {
 }
 
 /// The outcome of a retry for each job it named or matched: `retried` are the ids
-/// put back to READY; `others` the `(id, status, version still stored)` of the
-/// named jobs, read after the update.
+/// put back to READY; `others` the `(id, status, version still stored, unique key
+/// held by another job)` of the named jobs, read after the update.
 pub(crate) fn retry_outcomes(
     selection: &RetrySelection,
     retried: Vec<String>,
-    others: Vec<(String, String, bool)>,
+    others: Vec<(String, String, bool, bool)>,
     context: &'static str,
 ) -> Result<Vec<RetryOutcome>, StoreError> {
     let RetrySelection::Ids(ids) = selection else {
@@ -171,12 +198,15 @@ pub(crate) fn retry_outcomes(
         let outcome = if retried.contains(id) {
             RetryOutcome::Retried { id: id.clone() }
         } else {
-            match others.iter().find(|(other, _, _)| other == id) {
+            match others.iter().find(|(other, _, _, _)| other == id) {
                 None => RetryOutcome::NotFound { id: id.clone() },
-                Some((_, status, stored)) => {
+                Some((_, status, stored, held)) => {
                     let status = parse_status(status, context)?;
-                    if !stored && matches!(status, TaskStatus::Failed | TaskStatus::Cancelled) {
+                    let finished = matches!(status, TaskStatus::Failed | TaskStatus::Cancelled);
+                    if !stored && finished {
                         RetryOutcome::ComponentGone { id: id.clone() }
+                    } else if *held && finished {
+                        RetryOutcome::Duplicate { id: id.clone() }
                     } else {
                         RetryOutcome::NotRetryable {
                             id: id.clone(),
@@ -267,8 +297,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         component: &str,
     ) -> Result<Vec<OriginPattern>, StoreError>;
 
-    /// Inserts jobs in one statement; all or none.
-    async fn job_insert_many(&self, jobs: &[NewJob]) -> Result<(), StoreError>;
+    /// Inserts validated jobs in one statement. A unique job whose key a job in
+    /// one of its blocking statuses holds (or an earlier job of the same batch) is
+    /// not inserted: it is listed among the duplicates returned.
+    async fn job_insert_many(&self, jobs: &[NewJob]) -> Result<Vec<Duplicate>, StoreError>;
 
     /// The TaskResult of job `id`.
     async fn job_get(&self, tenant: &str, id: &str) -> Result<Option<TaskResult>, StoreError>;
@@ -309,8 +341,59 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Deletes finished jobs by age (and component versions nothing references).
     async fn job_prune(&self, params: JobPrune) -> Result<PruneReport, StoreError>;
 
+    /// One batch of the pruner, of every tenant: at most `limit` finished jobs past
+    /// their age, `limit` stale READY jobs and `limit` old events, each kind in one
+    /// short write (on SQLite the candidates are found before the write lock is
+    /// taken). A batch that deletes fewer than `limit` of each kind ends the run.
+    async fn job_prune_batch(&self, batch: PruneBatch) -> Result<PruneReport, StoreError>;
+
     /// Job counts per queue and status.
     async fn queue_stats(&self, tenant: &str) -> Result<Vec<QueueStat>, StoreError>;
+
+    /// Pauses (`paused`) or resumes `tenant`'s queue `queue`: no claim takes a job
+    /// of a paused queue, whose jobs stay READY. Whether anything changed.
+    async fn queue_set_paused(
+        &self,
+        tenant: &str,
+        queue: &str,
+        paused: bool,
+    ) -> Result<bool, StoreError>;
+
+    /// `tenant`'s paused queues, by name.
+    async fn queue_paused(&self, tenant: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Creates a schedule or replaces its definition (keeping its next tick unless
+    /// its pattern or time zone changed).
+    async fn schedule_put(&self, put: SchedulePut) -> Result<(), StoreError>;
+
+    /// The schedules of `tenant` (of every tenant for `None`), by tenant and name.
+    async fn schedule_list(&self, tenant: Option<&str>) -> Result<Vec<ScheduleRecord>, StoreError>;
+
+    /// Deletes a schedule (only one from `source`, when given); whether it existed.
+    async fn schedule_delete(
+        &self,
+        tenant: &str,
+        name: &str,
+        source: Option<ScheduleSource>,
+    ) -> Result<bool, StoreError>;
+
+    /// Pauses or resumes a schedule; whether it exists.
+    async fn schedule_set_paused(
+        &self,
+        tenant: &str,
+        name: &str,
+        paused: bool,
+    ) -> Result<bool, StoreError>;
+
+    /// Up to `limit` unpaused schedules whose next tick is at or before `now`.
+    async fn schedule_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ScheduleRecord>, StoreError>;
+
+    /// Takes a tick (compare and set on the next tick); whether this call took it.
+    async fn schedule_advance(&self, advance: ScheduleAdvance) -> Result<bool, StoreError>;
 
     /// Up to `limit` of `tenant`'s events after `after` (from where the stream
     /// stands now when `None`), in order.

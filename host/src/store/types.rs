@@ -138,6 +138,8 @@ pub struct NewJob {
     pub takes_context: bool,
     /// Not before this time.
     pub run_after: Option<DateTime<Utc>>,
+    /// When it was enqueued (whole microseconds, as both stores keep it).
+    pub enqueued_at: DateTime<Utc>,
     /// Attempts allowed.
     pub max_attempts: u32,
     /// Backoff base in seconds.
@@ -146,6 +148,19 @@ pub struct NewJob {
     pub max_backoff: Duration,
     /// Limits the job asks for.
     pub limits: LimitOverrides,
+    /// Its unique key ([`crate::unique`]), if it asked to be unique.
+    pub unique_key: Option<String>,
+    /// The statuses in which it blocks duplicates, as bits (0 when not unique).
+    pub unique_states: u8,
+}
+
+/// A job of an insert that was not inserted: a job with its unique key exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    /// The id the refused job would have had.
+    pub id: String,
+    /// The existing job.
+    pub existing: String,
 }
 
 /// Which queues a worker serves.
@@ -366,6 +381,21 @@ pub struct PruneReport {
     /// Status events older than [`JobPrune::finished_before`], of every queue
     /// (the event stream keeps as long as finished jobs do).
     pub events: u64,
+    /// READY jobs that waited past the stale age (only the pruner's batches).
+    pub stale: u64,
+}
+
+/// One batch of the workers' pruner, across every tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PruneBatch {
+    /// SUCCESSFUL and CANCELLED jobs finished before this are deleted.
+    pub finished_before: DateTime<Utc>,
+    /// FAILED jobs finished before this are deleted.
+    pub failed_before: DateTime<Utc>,
+    /// READY jobs runnable since before this are stale and deleted.
+    pub stale_before: DateTime<Utc>,
+    /// At most this many jobs of each kind (finished, stale) and events.
+    pub limit: u32,
 }
 
 /// The number of jobs of one queue in one status.
@@ -469,6 +499,31 @@ pub enum RetryOutcome {
         /// Job id.
         id: String,
     },
+    /// A unique job whose key another job holds now (a duplicate enqueued since).
+    Duplicate {
+        /// Job id.
+        id: String,
+    },
+}
+
+impl RetryOutcome {
+    /// Why the job was not retried, in the words every front end prints; `None`
+    /// when it was.
+    pub fn refusal(&self) -> Option<String> {
+        match self {
+            RetryOutcome::Retried { .. } => None,
+            RetryOutcome::NotFound { id } => Some(format!("no task result with id `{id}`")),
+            RetryOutcome::NotRetryable { id, status } => Some(format!(
+                "cannot retry {id}: it is {status}; only FAILED or CANCELLED jobs can be retried"
+            )),
+            RetryOutcome::ComponentGone { id } => Some(format!(
+                "cannot retry {id}: the component version it pins has been deleted"
+            )),
+            RetryOutcome::Duplicate { id } => Some(format!(
+                "cannot retry {id}: another job with its unique key is waiting or done"
+            )),
+        }
+    }
 }
 
 /// Which component versions to delete.
@@ -587,4 +642,84 @@ pub struct EventPage {
     pub events: Vec<TaskEvent>,
     /// The cursor after the last event (or where the stream stands now).
     pub cursor: String,
+}
+
+/// Where a schedule is defined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub enum ScheduleSource {
+    /// The configuration file (`[schedules.NAME]`), written by the workers.
+    File,
+    /// The API or the CLI.
+    Store,
+}
+
+impl ScheduleSource {
+    /// As stored: `file` or `store`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScheduleSource::File => "file",
+            ScheduleSource::Store => "store",
+        }
+    }
+}
+
+/// A schedule as stored.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ScheduleRecord {
+    /// The owner.
+    pub tenant: String,
+    /// Its name.
+    pub name: String,
+    /// Where it is defined.
+    pub source: ScheduleSource,
+    /// What it enqueues, and when.
+    pub spec: crate::schedule::ScheduleSpec,
+    /// Whether it is paused (no tick is taken).
+    pub paused: bool,
+    /// The next tick to enqueue.
+    pub next_run_at: DateTime<Utc>,
+    /// The tick last enqueued.
+    pub last_run_at: Option<DateTime<Utc>>,
+    /// The job last enqueued.
+    pub last_job_id: Option<String>,
+    /// Why the last tick enqueued nothing (the task was refused).
+    pub last_error: Option<String>,
+}
+
+/// A schedule to store (created, or its definition replaced).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchedulePut {
+    /// The owner.
+    pub tenant: String,
+    /// Its name.
+    pub name: String,
+    /// Where it is defined.
+    pub source: ScheduleSource,
+    /// Its definition.
+    pub spec: crate::schedule::ScheduleSpec,
+    /// Its first tick: used when it is new or its pattern or zone changed.
+    pub next_run_at: DateTime<Utc>,
+}
+
+/// A tick taken: the schedule moves on from `expected` to `next` only if no one
+/// else moved it first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleAdvance {
+    /// The owner.
+    pub tenant: String,
+    /// The schedule.
+    pub name: String,
+    /// The next tick it had.
+    pub expected: DateTime<Utc>,
+    /// The next tick it gets.
+    pub next: DateTime<Utc>,
+    /// The tick enqueued, if any.
+    pub tick: Option<DateTime<Utc>>,
+    /// The job enqueued for it.
+    pub job_id: Option<String>,
+    /// Why nothing was enqueued for the tick.
+    pub error: Option<String>,
 }

@@ -126,7 +126,7 @@ pub struct TaskResult {
 
 impl TaskResult {
     /// The result of `job` as enqueued: READY, no attempts yet.
-    pub fn ready(job: &crate::store::NewJob, enqueued_at: DateTime<Utc>) -> Self {
+    pub fn ready(job: &crate::store::NewJob) -> Self {
         TaskResult {
             id: job.id.clone(),
             task_path: job.task_path.clone(),
@@ -138,7 +138,7 @@ impl TaskResult {
             queue_name: job.queue_name.clone(),
             backend: job.backend.clone(),
             run_after: job.run_after,
-            enqueued_at,
+            enqueued_at: job.enqueued_at,
             started_at: None,
             finished_at: None,
             last_attempted_at: None,

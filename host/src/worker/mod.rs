@@ -26,25 +26,31 @@
 //! a worker that is killed.
 
 mod attempt;
+pub mod clock;
 pub mod completer;
+mod producer;
+pub mod pruner;
 pub mod rescuer;
+pub mod scheduler;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
-use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use completer::CompletionCounts;
-pub use rescuer::{WORKER_LOST, rescue_stuck};
+pub use pruner::{Pruner, PrunerConfig};
+pub use rescuer::{Rescuer, WORKER_LOST, rescue_stuck};
+pub use scheduler::Scheduler;
 
 use crate::config::Settings;
 use crate::registry::Registry;
-use crate::store::{ClaimRef, Completion, JobClaim, LeaseRenewal, QueueFilter, StoreError};
+use crate::store::{Completion, QueueFilter, StoreError};
+use producer::Producer;
 
 /// How a worker runs. Build it from [`Settings`] with [`WorkerOptions::new`].
 #[derive(Debug, Clone)]
@@ -133,9 +139,6 @@ pub enum WorkerError {
     Completer(String),
 }
 
-/// Claims a `--batch` worker tries before it gives up on a failing database.
-const BATCH_CLAIM_TRIES: u32 = 5;
-
 /// What a running worker has done so far, readable while it runs (for a progress
 /// bar, a heartbeat).
 #[derive(Debug, Default)]
@@ -155,6 +158,7 @@ pub struct Worker {
     settings: Arc<Settings>,
     options: WorkerOptions,
     progress: Arc<WorkerProgress>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Worker {
@@ -190,7 +194,15 @@ impl Worker {
             settings,
             options,
             progress: Arc::default(),
+            clock: Arc::new(SystemClock),
         })
+    }
+
+    /// The same worker reading the wall time (the pruner's ages, the scheduler's
+    /// ticks) from `clock`: for tests.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// This worker's id.
@@ -208,7 +220,9 @@ impl Worker {
         self.progress.clone()
     }
 
-    /// Runs until drained (`batch`), `max_tasks` attempts, or shutdown.
+    /// Runs until drained (`batch`), `max_tasks` attempts, or shutdown: the
+    /// producer claims and runs attempts, the completer writes them, and the
+    /// rescuer, pruner and scheduler run beside them until the producer is done.
     pub async fn run(&self, shutdown: Shutdown) -> Result<WorkerReport, WorkerError> {
         let options = &self.options;
         let store = self.registry.store().clone();
@@ -218,229 +232,69 @@ impl Worker {
             receiver,
             options.max_completion_batch,
         ));
-        let context = attempt::AttemptContext {
-            registry: self.registry.clone(),
-            settings: self.settings.clone(),
-            worker_id: Arc::from(options.worker_id.as_str()),
-        };
-        let mut running: JoinSet<Completion> = JoinSet::new();
-        let mut in_flight: HashMap<tokio::task::Id, ClaimRef> = HashMap::new();
         let mut report = WorkerReport::default();
-        let mut renew = tokio::time::interval(options.lease / 3);
         // Rescue once before the first claim (so a draining `--batch` worker picks up
-        // the jobs of dead workers too), then on every tick.
+        // the jobs of dead workers too), then every rescue interval.
         match rescue_stuck(store.as_ref()).await {
             Ok(rescued) => report.rescued += rescued,
             Err(error) => tracing::warn!(%error, "cannot rescue stuck jobs"),
         }
-        let mut rescue = tokio::time::interval_at(
-            Instant::now() + options.rescue_interval,
-            options.rescue_interval,
+        let rescued = Arc::new(AtomicU64::new(0));
+        let wake = Arc::new(Notify::new());
+        let services_stop = CancellationToken::new();
+        let mut services = JoinSet::new();
+        services.spawn(
+            Rescuer::new(
+                store.clone(),
+                options.rescue_interval,
+                rescued.clone(),
+                wake.clone(),
+            )
+            .run(services_stop.clone()),
         );
-        let concurrency = options.concurrency as usize;
-        let mut may_have_jobs = true;
-        let mut last_claim_full = false;
-        let mut stopping_at: Option<Instant> = None;
-        let mut claim_errors = 0u32;
-        // After a failed claim, the next waits until then (shutdown does not).
-        let mut claim_blocked_until: Option<Instant> = None;
-        let mut first_claim: Option<Instant> = None;
-        // The fallback poll: a claim at least this often while idle, whatever else
-        // (renewals, rescues, finished attempts) interrupts the wait.
-        let mut poll_at = Instant::now() + options.interval;
-
-        loop {
-            let budget = options
-                .max_tasks
-                .map_or(u64::MAX, |max| max.saturating_sub(report.claimed));
-            let free = concurrency - running.len();
-            // Claim when woken and there is room: at once when idle, otherwise once
-            // half the slots are free, so claims come in batches.
-            let worth_claiming = running.is_empty() || free * 2 >= concurrency;
-            if stopping_at.is_none()
-                && claim_blocked_until.is_none()
-                && may_have_jobs
-                && budget > 0
-                && free > 0
-                && worth_claiming
-            {
-                let limit = (free as u64).min(budget) as u32;
-                poll_at = Instant::now() + options.interval;
-                let claim = JobClaim {
-                    worker_id: options.worker_id.clone(),
-                    queues: options.queues.clone(),
-                    tenants: options.tenants.clone(),
-                    limit,
-                    lease: options.lease,
-                };
-                match store.job_claim(claim).await {
-                    Ok(jobs) => {
-                        claim_errors = 0;
-                        last_claim_full = jobs.len() == limit as usize;
-                        may_have_jobs = last_claim_full;
-                        report.claimed += jobs.len() as u64;
-                        self.progress
-                            .claimed
-                            .fetch_add(jobs.len() as u64, Ordering::Relaxed);
-                        if !jobs.is_empty() && first_claim.is_none() {
-                            first_claim = Some(Instant::now());
-                        }
-                        // A component's capabilities are read once per claimed batch,
-                        // by the first of its attempts to start, and shared by the rest.
-                        let mut grants = attempt::BatchCapabilities::default();
-                        for job in jobs {
-                            let claim = ClaimRef {
-                                id: job.id.clone(),
-                                attempt: job.attempt,
-                            };
-                            let context = context.clone();
-                            let capabilities = grants.cell_for(&job);
-                            let handle = running.spawn(async move {
-                                attempt::run(&context, job, &capabilities).await
-                            });
-                            in_flight.insert(handle.id(), claim);
-                        }
-                    }
-                    Err(error) => {
-                        claim_errors += 1;
-                        if options.batch && claim_errors >= BATCH_CLAIM_TRIES {
-                            tracing::error!(%error, "cannot claim jobs; giving up after {claim_errors} tries");
-                            drop(completions);
-                            let _ = completer.await;
-                            return Err(WorkerError::Store(error));
-                        }
-                        let delay = Duration::from_millis(100 * u64::from(claim_errors.min(50)))
-                            .min(options.interval.max(Duration::from_millis(100)));
-                        tracing::warn!(%error, "cannot claim jobs; retrying in {delay:?}");
-                        claim_blocked_until = Some(Instant::now() + delay);
-                    }
-                }
-            }
-            let exhausted =
-                budget == 0 || (options.batch && !may_have_jobs && claim_blocked_until.is_none());
-            if running.is_empty() && (exhausted || stopping_at.is_some()) {
-                break;
-            }
-            let waiting_for_jobs = stopping_at.is_none()
-                && !may_have_jobs
-                && budget > 0
-                && running.len() < concurrency
-                && !options.batch;
-            tokio::select! {
-                _ = shutdown.cancel_running.cancelled() => {
-                    report.released += self.interrupt(&mut running, &mut in_flight, &completions).await?;
-                    break;
-                }
-                _ = sleep_until(stopping_at) => {
-                    report.released += self.interrupt(&mut running, &mut in_flight, &completions).await?;
-                    break;
-                }
-                _ = shutdown.stop_claiming.cancelled(), if stopping_at.is_none() => {
-                    stopping_at = Some(Instant::now() + options.grace_period);
-                }
-                _ = sleep_until(claim_blocked_until), if claim_blocked_until.is_some() => {
-                    claim_blocked_until = None;
-                    may_have_jobs = true;
-                }
-                Some(joined) = running.join_next_with_id() => {
-                    self.finished(joined, &mut in_flight, &completions);
-                    // Take every other attempt that has finished too, so the next
-                    // claim sees all the free slots and comes as one larger batch.
-                    while let Some(joined) = running.try_join_next_with_id() {
-                        self.finished(joined, &mut in_flight, &completions);
-                    }
-                    if last_claim_full {
-                        may_have_jobs = true;
-                    }
-                }
-                _ = store.wait_for_jobs(poll_at.saturating_duration_since(Instant::now())), if waiting_for_jobs => {
-                    may_have_jobs = true;
-                }
-                _ = renew.tick() => {
-                    let jobs: Vec<ClaimRef> = in_flight.values().cloned().collect();
-                    let renewal = LeaseRenewal { worker_id: options.worker_id.clone(), jobs, lease: options.lease };
-                    if let Err(error) = store.job_renew_leases(renewal).await {
-                        tracing::warn!(%error, "cannot renew leases");
-                    }
-                }
-                _ = rescue.tick() => {
-                    match rescue_stuck(store.as_ref()).await {
-                        Ok(rescued) => {
-                            report.rescued += rescued;
-                            if rescued > 0 {
-                                may_have_jobs = true;
-                            }
-                        }
-                        Err(error) => tracing::warn!(%error, "cannot rescue stuck jobs"),
-                    }
-                }
-            }
+        services.spawn(
+            Scheduler::new(
+                self.registry.clone(),
+                self.settings.clone(),
+                self.clock.clone(),
+            )
+            .run(services_stop.clone()),
+        );
+        if let Some(config) = PrunerConfig::new(&self.settings.purge) {
+            services.spawn(
+                Pruner::new(store.clone(), self.clock.clone(), config).run(services_stop.clone()),
+            );
         }
-        drop(completions);
+        let producer = Producer::new(
+            attempt::AttemptContext {
+                registry: self.registry.clone(),
+                settings: self.settings.clone(),
+                worker_id: Arc::from(options.worker_id.as_str()),
+            },
+            options.clone(),
+            self.progress.clone(),
+            completions,
+            wake,
+        );
+        let produced = producer.run(&shutdown).await;
+        services_stop.cancel();
+        while services.join_next().await.is_some() {}
+        let produced = match produced {
+            Ok(produced) => produced,
+            Err(error) => {
+                let _ = completer.await;
+                return Err(error);
+            }
+        };
+        report.claimed = produced.claimed;
+        report.released = produced.released;
+        report.rescued += rescued.load(Ordering::Relaxed);
         report.completions = completer
             .await
             .map_err(|error| WorkerError::Completer(error.to_string()))?;
-        report.active_ms = first_claim.map_or(0, |start| start.elapsed().as_millis() as u64);
+        report.active_ms = produced
+            .first_claim
+            .map_or(0, |start| start.elapsed().as_millis() as u64);
         Ok(report)
-    }
-
-    /// Interrupts running attempts: those that finished anyway are completed, the
-    /// rest are put back to READY.
-    async fn interrupt(
-        &self,
-        running: &mut JoinSet<Completion>,
-        in_flight: &mut HashMap<tokio::task::Id, ClaimRef>,
-        completions: &mpsc::UnboundedSender<Completion>,
-    ) -> Result<u64, WorkerError> {
-        running.abort_all();
-        while let Some(joined) = running.join_next_with_id().await {
-            if let Ok((id, completion)) = joined {
-                in_flight.remove(&id);
-                let _ = completions.send(completion);
-            }
-        }
-        let interrupted: Vec<ClaimRef> = in_flight.drain().map(|(_, claim)| claim).collect();
-        if interrupted.is_empty() {
-            return Ok(0);
-        }
-        Ok(self
-            .registry
-            .store()
-            .job_release_many(&self.options.worker_id, &interrupted)
-            .await?)
-    }
-}
-
-impl Worker {
-    /// Hands a finished attempt's completion to the completer.
-    fn finished(
-        &self,
-        joined: Result<(tokio::task::Id, Completion), tokio::task::JoinError>,
-        in_flight: &mut HashMap<tokio::task::Id, ClaimRef>,
-        completions: &mpsc::UnboundedSender<Completion>,
-    ) {
-        match joined {
-            Ok((id, completion)) => {
-                in_flight.remove(&id);
-                self.progress.finished.fetch_add(1, Ordering::Relaxed);
-                if completion.record.error.is_some() {
-                    self.progress.failed.fetch_add(1, Ordering::Relaxed);
-                }
-                let _ = completions.send(completion);
-            }
-            Err(error) => {
-                // An attempt task panicked (a host bug, never the guest): its lease
-                // will expire and the job will be rescued.
-                tracing::error!(%error, "an attempt task failed");
-                in_flight.remove(&error.id());
-            }
-        }
-    }
-}
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(deadline) => tokio::time::sleep_until(deadline).await,
-        None => std::future::pending().await,
     }
 }

@@ -3,7 +3,13 @@
 //! runs it; the fence (`only_if_expired`, same attempt, same lease owner) makes
 //! concurrent rescuers and late workers harmless.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
 use chrono::Utc;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 use wasmtasks_sandbox::AttemptMetrics;
 
 use crate::retry::after_failure;
@@ -15,6 +21,57 @@ pub const WORKER_LOST: &str = "wasmtasks.WorkerLost";
 
 /// How many stuck jobs one rescue pass handles.
 const RESCUE_PAGE: u32 = 500;
+
+/// The rescuer service.
+#[derive(Debug)]
+pub struct Rescuer {
+    store: Arc<dyn Store>,
+    interval: Duration,
+    /// Jobs rescued so far.
+    rescued: Arc<AtomicU64>,
+    /// Told when a rescue put jobs back to READY.
+    wake: Arc<Notify>,
+}
+
+impl Rescuer {
+    /// A rescuer of `store` every `interval`; counts in `rescued`, wakes `wake`.
+    pub fn new(
+        store: Arc<dyn Store>,
+        interval: Duration,
+        rescued: Arc<AtomicU64>,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Rescuer {
+            store,
+            interval,
+            rescued,
+            wake,
+        }
+    }
+
+    /// One pass: the stuck jobs there are now; how many were rescued.
+    pub async fn step(&self) -> Result<u64, StoreError> {
+        let rescued = rescue_stuck(self.store.as_ref()).await?;
+        if rescued > 0 {
+            self.rescued.fetch_add(rescued, Ordering::Relaxed);
+            self.wake.notify_one();
+        }
+        Ok(rescued)
+    }
+
+    /// A pass every interval until `stop`.
+    pub async fn run(self, stop: CancellationToken) {
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = tokio::time::sleep(self.interval) => {}
+            }
+            if let Err(error) = self.step().await {
+                tracing::warn!(%error, "cannot rescue stuck jobs");
+            }
+        }
+    }
+}
 
 /// Rescues the stuck jobs there are now; returns how many were rescued.
 pub async fn rescue_stuck(store: &dyn Store) -> Result<u64, StoreError> {

@@ -38,6 +38,10 @@ fn user_flow(server: &Server, token: &str) {
         (Some("SUCCESSFUL"), json!(5)),
         "{done}"
     );
+    assert_eq!(
+        done["enqueued_at"], ready["enqueued_at"],
+        "the enqueue's answer names the stored enqueue time"
+    );
     // A task failing with its own class, then retried: attempts are kept.
     let bad = enqueue(
         server,
@@ -450,6 +454,71 @@ fn concurrent_single_enqueues_are_each_answered_and_all_stored() {
     assert_eq!(unique.len(), 400);
     let page = get(&server, &token, "/api/v1/jobs?limit=1000");
     assert_eq!(page.body["jobs"].as_array().unwrap().len(), 400);
+}
+
+#[test]
+fn unique_enqueues_answer_with_the_existing_job_even_sixteen_at_once() {
+    let workspace = Workspace::new();
+    let token = alice(&workspace);
+    let server = Server::start(&workspace, &[]);
+    upload(&server, &token, &example("arith"));
+    let spec =
+        |key: &str| json!({"task_path": "arith.add", "args": [1, 2], "unique": {"key": key}});
+    let replies: Vec<_> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                let (server, token, spec) = (&server, &token, spec("order-7"));
+                scope.spawn(move || post(server, token, "/api/v1/jobs", spec))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let created: Vec<_> = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::CREATED)
+        .collect();
+    assert_eq!(created.len(), 1, "{replies:?}");
+    let id = created[0].body["id"].clone();
+    for reply in replies.iter().filter(|r| r.status != StatusCode::CREATED) {
+        assert_eq!(reply.status, StatusCode::OK, "{reply:?}");
+        assert_eq!(reply.body["id"], id);
+    }
+    let duplicate = post(&server, &token, "/api/v1/jobs", spec("order-7"));
+    assert_eq!(duplicate.status, StatusCode::OK);
+    assert_eq!(
+        duplicate.header("x-wasmtasks-duplicate").as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        post(&server, &token, "/api/v1/jobs", spec("order-8")).status,
+        StatusCode::CREATED
+    );
+    let bulk = post(
+        &server,
+        &token,
+        "/api/v1/jobs/bulk",
+        json!({"jobs": [spec("order-7"), add(5, 6), spec("order-9"), spec("order-9")]}),
+    );
+    assert_eq!(bulk.status, StatusCode::CREATED, "{bulk:?}");
+    assert_eq!(bulk.body["ids"][0], id);
+    assert_eq!(bulk.body["duplicates"], json!([0, 3]));
+    assert_eq!(bulk.body["ids"][3], bulk.body["ids"][2]);
+    let bad = post(
+        &server,
+        &token,
+        "/api/v1/jobs",
+        json!({"task_path": "arith.add", "args": [1, 2], "unique": {"states": ["READY"]}}),
+    );
+    assert!(
+        bad.problem(422, "invalid-request")
+            .contains("READY and RUNNING")
+    );
+    let page = get(&server, &token, "/api/v1/jobs?limit=1000");
+    assert_eq!(
+        page.body["jobs"].as_array().unwrap().len(),
+        4,
+        "order-7, order-8, add, order-9"
+    );
 }
 
 #[test]

@@ -68,6 +68,12 @@ fn world() -> World {
         .unwrap()
         .to_owned();
     server.wait(&alice, &done);
+    let schedule = server.send(
+        server
+            .authed(Method::PUT, "/api/v1/schedules/nightly", &alice)
+            .json(&json!({"cron": "0 3 * * *", "task_path": "arith.add", "args": [1, 2]})),
+    );
+    assert_eq!(schedule.status, 200, "{schedule:?}");
     let ready = enqueue(
         &server,
         &alice,
@@ -102,6 +108,7 @@ fn snapshot(world: &World) -> Value {
         "ready": read(&format!("/api/v1/jobs/{}", world.ready)),
         "queues": read("/api/v1/queues"),
         "tokens": read("/api/v1/tokens"),
+        "schedules": read("/api/v1/schedules"),
     })
 }
 
@@ -147,6 +154,18 @@ fn requests(world: &World) -> Vec<(Method, String, Option<Value>)> {
         ),
         (Method::GET, "/api/v1/tenants/alice".into(), None),
         (Method::DELETE, "/api/v1/tenants/alice".into(), None),
+        (Method::GET, "/api/v1/schedules/nightly".into(), None),
+        (Method::DELETE, "/api/v1/schedules/nightly".into(), None),
+        (
+            Method::POST,
+            "/api/v1/schedules/nightly/pause".into(),
+            Some(json!({})),
+        ),
+        (
+            Method::PUT,
+            "/api/v1/schedules/nightly".into(),
+            Some(json!({"cron": "* * * * *", "task_path": "arith.add", "args": [1, 2]})),
+        ),
     ]
 }
 
@@ -171,6 +190,10 @@ fn another_tenants_ids_and_names_are_unknown_everywhere_and_left_untouched() {
             let expected: &[u16] = match (role, path.as_str()) {
                 // Enqueueing names a component bob does not have: refused as unknown.
                 (_, "/api/v1/jobs") if role == "admin" => &[422],
+                // Setting a schedule names a task bob does not have: refused.
+                (_, "/api/v1/schedules/nightly") if method == Method::PUT && role == "admin" => {
+                    &[422]
+                }
                 // The tenant routes are the operator's.
                 (_, p) if p.starts_with("/api/v1/tenants") => &[403],
                 // A reader may not write at all.
@@ -199,6 +222,8 @@ fn another_tenants_ids_and_names_are_unknown_everywhere_and_left_untouched() {
         "/api/v1/components",
         "/api/v1/tokens",
         "/api/v1/queues",
+        "/api/v1/schedules",
+        "/api/v1/events",
     ] {
         let reply = get(&world.server, &bob_admin, path);
         assert_eq!(reply.status, 200, "{path}: {reply:?}");
@@ -206,6 +231,7 @@ fn another_tenants_ids_and_names_are_unknown_everywhere_and_left_untouched() {
             world.done.as_str(),
             world.ready.as_str(),
             "notify",
+            "nightly",
             token_id(&world.alice),
         ] {
             assert!(

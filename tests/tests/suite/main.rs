@@ -21,3 +21,4 @@ mod signatures;
 mod store_conformance;
 mod tenancy_support;
 mod tenants_cli;
+mod worker_services;

@@ -291,6 +291,233 @@ fn prune_deletes_finished_results_and_keeps_the_rest() {
 }
 
 #[test]
+fn a_unique_enqueue_shows_the_existing_job_instead_of_a_second_one() {
+    let workspace = queue_with(&["arith"]);
+    let first = enqueue(
+        &workspace,
+        &["arith.add", "1", "2", "--unique-key", "invoice-9"],
+    );
+    let again = workspace.run(&[
+        "enqueue",
+        "arith.add",
+        "3",
+        "4",
+        "--unique-key",
+        "invoice-9",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(again.json()["id"], first.as_str());
+    assert!(again.stderr.contains("not enqueued"), "{}", again.stderr);
+    // By arguments: other arguments are another job.
+    let by_args = enqueue(
+        &workspace,
+        &[
+            "arith.add",
+            "1",
+            "2",
+            "--unique-key",
+            "x",
+            "--unique-by-args",
+        ],
+    );
+    let other_args = enqueue(
+        &workspace,
+        &[
+            "arith.add",
+            "5",
+            "6",
+            "--unique-key",
+            "x",
+            "--unique-by-args",
+        ],
+    );
+    assert_ne!(by_args, other_args);
+    let bad = workspace.run(&["enqueue", "arith.add", "1", "2", "--unique-states", "READY"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("READY and RUNNING"), "{}", bad.stderr);
+    let bad = workspace.run(&["enqueue", "arith.add", "1", "2", "--unique-states", "DONE"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("is not a status"), "{}", bad.stderr);
+}
+
+#[test]
+fn a_paused_queue_keeps_its_jobs_ready_until_resumed_even_across_workers() {
+    let workspace = queue_with(&["arith"]);
+    let run = workspace.run(&["queue", "pause", "default"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.trim(), "queue default: paused");
+    let again = workspace.run(&["queue", "pause", "default"]);
+    assert!(
+        again.stdout.contains("(it already was)"),
+        "{}",
+        again.stdout
+    );
+    let id = enqueue(&workspace, &["arith.add", "1", "2"]);
+    // A draining worker finds nothing to claim; the pause is stored, not in a worker.
+    assert_eq!(finish(spawn_worker(&workspace, &["--batch"])).code, 0);
+    assert_eq!(result(&workspace, &id)["status"], "READY");
+    let queues = workspace.run(&["queues", "--json"]).json();
+    let default = queues
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["queue_name"] == "default")
+        .unwrap()
+        .clone();
+    assert_eq!(default["paused"], true, "{default}");
+    assert!(workspace.run(&["queues"]).stdout.contains("paused"));
+    let run = workspace.run(&["queue", "resume", "default"]);
+    assert_eq!(
+        run.stdout.trim(),
+        "queue default: running",
+        "{}",
+        run.stderr
+    );
+    assert_eq!(finish(spawn_worker(&workspace, &["--batch"])).code, 0);
+    assert_eq!(result(&workspace, &id)["status"], "SUCCESSFUL");
+    let bad = workspace.run(&["queue", "pause", "no such queue"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("invalid queue name"), "{}", bad.stderr);
+}
+
+#[test]
+fn schedules_are_set_listed_paused_and_deleted_and_the_files_are_kept() {
+    let workspace = queue_with(&["arith"]);
+    workspace.write(
+        "wasmtasks.toml",
+        b"[schedules.from-file]\ncron = \"0 3 * * *\"\ntimezone = \"Europe/Paris\"\ntask = \"arith.add\"\nargs = [1, 2]\n",
+    );
+    let set = workspace.run(&[
+        "schedule",
+        "set",
+        "hourly",
+        "--cron",
+        "0 * * * *",
+        "--task",
+        "arith.add",
+        "3",
+        "4",
+    ]);
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    assert!(
+        set.stdout.starts_with("schedule hourly: next run"),
+        "{}",
+        set.stdout
+    );
+    let listed = workspace.run(&["schedules", "--json"]).json();
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["from-file", "hourly"]);
+    assert_eq!(listed[0]["source"], "file");
+    assert_eq!(listed[1]["spec"]["args"], serde_json::json!([3, 4]));
+    assert_eq!(listed[1]["upcoming"].as_array().unwrap().len(), 5);
+    let table = workspace.run(&["schedules"]).stdout;
+    assert!(
+        table.contains("hourly") && table.contains("from the file"),
+        "{table}"
+    );
+    assert_eq!(
+        workspace
+            .run(&["schedule", "pause", "hourly"])
+            .stdout
+            .trim(),
+        "schedule hourly: paused"
+    );
+    assert_eq!(
+        workspace.run(&["schedules", "--json"]).json()[1]["paused"],
+        true
+    );
+    // The file's schedule is changed in the file only.
+    let refused = workspace.run(&["schedule", "delete", "from-file"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("configuration file"),
+        "{}",
+        refused.stderr
+    );
+    // Bad definitions are named.
+    let bad = workspace.run(&[
+        "schedule",
+        "set",
+        "bad",
+        "--cron",
+        "61 * * * *",
+        "--task",
+        "arith.add",
+    ]);
+    assert!(
+        bad.stderr.contains("invalid cron pattern `61 * * * *`"),
+        "{}",
+        bad.stderr
+    );
+    let bad = workspace.run(&[
+        "schedule",
+        "set",
+        "bad",
+        "--cron",
+        "* * * * *",
+        "--task",
+        "arith.add",
+        "1",
+    ]);
+    assert!(
+        bad.stderr
+            .contains("add() missing 1 required argument: 'b'"),
+        "{}",
+        bad.stderr
+    );
+    let bad = workspace.run(&[
+        "schedule",
+        "set",
+        "bad",
+        "--cron",
+        "* * * * *",
+        "--task",
+        "arith.add",
+        "--timezone",
+        "Mars/Olympus",
+    ]);
+    assert!(bad.stderr.contains("unknown time zone"), "{}", bad.stderr);
+    assert_eq!(workspace.run(&["schedule", "delete", "hourly"]).code, 0);
+    let missing = workspace.run(&["schedule", "delete", "hourly"]);
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+}
+
+#[test]
+fn three_worker_processes_racing_enqueue_one_job_a_tick() {
+    let workspace = queue_with(&["arith"]);
+    workspace.write(
+        "wasmtasks.toml",
+        b"[schedules.every-second]\ncron = \"* * * * * *\"\ntask = \"arith.add\"\nargs = [1, 2]\n",
+    );
+    let workers: Vec<_> = (0..3)
+        .map(|_| spawn_worker(&workspace, &["--interval", "100ms"]))
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(4500));
+    for worker in &workers {
+        signal(worker, "TERM");
+    }
+    for worker in workers {
+        assert_eq!(finish(worker).code, 0);
+    }
+    let jobs = workspace.run(&["jobs", "--json", "--limit", "1000"]).json();
+    let jobs = jobs["jobs"].as_array().unwrap();
+    // About 4.5 s of ticks: at most 6 jobs (three racing workers enqueueing each
+    // tick would make three times that), at least 3.
+    assert!(
+        (3..=6).contains(&jobs.len()),
+        "{} jobs: {jobs:?}",
+        jobs.len()
+    );
+}
+
+#[test]
 fn result_wait_returns_when_finished_or_times_out() {
     let workspace = queue_with(&["arith"]);
     let id = enqueue(&workspace, &["arith.add", "20", "22"]);

@@ -84,6 +84,41 @@ fn retries_with_backoff_until_the_task_succeeds() {
 }
 
 #[test]
+fn a_retry_waits_its_backoff_even_on_a_worker_whose_file_lacks_the_queue() {
+    let workspace = queue_with(&["flaky"]);
+    workspace.write(
+        "wasmtasks.toml",
+        b"[queues.default]\n[queues.slow]\nmax_attempts = 2\nbackoff_factor = 60\n",
+    );
+    let id = enqueue(&workspace, &["flaky.until_attempt", "2", "--queue", "slow"]);
+    // Another host's worker, whose file does not name the queue: the retry policy
+    // (and its cap, `max_backoff`) travel with the job.
+    workspace.write("other.toml", b"[queues.default]\n");
+    let first = finish(spawn_worker(
+        &workspace,
+        &["--config", "other.toml", "--batch"],
+    ));
+    assert_eq!(first.code, 0, "{}", first.stderr);
+    let after_one = result(&workspace, &id);
+    assert_eq!(
+        (after_one["status"].as_str(), after_one["attempts"].as_u64()),
+        (Some("READY"), Some(1))
+    );
+    // The retry is a minute away: a draining worker finds nothing to run yet.
+    let second = finish(spawn_worker(
+        &workspace,
+        &["--config", "other.toml", "--batch"],
+    ));
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    let still = result(&workspace, &id);
+    assert_eq!(
+        (still["status"].as_str(), still["attempts"].as_u64()),
+        (Some("READY"), Some(1)),
+        "{still}"
+    );
+}
+
+#[test]
 fn attempts_run_out_and_bad_arguments_are_never_retried() {
     let workspace = queue_with(&["flaky"]);
     let exhausted = enqueue(

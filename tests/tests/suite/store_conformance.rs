@@ -32,10 +32,13 @@ fn job(priority: i32, queue: &str) -> NewJob {
         backend: "database".into(),
         takes_context: false,
         run_after: None,
+        enqueued_at: wasmtasks::store::now_micros(),
         max_attempts: 3,
         backoff_factor: 2.0,
         max_backoff: Duration::from_secs(60),
         limits: LimitOverrides::default(),
+        unique_key: None,
+        unique_states: 0,
     }
 }
 
@@ -855,10 +858,15 @@ pub async fn http_grants_are_added_listed_and_revoked_per_component(store: Arc<d
 
 /// The events after `cursor` once there are `count` of them: PostgreSQL shows an
 /// event only when every older transaction of the server (of any database) ended.
-async fn events_after(store: &Arc<dyn Store>, cursor: &str, count: usize) -> EventPage {
+async fn events_after(
+    store: &Arc<dyn Store>,
+    tenant: &str,
+    cursor: &str,
+    count: usize,
+) -> EventPage {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        let page = store.event_list(TENANT, Some(cursor), 100).await.unwrap();
+        let page = store.event_list(tenant, Some(cursor), 100).await.unwrap();
         if page.events.len() >= count || std::time::Instant::now() > deadline {
             return page;
         }
@@ -882,7 +890,7 @@ pub async fn events_follow_every_status_change_in_order(store: Arc<dyn Store>) {
         ])
         .await
         .unwrap();
-    let page = events_after(&store, &start.cursor, 5).await;
+    let page = events_after(&store, TENANT, &start.cursor, 5).await;
     let seen: Vec<(String, TaskStatus, u32)> = page
         .events
         .iter()
@@ -1011,6 +1019,15 @@ pub async fn tenants_and_tokens_are_stored_and_deleted_with_all_they_own(store: 
         .job_insert_many(&[alices.clone(), job(0, "default")])
         .await
         .unwrap();
+    let start = store.event_list("alice", None, 10).await.unwrap();
+    store.job_cancel("alice", &alices.id).await.unwrap();
+    assert_eq!(
+        events_after(&store, "alice", &start.cursor, 1)
+            .await
+            .events
+            .len(),
+        1
+    );
     let deleted = store.tenant_delete("alice").await.unwrap().unwrap();
     assert_eq!((deleted.jobs, deleted.tokens), (1, 1));
     assert!(store.tenant_get("alice").await.unwrap().is_none());
@@ -1018,6 +1035,13 @@ pub async fn tenants_and_tokens_are_stored_and_deleted_with_all_they_own(store: 
     assert_eq!(store.token_list(None).await.unwrap().len(), 1);
     assert!(store.tenant_delete("alice").await.unwrap().is_none());
     assert_eq!(store.queue_stats(TENANT).await.unwrap()[0].count, 1);
+    // A new tenant of the same name inherits none of the old one's events.
+    assert!(store.tenant_create("alice").await.unwrap());
+    let after = store
+        .event_list("alice", Some(&start.cursor), 10)
+        .await
+        .unwrap();
+    assert!(after.events.is_empty(), "{:?}", after.events);
 }
 
 pub async fn job_lists_filter_and_page_newest_first(store: Arc<dyn Store>) {
@@ -1283,49 +1307,194 @@ pub async fn claims_serve_only_the_workers_tenants_and_carry_max_backoff(store: 
     assert_eq!(rest[0].tenant, "tenant-2");
 }
 
-/// Instantiates every conformance test for one dialect: `$fresh` is an async fn
-/// giving a fresh, migrated store (or `None` to skip with a message).
-#[macro_export]
+pub async fn paused_queues_are_not_claimed_until_resumed(store: Arc<dyn Store>) {
+    let waiting = job(0, "default");
+    let emails = job(0, "emails");
+    let mut others = job(0, "default");
+    others.tenant = "tenant-2".into();
+    store
+        .job_insert_many(&[waiting.clone(), emails.clone(), others.clone()])
+        .await
+        .unwrap();
+    assert!(
+        store
+            .queue_set_paused(TENANT, "default", true)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .queue_set_paused(TENANT, "default", true)
+            .await
+            .unwrap()
+    );
+    assert_eq!(store.queue_paused(TENANT).await.unwrap(), ["default"]);
+    assert!(store.queue_paused("tenant-2").await.unwrap().is_empty());
+    let mut claimed: Vec<String> = store
+        .job_claim(claim("w", 10))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    claimed.sort();
+    let mut expected = vec![emails.id.clone(), others.id.clone()];
+    expected.sort();
+    assert_eq!(claimed, expected, "a pause holds one tenant's queue only");
+    assert_eq!(status(store.as_ref(), &waiting.id).await, TaskStatus::Ready);
+    assert!(
+        store
+            .queue_set_paused(TENANT, "default", false)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .queue_set_paused(TENANT, "default", false)
+            .await
+            .unwrap()
+    );
+    let resumed = store.job_claim(claim("w", 10)).await.unwrap();
+    assert_eq!(resumed.len(), 1);
+    assert_eq!(resumed[0].id, waiting.id);
+}
+
+/// A job unique by `key`, blocking duplicates while READY, RUNNING or SUCCESSFUL.
+fn unique(key: &str) -> NewJob {
+    NewJob {
+        unique_key: Some(key.into()),
+        unique_states: 1 | 2 | 4,
+        ..job(0, "default")
+    }
+}
+
+pub async fn unique_jobs_are_inserted_once_and_duplicates_name_the_holder(store: Arc<dyn Store>) {
+    store.component_insert(arith("d1")).await.unwrap();
+    let first = NewJob {
+        priority: 9,
+        ..unique("k1")
+    };
+    assert!(
+        store
+            .job_insert_many(std::slice::from_ref(&first))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let second = unique("k1");
+    assert_eq!(
+        store
+            .job_insert_many(std::slice::from_ref(&second))
+            .await
+            .unwrap(),
+        [Duplicate {
+            id: second.id.clone(),
+            existing: first.id.clone()
+        }]
+    );
+    // Within one batch, the first of a key wins; plain jobs go in beside them.
+    let batch = [unique("k2"), job(0, "default"), unique("k2")];
+    let duplicates = store.job_insert_many(&batch).await.unwrap();
+    assert_eq!(
+        duplicates,
+        [Duplicate {
+            id: batch[2].id.clone(),
+            existing: batch[0].id.clone()
+        }]
+    );
+    assert!(
+        store.job_get(TENANT, &batch[2].id).await.unwrap().is_none(),
+        "a duplicate is not stored"
+    );
+    // Another tenant's key is its own.
+    let theirs = NewJob {
+        tenant: "tenant-2".into(),
+        ..unique("k1")
+    };
+    assert!(
+        store
+            .job_insert_many(std::slice::from_ref(&theirs))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // A holder that fails (FAILED is not among its statuses) lets a new one in; the
+    // failed one then cannot be retried while the new one holds the key.
+    let claimed = store.job_claim(claim("w", 1)).await.unwrap();
+    assert_eq!(claimed[0].id, first.id);
+    store
+        .job_complete_many(&[completion(&claimed[0], "w", NextState::Failed)])
+        .await
+        .unwrap();
+    let after = unique("k1");
+    assert!(
+        store
+            .job_insert_many(std::slice::from_ref(&after))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .job_retry(TENANT, RetrySelection::Ids(vec![first.id.clone()]))
+            .await
+            .unwrap(),
+        [RetryOutcome::Duplicate {
+            id: first.id.clone()
+        }]
+    );
+    // A cancelled holder frees its key too.
+    store.job_cancel(TENANT, &after.id).await.unwrap();
+    let last = unique("k1");
+    assert!(
+        store
+            .job_insert_many(std::slice::from_ref(&last))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+pub async fn concurrent_duplicates_insert_exactly_one_job(store: Arc<dyn Store>) {
+    let tries: Vec<NewJob> = (0..16).map(|_| unique("race")).collect();
+    let mut racing = tokio::task::JoinSet::new();
+    for job in tries.clone() {
+        let store = store.clone();
+        racing.spawn(async move { store.job_insert_many(&[job]).await.unwrap() });
+    }
+    let mut duplicates = Vec::new();
+    while let Some(joined) = racing.join_next().await {
+        duplicates.extend(joined.unwrap());
+    }
+    assert_eq!(duplicates.len(), 15, "{duplicates:?}");
+    let holder = &duplicates[0].existing;
+    assert!(duplicates.iter().all(|d| &d.existing == holder));
+    let stored: Vec<&NewJob> = tries
+        .iter()
+        .filter(|job| !duplicates.iter().any(|d| d.id == job.id))
+        .collect();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(&stored[0].id, holder);
+    let stats = store.queue_stats(TENANT).await.unwrap();
+    assert_eq!(stats.iter().map(|s| s.count).sum::<u64>(), 1);
+}
+
+/// Instantiates the conformance tests `$test…` for one dialect: `$fresh` is an
+/// async fn giving a fresh, migrated store (or `None` to skip with a message).
+/// The list is every `pub async fn NAME(store: Arc<dyn Store>)` of this file,
+/// found by `tests/build.rs`.
 macro_rules! store_conformance {
-    ($dialect:ident, $fresh:path) => {
+    ($dialect:ident, $fresh:path; $($test:ident),* $(,)?) => {
         mod $dialect {
             use super::*;
-            $crate::store_conformance!(@tests $fresh;
-                components_are_versioned_and_resolved,
-                inserted_jobs_read_back_as_ready_results,
-                claims_in_django_order,
-                claims_respect_run_after_and_limit,
-                claims_only_the_workers_queues,
-                completion_is_fenced_by_attempt_and_owner,
-                failed_attempts_retry_then_fail,
-                leases_renew_release_and_expire,
-                rescue_applies_only_to_expired_leases,
-                cancel_only_ready_jobs,
-                prune_deletes_finished_results_by_age,
-                queue_stats_count_by_queue_and_status,
-                concurrent_claims_never_share_a_job,
-                return_values_and_output_are_recorded_as_given,
-                waits_end_on_an_enqueue_or_at_the_timeout,
-                component_config_is_set_replaced_and_deleted_per_component,
-                http_grants_are_added_listed_and_revoked_per_component,
-                events_follow_every_status_change_in_order,
-                tenants_and_tokens_are_stored_and_deleted_with_all_they_own,
-                job_lists_filter_and_page_newest_first,
-                retries_give_a_fresh_budget_and_keep_the_attempts,
-                component_versions_pinned_by_waiting_jobs_stay,
-                prune_counts_component_versions_as_it_deletes_them,
-                claims_serve_only_the_workers_tenants_and_carry_max_backoff,
-            );
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $test() {
+                    let Some((store, _guard)) = $fresh().await else { return };
+                    super::$test(store).await;
+                }
+            )*
         }
-    };
-    (@tests $fresh:path; $($test:ident),* $(,)?) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $test() {
-                let Some((store, _guard)) = $fresh().await else { return };
-                $crate::store_conformance::$test(store).await;
-            }
-        )*
     };
 }
 
@@ -1336,8 +1505,6 @@ pub async fn fresh_sqlite() -> Option<(Arc<dyn Store>, tempfile::TempDir)> {
     Some((connect(&url).await.unwrap(), dir))
 }
 
-store_conformance!(sqlite, fresh_sqlite);
-
 /// A fresh PostgreSQL store in a database of its own, dropped after the test; `None`
 /// (skip) when no server is reachable and `CI` is not `true`.
 pub async fn fresh_postgres() -> Option<(Arc<dyn Store>, TestDatabase)> {
@@ -1345,4 +1512,4 @@ pub async fn fresh_postgres() -> Option<(Arc<dyn Store>, TestDatabase)> {
     Some((connect(database.url()).await.unwrap(), database))
 }
 
-store_conformance!(postgres, fresh_postgres);
+include!(concat!(env!("OUT_DIR"), "/store_conformance_tests.rs"));

@@ -6,13 +6,15 @@ use std::time::Duration;
 use async_trait::async_trait;
 use wasmtasks::enqueue::EnqueueRequest;
 use wasmtasks::sandbox::{ConfigValue, OriginPattern};
+use wasmtasks::schedule::ScheduleSpec;
 use wasmtasks::service::components::{
     ComponentDetails, DeletedVersion, UploadReport, UploadRequest,
 };
 use wasmtasks::service::config::ConfigEntry;
 use wasmtasks::service::grants::GrantChange;
-use wasmtasks::service::jobs::{JobFilter, JobPage};
-use wasmtasks::service::queues::QueueSummary;
+use wasmtasks::service::jobs::{BatchOutcome, EnqueueOutcome, JobFilter, JobPage};
+use wasmtasks::service::queues::{QueuePause, QueueSummary};
+use wasmtasks::service::schedules::ScheduleInfo;
 use wasmtasks::service::tenants::TenantDetails;
 use wasmtasks::service::tokens::{CreatedToken, TokenInfo, TokenRequest};
 use wasmtasks::service::{ServiceError, Services};
@@ -58,14 +60,14 @@ impl Api for Local {
             .await
     }
 
-    async fn enqueue(&self, request: EnqueueRequest) -> Result<TaskResult, ServiceError> {
+    async fn enqueue(&self, request: EnqueueRequest) -> Result<EnqueueOutcome, ServiceError> {
         self.services.jobs().enqueue(&self.principal, request).await
     }
 
     async fn enqueue_many(
         &self,
         requests: Vec<EnqueueRequest>,
-    ) -> Result<Vec<String>, ServiceError> {
+    ) -> Result<BatchOutcome, ServiceError> {
         self.services
             .jobs()
             .enqueue_many(&self.principal, requests)
@@ -104,6 +106,50 @@ impl Api for Local {
 
     async fn queues(&self) -> Result<Vec<QueueSummary>, ServiceError> {
         self.services.queues().list(&self.principal).await
+    }
+
+    async fn queue_set_paused(
+        &self,
+        queue: &str,
+        paused: bool,
+    ) -> Result<QueuePause, ServiceError> {
+        self.services
+            .queues()
+            .set_paused(&self.principal, queue, paused)
+            .await
+    }
+
+    async fn schedules(&self) -> Result<Vec<ScheduleInfo>, ServiceError> {
+        self.services.schedules().list(&self.principal).await
+    }
+
+    async fn schedule_put(
+        &self,
+        name: &str,
+        spec: ScheduleSpec,
+    ) -> Result<ScheduleInfo, ServiceError> {
+        self.services
+            .schedules()
+            .put(&self.principal, name, spec)
+            .await
+    }
+
+    async fn schedule_delete(&self, name: &str) -> Result<(), ServiceError> {
+        self.services
+            .schedules()
+            .delete(&self.principal, name)
+            .await
+    }
+
+    async fn schedule_set_paused(
+        &self,
+        name: &str,
+        paused: bool,
+    ) -> Result<ScheduleInfo, ServiceError> {
+        self.services
+            .schedules()
+            .set_paused(&self.principal, name, paused)
+            .await
     }
 
     async fn config_set(

@@ -13,14 +13,16 @@ use std::time::Duration;
 use async_trait::async_trait;
 use wasmtasks::enqueue::EnqueueRequest;
 use wasmtasks::sandbox::{ConfigValue, OriginPattern};
+use wasmtasks::schedule::ScheduleSpec;
 use wasmtasks::service::ServiceError;
 use wasmtasks::service::components::{
     ComponentDetails, DeletedVersion, UploadReport, UploadRequest,
 };
 use wasmtasks::service::config::ConfigEntry;
 use wasmtasks::service::grants::GrantChange;
-use wasmtasks::service::jobs::{JobFilter, JobPage};
-use wasmtasks::service::queues::QueueSummary;
+use wasmtasks::service::jobs::{BatchOutcome, EnqueueOutcome, JobFilter, JobPage};
+use wasmtasks::service::queues::{QueuePause, QueueSummary};
+use wasmtasks::service::schedules::ScheduleInfo;
 use wasmtasks::service::tenants::TenantDetails;
 use wasmtasks::service::tokens::{CreatedToken, TokenInfo, TokenRequest};
 use wasmtasks::store::{ComponentVersion, RetryOutcome, RetrySelection, Tenant, TenantDeleted};
@@ -45,12 +47,12 @@ pub trait Api: Send + Sync {
         digest_prefix: Option<&str>,
     ) -> Result<Vec<DeletedVersion>, ServiceError>;
     /// Enqueues one job.
-    async fn enqueue(&self, request: EnqueueRequest) -> Result<TaskResult, ServiceError>;
-    /// Enqueues jobs all or nothing; their ids.
+    async fn enqueue(&self, request: EnqueueRequest) -> Result<EnqueueOutcome, ServiceError>;
+    /// Enqueues jobs all or nothing; their ids (a duplicate's is the existing job's).
     async fn enqueue_many(
         &self,
         requests: Vec<EnqueueRequest>,
-    ) -> Result<Vec<String>, ServiceError>;
+    ) -> Result<BatchOutcome, ServiceError>;
     /// Checks `requests` as `enqueue_many` would (the same refusal), storing nothing.
     async fn validate_many(&self, requests: Vec<EnqueueRequest>) -> Result<(), ServiceError>;
     /// A result, at once.
@@ -65,6 +67,25 @@ pub trait Api: Send + Sync {
     async fn retry(&self, selection: RetrySelection) -> Result<Vec<RetryOutcome>, ServiceError>;
     /// The queues.
     async fn queues(&self) -> Result<Vec<QueueSummary>, ServiceError>;
+    /// Pauses or resumes a queue.
+    async fn queue_set_paused(&self, queue: &str, paused: bool)
+    -> Result<QueuePause, ServiceError>;
+    /// The schedules.
+    async fn schedules(&self) -> Result<Vec<ScheduleInfo>, ServiceError>;
+    /// Creates or replaces a schedule.
+    async fn schedule_put(
+        &self,
+        name: &str,
+        spec: ScheduleSpec,
+    ) -> Result<ScheduleInfo, ServiceError>;
+    /// Deletes a schedule.
+    async fn schedule_delete(&self, name: &str) -> Result<(), ServiceError>;
+    /// Pauses or resumes a schedule.
+    async fn schedule_set_paused(
+        &self,
+        name: &str,
+        paused: bool,
+    ) -> Result<ScheduleInfo, ServiceError>;
     /// Sets a component's value or secret.
     async fn config_set(
         &self,

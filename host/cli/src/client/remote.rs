@@ -14,14 +14,16 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use wasmtasks::enqueue::{EnqueueRequest, JobSpec};
 use wasmtasks::sandbox::{ConfigValue, OriginPattern};
+use wasmtasks::schedule::ScheduleSpec;
 use wasmtasks::service::ServiceError;
 use wasmtasks::service::components::{
     ComponentDetails, DeletedVersion, UploadReport, UploadRequest,
 };
 use wasmtasks::service::config::ConfigEntry;
 use wasmtasks::service::grants::GrantChange;
-use wasmtasks::service::jobs::{JobFilter, JobPage};
-use wasmtasks::service::queues::QueueSummary;
+use wasmtasks::service::jobs::{BatchOutcome, EnqueueOutcome, JobFilter, JobPage};
+use wasmtasks::service::queues::{QueuePause, QueueSummary};
+use wasmtasks::service::schedules::ScheduleInfo;
 use wasmtasks::service::tenants::TenantDetails;
 use wasmtasks::service::tokens::{CreatedToken, TokenInfo, TokenRequest};
 use wasmtasks::store::{ComponentVersion, RetryOutcome, RetrySelection, Tenant, TenantDeleted};
@@ -270,25 +272,37 @@ impl Api for Remote {
         self.send(builder).await
     }
 
-    async fn enqueue(&self, request: EnqueueRequest) -> Result<TaskResult, ServiceError> {
-        self.send(
-            self.request(Method::POST, "/jobs")
-                .json(&JobSpec::from(&request)),
-        )
-        .await
+    async fn enqueue(&self, request: EnqueueRequest) -> Result<EnqueueOutcome, ServiceError> {
+        let response = self
+            .answer(
+                self.request(Method::POST, "/jobs")
+                    .json(&JobSpec::from(&request)),
+            )
+            .await?;
+        // 201: enqueued; 200: the existing job a unique job duplicates.
+        let duplicate = response.status() == reqwest::StatusCode::OK;
+        let result = response.json().await.map_err(|error| {
+            ServiceError::Internal(format!(
+                "the server's answer is not what was expected: {error}"
+            ))
+        })?;
+        Ok(EnqueueOutcome { result, duplicate })
     }
 
     async fn enqueue_many(
         &self,
         requests: Vec<EnqueueRequest>,
-    ) -> Result<Vec<String>, ServiceError> {
+    ) -> Result<BatchOutcome, ServiceError> {
         let bulk = BulkEnqueue {
             jobs: requests.iter().map(JobSpec::from).collect(),
         };
         let enqueued: Enqueued = self
             .send(self.request(Method::POST, "/jobs/bulk").json(&bulk))
             .await?;
-        Ok(enqueued.ids)
+        Ok(BatchOutcome {
+            ids: enqueued.ids,
+            duplicates: enqueued.duplicates,
+        })
     }
 
     async fn validate_many(&self, requests: Vec<EnqueueRequest>) -> Result<(), ServiceError> {
@@ -366,6 +380,45 @@ impl Api for Remote {
 
     async fn queues(&self) -> Result<Vec<QueueSummary>, ServiceError> {
         self.send(self.request(Method::GET, "/queues")).await
+    }
+
+    async fn queue_set_paused(
+        &self,
+        queue: &str,
+        paused: bool,
+    ) -> Result<QueuePause, ServiceError> {
+        let action = if paused { "pause" } else { "resume" };
+        let path = format!("/queues/{}/{action}", segment(queue));
+        self.send(self.request(Method::POST, &path)).await
+    }
+
+    async fn schedules(&self) -> Result<Vec<ScheduleInfo>, ServiceError> {
+        self.send(self.request(Method::GET, "/schedules")).await
+    }
+
+    async fn schedule_put(
+        &self,
+        name: &str,
+        spec: ScheduleSpec,
+    ) -> Result<ScheduleInfo, ServiceError> {
+        let path = format!("/schedules/{}", segment(name));
+        self.send(self.request(Method::PUT, &path).json(&spec))
+            .await
+    }
+
+    async fn schedule_delete(&self, name: &str) -> Result<(), ServiceError> {
+        let path = format!("/schedules/{}", segment(name));
+        self.send_empty(self.request(Method::DELETE, &path)).await
+    }
+
+    async fn schedule_set_paused(
+        &self,
+        name: &str,
+        paused: bool,
+    ) -> Result<ScheduleInfo, ServiceError> {
+        let action = if paused { "pause" } else { "resume" };
+        let path = format!("/schedules/{}/{action}", segment(name));
+        self.send(self.request(Method::POST, &path)).await
     }
 
     async fn config_set(

@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use clap::Args;
 use wasmtasks::enqueue::{EnqueueRequest, JobSpec};
 use wasmtasks::service::{BatchProblem, ServiceError};
-use wasmtasks::task::Arguments;
+use wasmtasks::task::{Arguments, TaskStatus};
+use wasmtasks::unique::UniqueOptions;
 
 use super::GlobalArgs;
 use super::context;
@@ -46,14 +47,63 @@ pub struct EnqueueArgs {
     backoff_factor: Option<f64>,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    unique: UniqueArgs,
     /// Enqueue every line of this JSON-lines file (`-` for stdin) instead, all or
     /// nothing: each line is {"task_path", "args", "kwargs", "priority",
     /// "queue_name", "run_after", "max_attempts", "backoff_factor", "fuel",
-    /// "timeout_ms", "memory_bytes"}. Every bad line is reported, by number.
+    /// "timeout_ms", "memory_bytes", "unique"}. Every bad line is reported, by
+    /// number.
     #[arg(long, value_name = "FILE", conflicts_with = "task_path")]
     file: Option<PathBuf>,
     #[command(flatten)]
     output: OutputArgs,
+}
+
+/// Uniqueness: enqueue only if no job with the same unique key blocks it.
+#[derive(Debug, Args)]
+struct UniqueArgs {
+    /// Unique by this key (with the task): while a job with it is READY, RUNNING
+    /// or SUCCESSFUL, the enqueue returns that job instead.
+    #[arg(long, value_name = "KEY")]
+    unique_key: Option<String>,
+    /// Unique within windows of this length (1h: one job per task and key an hour).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    unique_for: Option<std::time::Duration>,
+    /// The arguments are part of the unique key.
+    #[arg(long)]
+    unique_by_args: bool,
+    /// The queue is part of the unique key.
+    #[arg(long)]
+    unique_by_queue: bool,
+    /// The statuses in which a job blocks duplicates (READY and RUNNING always)
+    /// [default: READY,RUNNING,SUCCESSFUL].
+    #[arg(long, value_delimiter = ',', value_name = "STATUS,…", value_parser = parse_status)]
+    unique_states: Vec<TaskStatus>,
+}
+
+impl UniqueArgs {
+    /// The options, when any flag asks for uniqueness.
+    fn options(self) -> Option<UniqueOptions> {
+        let asked = self.unique_key.is_some()
+            || self.unique_for.is_some()
+            || self.unique_by_args
+            || self.unique_by_queue
+            || !self.unique_states.is_empty();
+        asked.then(|| UniqueOptions {
+            key: self.unique_key,
+            by_args: self.unique_by_args,
+            by_queue: self.unique_by_queue,
+            period_ms: self.unique_for.map(|d| d.as_millis() as u64),
+            states: self.unique_states,
+        })
+    }
+}
+
+fn parse_status(text: &str) -> Result<TaskStatus, String> {
+    serde_json::from_value(serde_json::Value::String(text.to_ascii_uppercase())).map_err(|_| {
+        format!("`{text}` is not a status: READY, RUNNING, SUCCESSFUL, FAILED or CANCELLED")
+    })
 }
 
 /// `run_after` from RFC 3339 or `+DURATION`.
@@ -83,10 +133,17 @@ pub async fn execute(args: EnqueueArgs, global: &GlobalArgs) -> anyhow::Result<E
         max_attempts: args.max_attempts,
         backoff_factor: args.backoff_factor,
         limits: args.limits.overrides(),
+        unique: args.unique.options(),
     };
     let api = context::api(global).await?;
-    let result = api.enqueue(request).await?;
-    output::print_task_result(&result, args.output.format(Format::Json))?;
+    let enqueued = api.enqueue(request).await?;
+    if enqueued.duplicate {
+        eprintln!(
+            "not enqueued: job {} has the same unique key; it is shown instead",
+            enqueued.result.id
+        );
+    }
+    output::print_task_result(&enqueued.result, args.output.format(Format::Json))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -116,20 +173,33 @@ async fn enqueue_file(file: &PathBuf, global: &GlobalArgs) -> anyhow::Result<Exi
     // so that one run reports every bad line.
     let refused = if problems.is_empty() {
         match api.enqueue_many(requests).await {
-            Ok(ids) => {
+            Ok(outcome) => {
                 storing.finish_and_clear();
                 let elapsed = storing.elapsed();
-                let mut out = String::with_capacity(ids.len() * 37);
-                for id in &ids {
+                let mut out = String::with_capacity(outcome.ids.len() * 37);
+                for id in &outcome.ids {
                     out.push_str(id);
                     out.push('\n');
                 }
                 print!("{out}");
+                let stored = total - outcome.duplicates.len();
                 eprintln!(
-                    "enqueued {total} jobs in {:.3}s ({:.0} jobs/s)",
+                    "enqueued {stored} jobs in {:.3}s ({:.0} jobs/s)",
                     elapsed.as_secs_f64(),
                     total as f64 / elapsed.as_secs_f64().max(1e-9)
                 );
+                if !outcome.duplicates.is_empty() {
+                    let lines: Vec<String> = outcome
+                        .duplicates
+                        .iter()
+                        .map(|&index| numbers[index].to_string())
+                        .collect();
+                    eprintln!(
+                        "{} lines were duplicates of existing unique jobs (their ids are printed): lines {}",
+                        lines.len(),
+                        lines.join(", ")
+                    );
+                }
                 return Ok(ExitCode::SUCCESS);
             }
             Err(ServiceError::InvalidBatch { problems, .. }) => problems,

@@ -158,23 +158,11 @@ pub async fn retry(args: RetryArgs, global: &GlobalArgs) -> anyhow::Result<ExitC
     let outcomes = api.retry(selection).await?;
     let mut refused = 0;
     for outcome in &outcomes {
-        match outcome {
-            RetryOutcome::Retried { id } => println!("retried {id}"),
-            RetryOutcome::NotFound { id } => {
+        match (outcome, outcome.refusal()) {
+            (RetryOutcome::Retried { id }, _) => println!("retried {id}"),
+            (_, refusal) => {
                 refused += 1;
-                eprintln!("error: no task result with id `{id}`");
-            }
-            RetryOutcome::NotRetryable { id, status } => {
-                refused += 1;
-                eprintln!(
-                    "error: cannot retry {id}: it is {status}; only FAILED or CANCELLED jobs can be retried"
-                );
-            }
-            RetryOutcome::ComponentGone { id } => {
-                refused += 1;
-                eprintln!(
-                    "error: cannot retry {id}: the component version it pins has been deleted"
-                );
+                eprintln!("error: {}", refusal.unwrap_or_default());
             }
         }
     }

@@ -18,6 +18,7 @@ mod prune;
 mod queues;
 mod result;
 mod run;
+mod schedules;
 mod serve;
 mod tenant;
 mod token;
@@ -132,6 +133,12 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Show job counts per queue and status, and each queue's lag.
     Queues(queues::QueuesArgs),
+    /// Pause or resume a queue.
+    Queue(queues::QueueArgs),
+    /// Show the periodic jobs and their next runs.
+    Schedules(schedules::SchedulesArgs),
+    /// Create, delete, pause or resume a periodic job.
+    Schedule(schedules::ScheduleArgs),
     /// Set, unset and list a component's configuration values and secrets.
     Config(config::ConfigArgs),
     /// Allow a component to send HTTP requests to origins (or list its origins).
@@ -193,6 +200,9 @@ impl Cli {
             Command::Worker(args) => worker::execute(args, &global).await,
             Command::Serve(args) => serve::execute(args, &global).await,
             Command::Queues(args) => queues::execute(args, &global).await,
+            Command::Queue(args) => queues::execute_control(args, &global).await,
+            Command::Schedules(args) => schedules::execute(args, &global).await,
+            Command::Schedule(args) => schedules::execute_control(args, &global).await,
             Command::Config(args) => config::execute(args, &global).await,
             Command::Grant(args) => grant::execute(args, true, &global).await,
             Command::Revoke(args) => grant::execute(args, false, &global).await,

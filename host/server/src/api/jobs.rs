@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wasmtasks::enqueue::{EnqueueRequest, JobSpec};
@@ -14,6 +15,9 @@ use super::types::{BulkEnqueue, Enqueued, JobsQuery, ResultQuery, RetryRequest};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
 use crate::problem::Problem;
 use crate::state::AppState;
+
+/// The header that marks the answer to a unique job's duplicate.
+pub const DUPLICATE_HEADER: &str = "x-wasmtasks-duplicate";
 
 /// The routes of jobs.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -31,23 +35,36 @@ pub fn router() -> OpenApiRouter<AppState> {
 ///
 /// Validated as Django validates (the task exists, priority, queue, `run_after`)
 /// and against the task's signature; a refused job is not stored. Concurrent
-/// single enqueues are written together.
+/// single enqueues are written together. A unique job (`unique`) whose key an
+/// existing job holds is not enqueued: the answer is then 200 with the existing
+/// job, and the header `X-Wasmtasks-Duplicate: true`.
 #[utoipa::path(post, path = "/jobs", tag = "jobs", request_body = JobSpec,
     responses(
         (status = 201, description = "Enqueued: its READY TaskResult", body = TaskResult),
+        (status = 200, description = "A duplicate of a unique job: the existing job's TaskResult",
+            body = TaskResult, headers(("X-Wasmtasks-Duplicate" = String, description = "`true`"))),
         (status = 422, description = "Refused; nothing stored", body = Problem, content_type = "application/problem+json"),
     ), security(("token" = [])))]
 async fn enqueue(
     State(state): State<AppState>,
     Caller(principal): Caller,
     ApiJson(spec): ApiJson<JobSpec>,
-) -> Result<(StatusCode, Json<TaskResult>), Problem> {
-    let result = state
+) -> Result<Response, Problem> {
+    let outcome = state
         .services
         .jobs()
         .enqueue(&principal, EnqueueRequest::from(spec))
         .await?;
-    Ok((StatusCode::CREATED, Json(result)))
+    Ok(if outcome.duplicate {
+        (
+            StatusCode::OK,
+            [(DUPLICATE_HEADER, "true")],
+            Json(outcome.result),
+        )
+            .into_response()
+    } else {
+        (StatusCode::CREATED, Json(outcome.result)).into_response()
+    })
 }
 
 /// Enqueue many jobs, all or nothing.
@@ -65,12 +82,18 @@ async fn enqueue_many(
     ApiJson(bulk): ApiJson<BulkEnqueue>,
 ) -> Result<(StatusCode, Json<Enqueued>), Problem> {
     let requests = bulk.jobs.into_iter().map(EnqueueRequest::from).collect();
-    let ids = state
+    let outcome = state
         .services
         .jobs()
         .enqueue_many(&principal, requests)
         .await?;
-    Ok((StatusCode::CREATED, Json(Enqueued { ids })))
+    Ok((
+        StatusCode::CREATED,
+        Json(Enqueued {
+            ids: outcome.ids,
+            duplicates: outcome.duplicates,
+        }),
+    ))
 }
 
 /// Check jobs as a bulk enqueue would, storing nothing.
@@ -202,21 +225,18 @@ async fn retry(
     let outcome = jobs
         .retry(&principal, RetrySelection::Ids(vec![id.clone()]))
         .await?;
-    match outcome.into_iter().next() {
-        Some(RetryOutcome::Retried { .. }) => Ok(Json(jobs.get(&principal, &id).await?)),
-        Some(RetryOutcome::NotRetryable { status, .. }) => Err(Problem::from(
-            wasmtasks::service::ServiceError::Conflict(format!(
-                "cannot retry {id}: it is {status}; only FAILED or CANCELLED jobs can be retried"
-            )),
+    let outcome = outcome
+        .into_iter()
+        .next()
+        .unwrap_or(RetryOutcome::NotFound { id: id.clone() });
+    match (&outcome, outcome.refusal()) {
+        (RetryOutcome::Retried { .. }, _) => Ok(Json(jobs.get(&principal, &id).await?)),
+        (RetryOutcome::NotFound { .. }, refusal) => Err(Problem::from(
+            wasmtasks::service::ServiceError::NotFound(refusal.unwrap_or_default()),
         )),
-        Some(RetryOutcome::ComponentGone { .. }) => {
-            Err(Problem::from(wasmtasks::service::ServiceError::Conflict(
-                format!("cannot retry {id}: the component version it pins has been deleted"),
-            )))
-        }
-        Some(RetryOutcome::NotFound { .. }) | None => Err(Problem::from(
-            wasmtasks::service::ServiceError::NotFound(format!("no task result with id `{id}`")),
-        )),
+        (_, refusal) => Err(Problem::from(wasmtasks::service::ServiceError::Conflict(
+            refusal.unwrap_or_default(),
+        ))),
     }
 }
 

@@ -6,6 +6,7 @@ pub mod components;
 pub mod events;
 pub mod jobs;
 pub mod queues;
+pub mod schedules;
 pub mod tenants;
 pub mod tokens;
 pub mod types;
@@ -33,7 +34,8 @@ use crate::state::AppState;
         (name = "components", description = "Upload, list, show, delete"),
         (name = "config", description = "Configuration values and secrets of components"),
         (name = "grants", description = "HTTP origins granted to components"),
-        (name = "queues", description = "Counts and lag"),
+        (name = "queues", description = "Counts and lag, pause and resume"),
+        (name = "schedules", description = "Periodic jobs"),
         (name = "tenants", description = "Tenants (operator)"),
         (name = "tokens", description = "API tokens"),
     )
@@ -130,6 +132,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             .merge(events::router())
             .merge(components::router())
             .merge(queues::router())
+            .merge(schedules::router())
             .merge(tenants::router())
             .merge(tokens::router()),
     )

@@ -1,18 +1,21 @@
-//! `/api/v1/queues`: counts by status and lag.
+//! `/api/v1/queues`: counts by status and lag, pause and resume.
 
 use axum::Json;
 use axum::extract::State;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use wasmtasks::service::queues::QueueSummary;
+use wasmtasks::service::queues::{QueuePause, QueueSummary};
 
-use crate::extract::Caller;
+use crate::extract::{ApiPath, Caller};
 use crate::problem::Problem;
 use crate::state::AppState;
 
 /// The routes of queues.
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(list))
+    OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(pause))
+        .routes(routes!(resume))
 }
 
 /// Every configured queue and every queue with jobs: counts by status, and how
@@ -25,4 +28,43 @@ async fn list(
     Caller(principal): Caller,
 ) -> Result<Json<Vec<QueueSummary>>, Problem> {
     Ok(Json(state.services.queues().list(&principal).await?))
+}
+
+/// Pause a queue: workers claim none of its jobs (they stay READY) until it is
+/// resumed; the pause is stored and outlives every worker.
+#[utoipa::path(post, path = "/queues/{name}/pause", tag = "queues",
+    params(("name" = String, Path, description = "The queue")),
+    responses((status = 200, description = "Paused", body = QueuePause)),
+    security(("token" = [])))]
+async fn pause(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<QueuePause>, Problem> {
+    Ok(Json(
+        state
+            .services
+            .queues()
+            .set_paused(&principal, &name, true)
+            .await?,
+    ))
+}
+
+/// Resume a paused queue: workers claim its jobs again at once.
+#[utoipa::path(post, path = "/queues/{name}/resume", tag = "queues",
+    params(("name" = String, Path, description = "The queue")),
+    responses((status = 200, description = "Resumed", body = QueuePause)),
+    security(("token" = [])))]
+async fn resume(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<QueuePause>, Problem> {
+    Ok(Json(
+        state
+            .services
+            .queues()
+            .set_paused(&principal, &name, false)
+            .await?,
+    ))
 }

@@ -17,8 +17,12 @@ pub struct BulkEnqueue {
 /// The ids of jobs enqueued together, in the order they were given.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct Enqueued {
-    /// The ids.
+    /// The ids; a unique job's duplicate has the existing job's.
     pub ids: Vec<String>,
+    /// The positions of the jobs that were duplicates of existing unique jobs
+    /// (nothing was enqueued for them).
+    #[serde(default)]
+    pub duplicates: Vec<usize>,
 }
 
 /// `GET /api/v1/jobs/{id}` options.

@@ -9,12 +9,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::types::Json;
-use sqlx::{PgExecutor, PgPool, Row};
+use sqlx::{PgConnection, PgPool, Row};
 use wasmtasks_sandbox::LimitOverrides;
 
 use crate::store::{
-    CancelOutcome, ClaimRef, ClaimedJob, Completion, JobClaim, JobList, JobPrune, JobSummary,
-    LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, RetryOutcome,
+    CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, JobClaim, JobList, JobPrune,
+    JobSummary, LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, RetryOutcome,
     RetrySelection, StoreError, StuckJob, in_django_order, parse_status, prune_report,
     queue_stats_from, retry_outcomes,
 };
@@ -33,75 +33,130 @@ fn corrupt(context: &'static str) -> impl FnOnce(serde_json::Error) -> StoreErro
     }
 }
 
-/// Inserts `jobs` in one statement through `executor` (a pool, a connection or a
-/// transaction), and notifies `LISTEN`ing workers when it commits. The batch
-/// travels as one array per column (binary, no JSON document to parse), zipped by
-/// `unnest`.
-pub(super) async fn insert_many<'e>(
-    executor: impl PgExecutor<'e>,
+/// The insert of a batch: one array per column (binary, no JSON document to
+/// parse) zipped by `unnest`; `$18`/`$19` are the unique keys and their status
+/// bits, `$20` the enqueue times. `$conflict` is what a unique job's duplicate does.
+macro_rules! insert_jobs {
+    ($conflict:expr) => {
+        concat!(
+            "WITH inserted AS (
+                INSERT INTO tasks (id, tenant, task_path, component, task_name, component_digest,
+                    status, args, kwargs, priority, queue_name, backend, takes_context, run_after,
+                    available_at, enqueued_at, max_attempts, backoff_factor, max_backoff, limits,
+                    unique_key, unique_states)
+                SELECT j.id, j.tenant, j.task_path, j.component, j.task_name, j.digest, 'READY',
+                    j.args::jsonb, j.kwargs::jsonb, j.priority, j.queue_name, j.backend,
+                    j.takes_context, j.run_after, greatest(now(), j.run_after), j.enqueued_at,
+                    j.max_attempts, j.backoff_factor, j.max_backoff, j.limits::jsonb,
+                    j.unique_key, j.unique_states
+                FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                    $7::text[], $8::text[], $9::integer[], $10::text[], $11::text[], $12::boolean[],
+                    $13::timestamptz[], $14::integer[], $15::float8[], $16::text[], $17::bigint[],
+                    $18::text[], $19::integer[], $20::timestamptz[])
+                  AS j(id, tenant, task_path, component, task_name, digest, args, kwargs, priority,
+                    queue_name, backend, takes_context, run_after, max_attempts, backoff_factor,
+                    limits, max_backoff, unique_key, unique_states, enqueued_at)
+                ",
+            $conflict,
+            " RETURNING id, queue_name, available_at),
+             notified AS (SELECT pg_notify('wasmtasks_jobs', queue_name) FROM inserted
+                          WHERE available_at <= now() GROUP BY queue_name)
+             SELECT id FROM inserted WHERE (SELECT count(*) FROM notified) >= 0"
+        )
+    };
+}
+
+/// Inserts `jobs` in one statement through `connection` (a pool's, or the
+/// caller's in a transaction), and notifies `LISTEN`ing workers when it commits.
+/// A unique job whose key is held is skipped; the holder is read after (the
+/// insert waited for a concurrent holder to commit, so it is visible then).
+pub(super) async fn insert_many(
+    connection: &mut PgConnection,
     jobs: &[NewJob],
-) -> Result<(), StoreError> {
+) -> Result<Vec<Duplicate>, StoreError> {
     let context = "enqueuing jobs";
     if jobs.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let column = |field: fn(&NewJob) -> &str| jobs.iter().map(field).collect::<Vec<_>>();
     let limits = jobs
         .iter()
         .map(|job| serde_json::to_string(&job.limits).map_err(corrupt(context)))
         .collect::<Result<Vec<_>, _>>()?;
-    sqlx::query(
-        "WITH inserted AS (
-            INSERT INTO tasks (id, tenant, task_path, component, task_name, component_digest,
-                status, args, kwargs, priority, queue_name, backend, takes_context, run_after,
-                available_at, enqueued_at, max_attempts, backoff_factor, max_backoff, limits)
-            SELECT j.id, j.tenant, j.task_path, j.component, j.task_name, j.digest, 'READY',
-                j.args::jsonb, j.kwargs::jsonb, j.priority, j.queue_name, j.backend,
-                j.takes_context, j.run_after, greatest(now(), j.run_after), now(),
-                j.max_attempts, j.backoff_factor, j.max_backoff, j.limits::jsonb
-            FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                $7::text[], $8::text[], $9::integer[], $10::text[], $11::text[], $12::boolean[],
-                $13::timestamptz[], $14::integer[], $15::float8[], $16::text[], $17::bigint[])
-              AS j(id, tenant, task_path, component, task_name, digest, args, kwargs, priority,
-                queue_name, backend, takes_context, run_after, max_attempts, backoff_factor,
-                limits, max_backoff)
-            RETURNING queue_name, available_at)
-         SELECT pg_notify('wasmtasks_jobs', queue_name) FROM inserted
-         WHERE available_at <= now() GROUP BY queue_name",
-    )
-    .bind(column(|job| &job.id))
-    .bind(column(|job| &job.tenant))
-    .bind(column(|job| &job.task_path))
-    .bind(column(|job| &job.component))
-    .bind(column(|job| &job.task_name))
-    .bind(column(|job| &job.component_digest))
-    .bind(column(|job| &job.args))
-    .bind(column(|job| &job.kwargs))
-    .bind(jobs.iter().map(|job| job.priority).collect::<Vec<_>>())
-    .bind(column(|job| &job.queue_name))
-    .bind(column(|job| &job.backend))
-    .bind(jobs.iter().map(|job| job.takes_context).collect::<Vec<_>>())
-    .bind(jobs.iter().map(|job| job.run_after).collect::<Vec<_>>())
-    .bind(
-        jobs.iter()
-            .map(|job| job.max_attempts as i32)
-            .collect::<Vec<_>>(),
-    )
-    .bind(
-        jobs.iter()
-            .map(|job| job.backoff_factor)
-            .collect::<Vec<_>>(),
-    )
-    .bind(limits)
-    .bind(
-        jobs.iter()
-            .map(|job| job.max_backoff.as_micros() as i64)
-            .collect::<Vec<_>>(),
-    )
-    .execute(executor)
-    .await
-    .map_err(StoreError::query(context))?;
-    Ok(())
+    let unique = jobs.iter().any(|job| job.unique_key.is_some());
+    let statement = if unique {
+        insert_jobs!(concat!(
+            " ON CONFLICT (tenant, unique_key) WHERE ",
+            blocking!(),
+            " DO NOTHING"
+        ))
+    } else {
+        insert_jobs!("")
+    };
+    let inserted: Vec<String> = sqlx::query_scalar(statement)
+        .bind(column(|job| &job.id))
+        .bind(column(|job| &job.tenant))
+        .bind(column(|job| &job.task_path))
+        .bind(column(|job| &job.component))
+        .bind(column(|job| &job.task_name))
+        .bind(column(|job| &job.component_digest))
+        .bind(column(|job| &job.args))
+        .bind(column(|job| &job.kwargs))
+        .bind(jobs.iter().map(|job| job.priority).collect::<Vec<_>>())
+        .bind(column(|job| &job.queue_name))
+        .bind(column(|job| &job.backend))
+        .bind(jobs.iter().map(|job| job.takes_context).collect::<Vec<_>>())
+        .bind(jobs.iter().map(|job| job.run_after).collect::<Vec<_>>())
+        .bind(
+            jobs.iter()
+                .map(|job| job.max_attempts as i32)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            jobs.iter()
+                .map(|job| job.backoff_factor)
+                .collect::<Vec<_>>(),
+        )
+        .bind(limits)
+        .bind(
+            jobs.iter()
+                .map(|job| job.max_backoff.as_micros() as i64)
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            jobs.iter()
+                .map(|job| job.unique_key.as_deref())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            jobs.iter()
+                .map(|job| i32::from(job.unique_states))
+                .collect::<Vec<_>>(),
+        )
+        .bind(jobs.iter().map(|job| job.enqueued_at).collect::<Vec<_>>())
+        .fetch_all(&mut *connection)
+        .await
+        .map_err(StoreError::query(context))?;
+    if !unique || inserted.len() == jobs.len() {
+        return Ok(Vec::new());
+    }
+    let mut duplicates = Vec::new();
+    for job in jobs.iter().filter(|job| !inserted.contains(&job.id)) {
+        let existing: String = sqlx::query_scalar(concat!(
+            "SELECT id FROM tasks WHERE tenant = $1 AND unique_key = $2 AND ",
+            blocking!()
+        ))
+        .bind(&job.tenant)
+        .bind(&job.unique_key)
+        .fetch_one(&mut *connection)
+        .await
+        .map_err(StoreError::query(context))?;
+        duplicates.push(Duplicate {
+            id: job.id.clone(),
+            existing,
+        });
+    }
+    Ok(duplicates)
 }
 
 pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<ClaimedJob>, StoreError> {
@@ -122,6 +177,8 @@ pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<Claimed
             SELECT id FROM tasks
             WHERE status = 'READY' AND available_at <= now() AND (queue_name = ANY($3)) = $4
               AND ($6::text[] IS NULL OR tenant = ANY($6))
+              AND NOT EXISTS (SELECT 1 FROM queue_pauses p
+                              WHERE p.tenant = tasks.tenant AND p.queue_name = tasks.queue_name)
             ORDER BY priority DESC, available_at, id
             LIMIT $5
             FOR UPDATE SKIP LOCKED)
@@ -616,7 +673,7 @@ pub(super) async fn retry(
     let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
     // A fresh budget of `max_attempts` on top of the attempts made so far; the
     // attempts themselves stay. Only jobs whose pinned version is still stored.
-    let retried: Vec<String> = sqlx::query_scalar(
+    let retried: Vec<String> = sqlx::query_scalar(concat!(
         "WITH retried AS (
             UPDATE tasks SET status = 'READY', available_at = now(), finished_at = NULL,
                 return_value = NULL, lease_owner = NULL, lease_expires_at = NULL,
@@ -628,11 +685,14 @@ pub(super) async fn retry(
               AND ($4::text IS NULL OR task_name = $4)
               AND EXISTS (SELECT 1 FROM component_versions v
                           WHERE v.tenant = tasks.tenant AND v.digest = tasks.component_digest)
+              AND NOT ",
+        held_by_another!(),
+        "
             RETURNING id, queue_name),
          notified AS (
             SELECT pg_notify('wasmtasks_jobs', queue_name) FROM retried GROUP BY queue_name)
-         SELECT id FROM retried, (SELECT count(*) FROM notified) AS n",
-    )
+         SELECT id FROM retried, (SELECT count(*) FROM notified) AS n"
+    ))
     .bind(tenant)
     .bind(ids)
     .bind(component)
@@ -640,13 +700,14 @@ pub(super) async fn retry(
     .fetch_all(&mut *tx)
     .await
     .map_err(StoreError::query(context))?;
-    let others: Vec<(String, String, bool)> = match ids {
+    let others: Vec<(String, String, bool, bool)> = match ids {
         None => Vec::new(),
-        Some(ids) => sqlx::query_as(
+        Some(ids) => sqlx::query_as(concat!(
             "SELECT id, status, EXISTS (SELECT 1 FROM component_versions v
-                       WHERE v.tenant = tasks.tenant AND v.digest = tasks.component_digest)
-             FROM tasks WHERE tenant = $1 AND id = ANY($2)",
-        )
+                       WHERE v.tenant = tasks.tenant AND v.digest = tasks.component_digest), ",
+            held_by_another!(),
+            " FROM tasks WHERE tenant = $1 AND id = ANY($2)"
+        ))
         .bind(tenant)
         .bind(ids)
         .fetch_all(&mut *tx)

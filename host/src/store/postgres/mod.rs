@@ -26,7 +26,10 @@ mod components;
 mod config;
 mod events;
 mod jobs;
+mod pruner;
+mod queues;
 mod results;
+mod schedules;
 mod tenants;
 
 use std::str::FromStr;
@@ -214,7 +217,10 @@ async fn listen_until_error(
 /// Enqueues `jobs` through the caller's connection or transaction, in one
 /// statement: inside a transaction, the jobs exist (and workers hear of them) only
 /// once it commits. The jobs must be validated already ([`crate::enqueue::Preparer`]).
-pub async fn insert_jobs(connection: &mut PgConnection, jobs: &[NewJob]) -> Result<(), StoreError> {
+pub async fn insert_jobs(
+    connection: &mut PgConnection,
+    jobs: &[NewJob],
+) -> Result<Vec<Duplicate>, StoreError> {
     jobs::insert_many(connection, jobs).await
 }
 
@@ -347,10 +353,15 @@ impl Store for PostgresStore {
         super::capabilities::postgres::grant_list(&self.pool, tenant, component).await
     }
 
-    async fn job_insert_many(&self, jobs: &[NewJob]) -> Result<(), StoreError> {
-        jobs::insert_many(&self.pool, jobs).await?;
+    async fn job_insert_many(&self, jobs: &[NewJob]) -> Result<Vec<Duplicate>, StoreError> {
+        let mut connection = self
+            .pool
+            .acquire()
+            .await
+            .map_err(StoreError::query("enqueuing jobs"))?;
+        let duplicates = jobs::insert_many(&mut connection, jobs).await?;
         self.wake.wake();
-        Ok(())
+        Ok(duplicates)
     }
 
     async fn job_get(&self, tenant: &str, id: &str) -> Result<Option<TaskResult>, StoreError> {
@@ -410,8 +421,67 @@ impl Store for PostgresStore {
         jobs::prune(&self.pool, params).await
     }
 
+    async fn job_prune_batch(&self, batch: PruneBatch) -> Result<PruneReport, StoreError> {
+        pruner::prune_batch(&self.pool, batch).await
+    }
+
     async fn queue_stats(&self, tenant: &str) -> Result<Vec<QueueStat>, StoreError> {
         jobs::queue_stats(&self.pool, tenant).await
+    }
+
+    async fn queue_set_paused(
+        &self,
+        tenant: &str,
+        queue: &str,
+        paused: bool,
+    ) -> Result<bool, StoreError> {
+        let changed = queues::set_paused(&self.pool, tenant, queue, paused).await?;
+        if changed && !paused {
+            self.wake.wake();
+        }
+        Ok(changed)
+    }
+
+    async fn schedule_put(&self, put: SchedulePut) -> Result<(), StoreError> {
+        schedules::put(&self.pool, put).await
+    }
+
+    async fn schedule_list(&self, tenant: Option<&str>) -> Result<Vec<ScheduleRecord>, StoreError> {
+        schedules::list(&self.pool, tenant).await
+    }
+
+    async fn schedule_delete(
+        &self,
+        tenant: &str,
+        name: &str,
+        source: Option<ScheduleSource>,
+    ) -> Result<bool, StoreError> {
+        schedules::delete(&self.pool, tenant, name, source).await
+    }
+
+    async fn schedule_set_paused(
+        &self,
+        tenant: &str,
+        name: &str,
+        paused: bool,
+    ) -> Result<bool, StoreError> {
+        schedules::set_paused(&self.pool, tenant, name, paused).await
+    }
+
+    async fn schedule_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ScheduleRecord>, StoreError> {
+        schedules::due(&self.pool, now, limit).await
+    }
+
+    async fn schedule_advance(&self, advance: ScheduleAdvance) -> Result<bool, StoreError> {
+        schedules::advance(&self.pool, advance).await
+    }
+
+    async fn queue_paused(&self, tenant: &str) -> Result<Vec<String>, StoreError> {
+        queues::paused(&self.pool, tenant).await
     }
 
     async fn event_list(

@@ -82,6 +82,9 @@ pub(super) async fn delete(pool: &PgPool, name: &str) -> Result<Option<TenantDel
     deleted.component_versions = run("DELETE FROM component_versions WHERE tenant = $1").await?;
     run("DELETE FROM component_config WHERE tenant = $1").await?;
     run("DELETE FROM component_http_grants WHERE tenant = $1").await?;
+    run("DELETE FROM task_events WHERE tenant = $1").await?;
+    run("DELETE FROM queue_pauses WHERE tenant = $1").await?;
+    run("DELETE FROM schedules WHERE tenant = $1").await?;
     deleted.tokens = run("DELETE FROM tokens WHERE tenant = $1").await?;
     if run("DELETE FROM tenants WHERE name = $1").await? == 0 {
         return Ok(None);

@@ -7,13 +7,13 @@ use sqlx::{Row, SqlitePool};
 
 use super::{from_micros, micros};
 use crate::store::{
-    CancelOutcome, ClaimRef, ClaimedJob, Completion, JobClaim, JobList, JobPrune, JobSummary,
-    LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, RetryOutcome,
+    CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, JobClaim, JobList, JobPrune,
+    JobSummary, LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, RetryOutcome,
     RetrySelection, StoreError, StuckJob, in_django_order, parse_status, prune_report,
     queue_stats_from, retry_outcomes,
 };
 
-fn json<T: Serialize>(value: &T, context: &'static str) -> Result<String, StoreError> {
+pub(super) fn json<T: Serialize>(value: &T, context: &'static str) -> Result<String, StoreError> {
     serde_json::to_string(value).map_err(|e| StoreError::Corrupt {
         context,
         message: e.to_string(),
@@ -43,16 +43,38 @@ struct JobDocument<'a> {
     backend: &'a str,
     takes_context: bool,
     run_after: Option<i64>,
+    enqueued_at: i64,
     max_attempts: u32,
     backoff_factor: f64,
     max_backoff: i64,
     limits: String,
+    unique_key: Option<&'a str>,
+    unique_states: u8,
 }
 
-pub(super) async fn insert_many(pool: &SqlitePool, jobs: &[NewJob]) -> Result<(), StoreError> {
+/// The columns an insert writes, and the values `jsonb_each` gives them.
+macro_rules! insert_jobs {
+    () => {
+        "INSERT INTO tasks (id, tenant, task_path, component, task_name, component_digest, status,
+            args, kwargs, priority, queue_name, backend, takes_context, run_after, available_at,
+            enqueued_at, max_attempts, backoff_factor, max_backoff, limits, unique_key, unique_states)
+         SELECT j ->> 'id', j ->> 'tenant', j ->> 'task_path', j ->> 'component', j ->> 'task_name',
+            j ->> 'digest', 'READY', j -> 'args', j -> 'kwargs', j ->> 'priority', j ->> 'queue_name',
+            j ->> 'backend', j ->> 'takes_context', j ->> 'run_after',
+            max(?1, coalesce(j ->> 'run_after', ?1)), j ->> 'enqueued_at', j ->> 'max_attempts',
+            j ->> 'backoff_factor', j ->> 'max_backoff', j ->> 'limits', j ->> 'unique_key',
+            j ->> 'unique_states'
+         FROM (SELECT value AS j FROM jsonb_each(?2)) WHERE true"
+    };
+}
+
+pub(super) async fn insert_many(
+    pool: &SqlitePool,
+    jobs: &[NewJob],
+) -> Result<Vec<Duplicate>, StoreError> {
     let context = "enqueuing jobs";
     if jobs.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let documents = jobs
         .iter()
@@ -71,30 +93,59 @@ pub(super) async fn insert_many(pool: &SqlitePool, jobs: &[NewJob]) -> Result<()
                 backend: &job.backend,
                 takes_context: job.takes_context,
                 run_after: job.run_after.map(micros),
+                enqueued_at: micros(job.enqueued_at),
                 max_attempts: job.max_attempts,
                 backoff_factor: job.backoff_factor,
                 max_backoff: job.max_backoff.as_micros() as i64,
                 limits: json(&job.limits, context)?,
+                unique_key: job.unique_key.as_deref(),
+                unique_states: job.unique_states,
             })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    sqlx::query(
-        "INSERT INTO tasks (id, tenant, task_path, component, task_name, component_digest, status,
-            args, kwargs, priority, queue_name, backend, takes_context, run_after, available_at,
-            enqueued_at, max_attempts, backoff_factor, max_backoff, limits)
-         SELECT j ->> 'id', j ->> 'tenant', j ->> 'task_path', j ->> 'component', j ->> 'task_name',
-            j ->> 'digest', 'READY', j -> 'args', j -> 'kwargs', j ->> 'priority', j ->> 'queue_name',
-            j ->> 'backend', j ->> 'takes_context', j ->> 'run_after',
-            max(?1, coalesce(j ->> 'run_after', ?1)), ?1, j ->> 'max_attempts',
-            j ->> 'backoff_factor', j ->> 'max_backoff', j ->> 'limits'
-         FROM (SELECT value AS j FROM jsonb_each(?2))",
-    )
-    .bind(micros(Utc::now()))
-    .bind(json(&documents, context)?)
-    .execute(pool)
+    let now = micros(Utc::now());
+    let documents = json(&documents, context)?;
+    if jobs.iter().all(|job| job.unique_key.is_none()) {
+        sqlx::query(insert_jobs!())
+            .bind(now)
+            .bind(documents)
+            .execute(pool)
+            .await
+            .map_err(StoreError::query(context))?;
+        return Ok(Vec::new());
+    }
+    // Unique jobs: a duplicate is skipped, then the job that holds its key is read
+    // in the same transaction.
+    let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
+    let inserted: Vec<String> = sqlx::query_scalar(concat!(
+        insert_jobs!(),
+        " ON CONFLICT (tenant, unique_key) WHERE ",
+        blocking!(),
+        " DO NOTHING RETURNING id"
+    ))
+    .bind(now)
+    .bind(documents)
+    .fetch_all(&mut *tx)
     .await
     .map_err(StoreError::query(context))?;
-    Ok(())
+    let mut duplicates = Vec::new();
+    for job in jobs.iter().filter(|job| !inserted.contains(&job.id)) {
+        let existing: String = sqlx::query_scalar(concat!(
+            "SELECT id FROM tasks WHERE tenant = ?1 AND unique_key = ?2 AND ",
+            blocking!()
+        ))
+        .bind(&job.tenant)
+        .bind(&job.unique_key)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::query(context))?;
+        duplicates.push(Duplicate {
+            id: job.id.clone(),
+            existing,
+        });
+    }
+    tx.commit().await.map_err(StoreError::query(context))?;
+    Ok(duplicates)
 }
 
 pub(super) async fn claim(
@@ -115,6 +166,8 @@ pub(super) async fn claim(
             WHERE status = 'READY' AND available_at <= ?2
               AND (queue_name IN (SELECT value FROM jsonb_each(?4))) = ?5
               AND (?7 IS NULL OR tenant IN (SELECT value FROM jsonb_each(?7)))
+              AND NOT EXISTS (SELECT 1 FROM queue_pauses p
+                              WHERE p.tenant = tasks.tenant AND p.queue_name = tasks.queue_name)
             ORDER BY priority DESC, available_at, id
             LIMIT ?6)
          RETURNING id, tenant, task_path, component, task_name, component_digest, args, kwargs, priority,
@@ -598,8 +651,8 @@ pub(super) async fn retry(
         .map_err(StoreError::query(context))?;
     // A fresh budget of `max_attempts` on top of the attempts made so far; the
     // attempts themselves stay. Only jobs whose pinned version is still stored.
-    let retried: Vec<String> = sqlx::query_scalar(
-        "UPDATE tasks SET status = 'READY', available_at = ?2, finished_at = NULL,
+    let retried: Vec<String> = sqlx::query_scalar(concat!(
+        r#"UPDATE tasks SET status = 'READY', available_at = ?2, finished_at = NULL,
             return_value = NULL, lease_owner = NULL, lease_expires_at = NULL, retry_base = attempt
          WHERE tenant = ?1
            AND (CASE WHEN ?3 IS NULL THEN status = 'FAILED'
@@ -609,8 +662,11 @@ pub(super) async fn retry(
            AND (?5 IS NULL OR task_name = ?5)
            AND EXISTS (SELECT 1 FROM component_versions v
                        WHERE v.tenant = tasks.tenant AND v.digest = tasks.component_digest)
-         RETURNING id",
-    )
+           AND NOT "#,
+        held_by_another!(),
+        r#"
+         RETURNING id"#
+    ))
     .bind(tenant)
     .bind(micros(Utc::now()))
     .bind(&ids)
@@ -619,13 +675,14 @@ pub(super) async fn retry(
     .fetch_all(&mut *tx)
     .await
     .map_err(StoreError::query(context))?;
-    let others: Vec<(String, String, bool)> = match &ids {
+    let others: Vec<(String, String, bool, bool)> = match &ids {
         None => Vec::new(),
-        Some(ids) => sqlx::query_as(
+        Some(ids) => sqlx::query_as(concat!(
             "SELECT id, status, EXISTS (SELECT 1 FROM component_versions v
-                       WHERE v.tenant = tasks.tenant AND v.digest = tasks.component_digest)
-             FROM tasks WHERE tenant = ?1 AND id IN (SELECT value FROM jsonb_each(?2))",
-        )
+                       WHERE v.tenant = tasks.tenant AND v.digest = tasks.component_digest), ",
+            held_by_another!(),
+            " FROM tasks WHERE tenant = ?1 AND id IN (SELECT value FROM jsonb_each(?2))"
+        ))
         .bind(tenant)
         .bind(ids)
         .fetch_all(&mut *tx)

@@ -15,7 +15,10 @@ mod components;
 mod config;
 mod events;
 mod jobs;
+mod pruner;
+mod queues;
 mod results;
+mod schedules;
 mod tenants;
 
 use std::str::FromStr;
@@ -207,10 +210,10 @@ impl Store for SqliteStore {
         super::capabilities::sqlite::grant_list(&self.reader, tenant, component).await
     }
 
-    async fn job_insert_many(&self, jobs: &[NewJob]) -> Result<(), StoreError> {
-        jobs::insert_many(&self.writer, jobs).await?;
+    async fn job_insert_many(&self, jobs: &[NewJob]) -> Result<Vec<Duplicate>, StoreError> {
+        let duplicates = jobs::insert_many(&self.writer, jobs).await?;
         self.enqueued.notify_waiters();
-        Ok(())
+        Ok(duplicates)
     }
 
     async fn job_get(&self, tenant: &str, id: &str) -> Result<Option<TaskResult>, StoreError> {
@@ -270,8 +273,67 @@ impl Store for SqliteStore {
         jobs::prune(&self.writer, params).await
     }
 
+    async fn job_prune_batch(&self, batch: PruneBatch) -> Result<PruneReport, StoreError> {
+        pruner::prune_batch(&self.reader, &self.writer, batch).await
+    }
+
     async fn queue_stats(&self, tenant: &str) -> Result<Vec<QueueStat>, StoreError> {
         jobs::queue_stats(&self.reader, tenant).await
+    }
+
+    async fn queue_set_paused(
+        &self,
+        tenant: &str,
+        queue: &str,
+        paused: bool,
+    ) -> Result<bool, StoreError> {
+        let changed = queues::set_paused(&self.writer, tenant, queue, paused).await?;
+        if changed && !paused {
+            self.enqueued.notify_waiters();
+        }
+        Ok(changed)
+    }
+
+    async fn schedule_put(&self, put: SchedulePut) -> Result<(), StoreError> {
+        schedules::put(&self.writer, put).await
+    }
+
+    async fn schedule_list(&self, tenant: Option<&str>) -> Result<Vec<ScheduleRecord>, StoreError> {
+        schedules::list(&self.reader, tenant).await
+    }
+
+    async fn schedule_delete(
+        &self,
+        tenant: &str,
+        name: &str,
+        source: Option<ScheduleSource>,
+    ) -> Result<bool, StoreError> {
+        schedules::delete(&self.writer, tenant, name, source).await
+    }
+
+    async fn schedule_set_paused(
+        &self,
+        tenant: &str,
+        name: &str,
+        paused: bool,
+    ) -> Result<bool, StoreError> {
+        schedules::set_paused(&self.writer, tenant, name, paused).await
+    }
+
+    async fn schedule_due(
+        &self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<ScheduleRecord>, StoreError> {
+        schedules::due(&self.reader, now, limit).await
+    }
+
+    async fn schedule_advance(&self, advance: ScheduleAdvance) -> Result<bool, StoreError> {
+        schedules::advance(&self.writer, advance).await
+    }
+
+    async fn queue_paused(&self, tenant: &str) -> Result<Vec<String>, StoreError> {
+        queues::paused(&self.reader, tenant).await
     }
 
     async fn event_list(

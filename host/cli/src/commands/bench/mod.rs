@@ -8,6 +8,8 @@
 //! - W2 (latency): one idle worker process; 200 jobs enqueued one after another,
 //!   each waited for. Reports enqueue→finished p50/p99 from the store's timestamps.
 //!
+//! - `--prune ROWS` instead: the pruner against ROWS finished jobs ([`prune`]).
+//!
 //! Each workload runs `--runs` times; the report gives every run and the medians.
 //! With `--database postgres://…`, each run gets a database of its own on that
 //! server, dropped afterwards.
@@ -32,6 +34,8 @@ use wasmtasks::tenant::{DEFAULT_TENANT, Principal};
 use super::GlobalArgs;
 use super::context;
 
+mod prune;
+
 /// Arguments of `wasmtasks bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
@@ -50,6 +54,12 @@ pub struct BenchArgs {
     /// The arith example component [default: target/wasm-guests/wasm32-wasip2/release/arith.wasm].
     #[arg(long)]
     component: Option<PathBuf>,
+    /// Measure the pruner instead: this many finished jobs, deleted in batches.
+    #[arg(long, value_name = "ROWS")]
+    prune: Option<usize>,
+    /// Jobs per pruner batch (with --prune).
+    #[arg(long, default_value_t = 1000)]
+    prune_batch: u32,
 }
 
 #[derive(Debug, Default, Clone, Copy, Serialize)]
@@ -84,6 +94,28 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
         .cache_dir
         .clone()
         .unwrap_or_else(|| scratch.path().join("cache"));
+    if let Some(rows) = args.prune {
+        let mut runs = Vec::new();
+        for run in 1..=args.runs {
+            let fresh = Fresh {
+                global,
+                scratch: scratch.path(),
+                id: run,
+                cache_dir: &cache_dir,
+                bytes: &bytes,
+            };
+            let measured = fresh
+                .measure(async |bench| bench.prune(rows, args.prune_batch).await)
+                .await?;
+            eprintln!("run {run} prune: {}", serde_json::to_string(&measured)?);
+            runs.push(measured);
+        }
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "prune": runs }))?
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let mut throughput = Vec::new();
     let mut latency = Vec::new();
     for run in 1..=args.runs {
