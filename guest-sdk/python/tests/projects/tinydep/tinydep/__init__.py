@@ -1,0 +1,3 @@
+"""A pure-Python package the `features` component bundles."""
+
+GREETING = "hello from tinydep"
