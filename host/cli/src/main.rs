@@ -17,6 +17,9 @@ const LONG_RUNNING_FILTER: &str = "warn,wasmtasks=info,wasmtasks_cli=info,wasmta
 
 fn main() -> ExitCode {
     let cli = commands::Cli::parse();
+    if !cli.is_long_running() {
+        end_quietly_on_a_closed_pipe();
+    }
     init_logging(cli.global().log_format, cli.is_long_running());
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -37,6 +40,18 @@ fn main() -> ExitCode {
             }
             ExitCode::from(2)
         }
+    }
+}
+
+/// Lets a write to a closed pipe end the process, as it does other Unix tools
+/// (`wasmtasks jobs | head`), where Rust's default ignores SIGPIPE and `println!`
+/// then panics. Not for workers and servers: they must survive a closed stderr.
+fn end_quietly_on_a_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: called once at start-up, before any thread exists; SIG_DFL is a
+    // valid disposition for SIGPIPE.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

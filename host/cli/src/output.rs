@@ -13,6 +13,16 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 use wasmtasks::task::TaskResult;
 
+/// `eprintln!` that cannot panic, for long-running commands (worker, serve, dev)
+/// whose stderr may be a closed pipe: saying something must never stop them.
+macro_rules! tell {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use tell;
+
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {

@@ -531,6 +531,63 @@ fn result_wait_returns_when_finished_or_times_out() {
 }
 
 #[test]
+fn a_closed_pipe_ends_a_listing_quietly_and_does_not_stop_a_worker_from_stopping() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let workspace = queue_with(&["arith"]);
+    let ids: Vec<String> = (0..200)
+        .map(|n| enqueue(&workspace, &["arith.add", &n.to_string(), "1"]))
+        .collect();
+    assert_eq!(ids.len(), 200);
+    // `wasmtasks jobs --json | head -c 1`: the reader goes away after one byte.
+    let mut listing = workspace
+        .command()
+        .args(["jobs", "--json", "--limit", "200"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 1];
+    listing
+        .stdout
+        .take()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    let output = listing.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // A worker whose stderr reader is gone still stops on SIGTERM.
+    let mut worker = workspace
+        .command()
+        .args(["worker"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    drop(worker.stderr.take());
+    let pid = worker.id().to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = worker.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the worker is still running 20 s after SIGTERM"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}
+
+#[test]
 fn a_broken_configuration_names_the_file_and_the_key() {
     let workspace = Workspace::new();
     workspace.write("wasmtasks.toml", b"[queues.emails]\nmax_attempts = 0\n");

@@ -5,6 +5,7 @@
 //! SIGINT or SIGTERM stops accepting requests and claiming jobs; requests in
 //! progress and running attempts get the grace period to finish.
 
+use crate::output::tell;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -74,7 +75,7 @@ pub async fn execute(args: ServeArgs, global: &GlobalArgs) -> anyhow::Result<Exi
     );
     tracing::info!(target: "wasmtasks::serve", %address, workers = args.workers, "serving the API");
     // One line on stderr whatever the log level, for people and scripts alike.
-    eprintln!(
+    tell!(
         "wasmtasks serving http://{address} (API under /api/v1, {} workers)",
         args.workers
     );
@@ -91,9 +92,9 @@ pub async fn execute(args: ServeArgs, global: &GlobalArgs) -> anyhow::Result<Exi
     shutdown.stop_claiming.cancel();
     while let Some(joined) = workers.join_next().await {
         match joined {
-            Ok(Ok(report)) => eprintln!("worker stopped: {}", serde_json::to_string(&report)?),
-            Ok(Err(error)) => eprintln!("error: a worker failed: {error}"),
-            Err(error) => eprintln!("error: a worker panicked: {error}"),
+            Ok(Ok(report)) => tell!("worker stopped: {}", serde_json::to_string(&report)?),
+            Ok(Err(error)) => tell!("error: a worker failed: {error}"),
+            Err(error) => tell!("error: a worker panicked: {error}"),
         }
     }
     Ok(ExitCode::SUCCESS)

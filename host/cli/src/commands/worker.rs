@@ -9,6 +9,7 @@
 //! grace period; then (or at a second signal) the rest are interrupted and put back
 //! to READY.
 
+use crate::output::tell;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -132,7 +133,7 @@ pub async fn execute(args: WorkerArgs, global: &GlobalArgs) -> anyhow::Result<Ex
         bar.finish_and_clear();
     }
     let report = report?;
-    eprintln!(
+    tell!(
         "worker {} stopped: {}",
         worker.worker_id(),
         serde_json::to_string(&report)?
@@ -215,7 +216,7 @@ pub async fn forward_signals(shutdown: Shutdown) {
         signal(SignalKind::interrupt()),
         signal(SignalKind::terminate()),
     ) else {
-        eprintln!("warning: cannot listen for signals; stop the worker with SIGKILL");
+        tell!("warning: cannot listen for signals; stop the worker with SIGKILL");
         return;
     };
     async fn either(interrupt: &mut Signal, terminate: &mut Signal) {
@@ -225,11 +226,11 @@ pub async fn forward_signals(shutdown: Shutdown) {
         }
     }
     either(&mut interrupt, &mut terminate).await;
-    eprintln!(
-        "stopping: no new jobs; running attempts may finish (signal again to interrupt them)"
-    );
+    // Stop first, then say so: stderr may be a closed pipe, and saying so must not
+    // keep the worker from stopping.
     shutdown.stop_claiming.cancel();
+    tell!("stopping: no new jobs; running attempts may finish (signal again to interrupt them)");
     either(&mut interrupt, &mut terminate).await;
-    eprintln!("interrupting running attempts; their jobs go back to READY");
     shutdown.cancel_running.cancel();
+    tell!("interrupting running attempts; their jobs go back to READY");
 }
