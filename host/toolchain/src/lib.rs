@@ -10,9 +10,12 @@
 //! rustup, no network), the error is one line saying what to run.
 //!
 //! [`build`] then runs `cargo build --release --target wasm32-wasip2` on a crate
-//! or workspace, with none of the outer build's settings leaking into it.
+//! or workspace, with none of the outer build's settings leaking into it;
+//! [`python`] builds Python task projects.
 
 #![warn(missing_docs)]
+
+pub mod python;
 
 use std::ffi::OsString;
 use std::fmt;
@@ -39,7 +42,13 @@ pub enum ToolchainError {
         /// The cause.
         cause: std::io::Error,
     },
-    /// `cargo build` failed; its output went to the inherited stderr.
+    /// The Python that builds a Python project cannot import the SDK's builder.
+    PythonSdkMissing {
+        /// That Python.
+        python: String,
+    },
+    /// The build (`cargo build`, or the Python SDK's builder) failed; its output
+    /// went to the inherited stderr.
     BuildFailed {
         /// The crate or workspace directory.
         dir: PathBuf,
@@ -54,9 +63,14 @@ impl fmt::Display for ToolchainError {
                 "the {TARGET} target is not installed and could not be added ({cause}); install it with: {fix}"
             ),
             ToolchainError::Spawn { program, cause } => write!(f, "cannot run {program}: {cause}"),
+            ToolchainError::PythonSdkMissing { python } => write!(
+                f,
+                "{python} cannot import wasmtasks_guest.build: install the Python guest SDK with its builder there ({}), or name another Python in WASMTASKS_PYTHON",
+                python::SDK_INSTALL
+            ),
             ToolchainError::BuildFailed { dir } => write!(
                 f,
-                "building {} for {TARGET} failed (the compiler's messages are above)",
+                "building {} for {TARGET} failed (the build's messages are above)",
                 dir.display()
             ),
         }

@@ -1,5 +1,7 @@
 //! `wasmtasks build`: build a task crate (or a workspace of them) into components,
-//! adding the `wasm32-wasip2` target first if the toolchain lacks it.
+//! adding the `wasm32-wasip2` target first if the toolchain lacks it; or a Python
+//! task project (a `pyproject.toml` with `[tool.wasmtasks]`) with the Python SDK's
+//! builder. Prints the path of each component built.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,10 +12,10 @@ use clap::Args;
 /// Arguments of `wasmtasks build`.
 #[derive(Debug, Args)]
 pub struct BuildArgs {
-    /// The task crate or workspace.
+    /// The task crate, workspace or Python task project.
     #[arg(default_value = ".")]
     dir: PathBuf,
-    /// Where cargo puts its output [default: the crate's target/].
+    /// Where the output goes [default: the crate's target/; a Python project's build/].
     #[arg(long, value_name = "DIR")]
     target_dir: Option<PathBuf>,
 }
@@ -21,6 +23,15 @@ pub struct BuildArgs {
 pub async fn execute(args: BuildArgs) -> anyhow::Result<ExitCode> {
     let dir = args.dir.clone();
     let target_dir = args.target_dir.clone();
+    if wasmtasks_toolchain::python::is_python_project(&dir) {
+        let built = tokio::task::spawn_blocking(move || {
+            wasmtasks_toolchain::python::build_python(&dir, target_dir.as_deref())
+        })
+        .await
+        .context("the build thread failed")??;
+        println!("{}", built.display());
+        return Ok(ExitCode::SUCCESS);
+    }
     let out = tokio::task::spawn_blocking(move || {
         wasmtasks_toolchain::build(&dir, target_dir.as_deref())
     })

@@ -1,9 +1,10 @@
-//! `wasmtasks dev [CRATE_DIR]`: Django's `db_worker --reload` for components. It
-//! builds the crate for wasm32-wasip2, uploads it, and runs a worker on the local
+//! `wasmtasks dev [DIR]`: Django's `db_worker --reload` for components. It
+//! builds the task crate (or Python task project) into a component, uploads it, and runs a worker on the local
 //! queue in the same process; then, on every change saved in the crate, builds
 //! again and uploads the new version, which new jobs pin. A build that fails is
 //! shown, and the version before keeps running.
 
+use crate::output::tell;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -26,7 +27,7 @@ const SETTLE: Duration = Duration::from_millis(150);
 /// Arguments of `wasmtasks dev`.
 #[derive(Debug, Args)]
 pub struct DevArgs {
-    /// The task crate [default: the current directory].
+    /// The task crate or Python task project [default: the current directory].
     #[arg(default_value = ".")]
     dir: PathBuf,
     /// Where cargo puts its output [default: the crate's target/].
@@ -43,9 +44,10 @@ pub async fn execute(args: DevArgs, global: &GlobalArgs) -> anyhow::Result<ExitC
         .dir
         .canonicalize()
         .with_context(|| format!("cannot find the crate {}", args.dir.display()))?;
+    let python = wasmtasks_toolchain::python::is_python_project(&dir);
     anyhow::ensure!(
-        dir.join("Cargo.toml").is_file(),
-        "{} has no Cargo.toml: give the task crate's directory",
+        python || dir.join("Cargo.toml").is_file(),
+        "{} has no Cargo.toml, nor a pyproject.toml with [tool.wasmtasks]: give the task crate's or Python task project's directory",
         dir.display()
     );
     let settings = context::settings(global)?;
@@ -54,7 +56,7 @@ pub async fn execute(args: DevArgs, global: &GlobalArgs) -> anyhow::Result<ExitC
     let principal = Principal::operator(global.tenant.as_deref().unwrap_or(DEFAULT_TENANT));
     let target_dir = args.target_dir.as_deref();
     if !build_and_upload(&dir, target_dir, &services, &principal).await? {
-        eprintln!("dev: fix the build; the first version is uploaded once it builds");
+        tell!("dev: fix the build; the first version is uploaded once it builds");
     }
     let shutdown = Shutdown::default();
     tokio::spawn(forward_signals(shutdown.clone()));
@@ -71,6 +73,7 @@ pub async fn execute(args: DevArgs, global: &GlobalArgs) -> anyhow::Result<ExitC
     let (changed, mut changes) = tokio::sync::mpsc::unbounded_channel();
     let target = match &args.target_dir {
         Some(target) => std::path::absolute(target)?,
+        None if python => dir.join("build"),
         None => dir.join("target"),
     };
     // What wasmtasks writes itself may lie in the crate: cargo's output, the local
@@ -86,10 +89,14 @@ pub async fn execute(args: DevArgs, global: &GlobalArgs) -> anyhow::Result<ExitC
                 dir.canonicalize().unwrap_or(dir)
             }),
     );
+    let root = dir.clone();
     let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
         if let Ok(event) = event
             && !event.kind.is_access()
-            && event.paths.iter().any(|path| is_edit(path, &ignored))
+            && event
+                .paths
+                .iter()
+                .any(|path| is_edit(path, &root, &ignored))
         {
             let _ = changed.send(Instant::now());
         }
@@ -98,7 +105,7 @@ pub async fn execute(args: DevArgs, global: &GlobalArgs) -> anyhow::Result<ExitC
     watcher
         .watch(&dir, RecursiveMode::Recursive)
         .with_context(|| format!("cannot watch {}", dir.display()))?;
-    eprintln!("dev: watching {} (Ctrl-C to stop)", dir.display());
+    tell!("dev: watching {} (Ctrl-C to stop)", dir.display());
     loop {
         tokio::select! {
             _ = shutdown.stop_claiming.cancelled() => break,
@@ -108,7 +115,7 @@ pub async fn execute(args: DevArgs, global: &GlobalArgs) -> anyhow::Result<ExitC
                 let saved = first.elapsed();
                 let started = Instant::now();
                 if build_and_upload(&dir, target_dir, &services, &principal).await? {
-                    eprintln!(
+                    tell!(
                         "dev: the new version runs {:.2}s after the change was saved",
                         (saved + started.elapsed()).as_secs_f64()
                     );
@@ -121,19 +128,32 @@ pub async fn execute(args: DevArgs, global: &GlobalArgs) -> anyhow::Result<ExitC
     Ok(ExitCode::SUCCESS)
 }
 
-/// Whether a change to `path` can change the build: not in or under one of the
-/// `ignored` files and directories, not an editor's hidden or backup file.
-fn is_edit(path: &Path, ignored: &[PathBuf]) -> bool {
+/// Whether a change to `path` (under the watched `root`) can change the build: not
+/// in or under one of the `ignored` files and directories, not an editor's backup
+/// file, nothing hidden (`.git`, `.venv`, an editor's swap file) and no
+/// `__pycache__` at any level below `root`.
+fn is_edit(path: &Path, root: &Path, ignored: &[PathBuf]) -> bool {
     let name = path
         .file_name()
         .map(|name| name.to_string_lossy())
         .unwrap_or_default();
-    !(ignored.iter().any(|ignored| path.starts_with(ignored))
-        || name.starts_with('.')
-        || name.ends_with('~'))
+    let below = path.strip_prefix(root).unwrap_or(path);
+    let generated = below.components().any(|part| {
+        let part = part.as_os_str().to_string_lossy();
+        part.starts_with('.') || part == "__pycache__"
+    });
+    !(ignored.iter().any(|ignored| path.starts_with(ignored)) || generated || name.ends_with('~'))
 }
 
-/// Builds the crate (into `target_dir`, else its own target/) and uploads its
+/// What a build made.
+enum Built {
+    /// A Python project's component.
+    Component(PathBuf),
+    /// The directory of cargo's `.wasm` files.
+    CargoOut(PathBuf),
+}
+
+/// Builds the crate or project (into `target_dir`, else its own) and uploads its
 /// component; false (and the build's output shown) when the build fails, so the
 /// version before keeps running.
 async fn build_and_upload(
@@ -145,19 +165,24 @@ async fn build_and_upload(
     let started = Instant::now();
     let crate_dir = dir.to_owned();
     let target_dir = target_dir.map(Path::to_owned);
-    let out = tokio::task::spawn_blocking(move || {
-        wasmtasks_toolchain::build(&crate_dir, target_dir.as_deref())
+    let built = tokio::task::spawn_blocking(move || {
+        if wasmtasks_toolchain::python::is_python_project(&crate_dir) {
+            wasmtasks_toolchain::python::build_python(&crate_dir, target_dir.as_deref())
+                .map(Built::Component)
+        } else {
+            wasmtasks_toolchain::build(&crate_dir, target_dir.as_deref()).map(Built::CargoOut)
+        }
     })
     .await
     .context("the build thread failed")?;
-    let out = match out {
-        Ok(out) => out,
+    let wasm = match built {
+        Ok(Built::Component(wasm)) => wasm,
+        Ok(Built::CargoOut(out)) => component_file(dir, &out)?,
         Err(error) => {
-            eprintln!("dev: {error}; the version before keeps running");
+            tell!("dev: {error}; the version before keeps running");
             return Ok(false);
         }
     };
-    let wasm = component_file(dir, &out)?;
     let bytes = context::read(&wasm)?;
     match services
         .components()
@@ -172,21 +197,21 @@ async fn build_and_upload(
     {
         Ok(report) => {
             for warning in &report.warnings {
-                eprintln!("warning: {warning}");
+                tell!("warning: {warning}");
             }
             let what = if report.created {
                 format!("uploaded {} version {}", report.name, report.version)
             } else {
                 format!("{} version {} is unchanged", report.name, report.version)
             };
-            eprintln!(
+            tell!(
                 "dev: built in {:.2}s; {what}",
                 started.elapsed().as_secs_f64()
             );
             Ok(true)
         }
         Err(error) => {
-            eprintln!("dev: the component was refused: {error}; the version before keeps running");
+            tell!("dev: the component was refused: {error}; the version before keeps running");
             Ok(false)
         }
     }
@@ -217,4 +242,33 @@ fn component_file(dir: &Path, out: &Path) -> anyhow::Result<PathBuf> {
         wasm.display()
     );
     Ok(wasm)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_are_edits_and_what_tools_write_is_not() {
+        let root = Path::new("/home/me/.projects/notify");
+        let ignored = [root.join("build"), root.join("queue.sqlite3")];
+        for edit in ["notify.py", "src/lib.rs", "Cargo.toml", "pyproject.toml"] {
+            assert!(is_edit(&root.join(edit), root, &ignored), "{edit}");
+        }
+        for generated in [
+            "build/notify.wasm",
+            "queue.sqlite3",
+            ".venv/lib/python3.12/site-packages/x.py",
+            "__pycache__/notify.cpython-312.pyc",
+            "tests/__pycache__/t.pyc",
+            ".notify.py.swp",
+            "notify.py~",
+            ".git/index",
+        ] {
+            assert!(
+                !is_edit(&root.join(generated), root, &ignored),
+                "{generated}"
+            );
+        }
+    }
 }

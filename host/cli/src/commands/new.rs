@@ -1,5 +1,6 @@
 //! `wasmtasks new NAME`: a task crate that builds on the first try, with one task,
-//! a native unit test and a README of the commands that build, upload and run it.
+//! a native unit test and a README of the commands that build, upload and run it;
+//! with `--python`, the same as a Python task project.
 //!
 //! The guest SDK comes from the wasmtasks checkout this binary was built from
 //! (a `path` dependency) when that checkout is still there, else from git; `--sdk`
@@ -27,43 +28,73 @@ pub struct NewArgs {
     /// directory [default: this binary's checkout if present, else git].
     #[arg(long, value_name = "git|PATH")]
     sdk: Option<String>,
+    /// A Python task project (`pyproject.toml`, `NAME.py`, a pytest test) instead
+    /// of a Rust crate.
+    #[arg(long)]
+    python: bool,
 }
 
-/// The checkout's SDK, if this binary was built from a checkout that still exists.
-fn checkout_sdk() -> Option<PathBuf> {
-    let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../guest-sdk");
-    sdk.join("Cargo.toml")
-        .is_file()
-        .then(|| sdk.canonicalize().ok())
-        .flatten()
+/// Where a new project takes an SDK from: git, or a directory.
+enum SdkSource {
+    /// The repository, at this binary's version tag.
+    Git,
+    /// A directory holding the SDK (checked to hold its manifest).
+    Dir(PathBuf),
+}
+
+/// Which SDK `--sdk` names: `git`, a directory (which must hold `manifest`), or by
+/// default the one in this binary's checkout (`checkout`, relative to the
+/// repository) when that checkout still exists, else git.
+fn sdk_source(sdk: Option<&str>, checkout: &str, manifest: &str) -> anyhow::Result<SdkSource> {
+    let dir = match sdk {
+        Some("git") => return Ok(SdkSource::Git),
+        Some(dir) => PathBuf::from(dir),
+        None => {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../..")
+                .join(checkout);
+            if !dir.join(manifest).is_file() {
+                return Ok(SdkSource::Git);
+            }
+            dir
+        }
+    };
+    let dir = dir
+        .canonicalize()
+        .with_context(|| format!("the SDK directory {} does not exist", dir.display()))?;
+    anyhow::ensure!(
+        dir.join(manifest).is_file(),
+        "{} is not the SDK's directory {checkout} (it has no {manifest})",
+        dir.display()
+    );
+    Ok(SdkSource::Dir(dir))
+}
+
+/// What `pip install` takes for the Python SDK with its builder.
+fn python_sdk_requirement(sdk: Option<&str>) -> anyhow::Result<String> {
+    let version = env!("CARGO_PKG_VERSION");
+    Ok(
+        match sdk_source(sdk, "guest-sdk/python", "pyproject.toml")? {
+            SdkSource::Git => format!(
+                "wasmtasks-guest[build] @ git+{SDK_GIT}@v{version}#subdirectory=guest-sdk/python"
+            ),
+            SdkSource::Dir(dir) => format!("{}[build]", dir.display()),
+        },
+    )
 }
 
 /// The dependency line of the SDK.
 fn sdk_dependency(sdk: Option<&str>) -> anyhow::Result<String> {
     let version = env!("CARGO_PKG_VERSION");
-    let git = format!("wasmtasks-guest = {{ git = \"{SDK_GIT}\", tag = \"v{version}\" }}");
-    let path = |dir: &Path| -> anyhow::Result<String> {
-        let dir = dir
-            .canonicalize()
-            .with_context(|| format!("the SDK directory {} does not exist", dir.display()))?;
-        anyhow::ensure!(
-            dir.join("Cargo.toml").is_file(),
-            "{} is not the guest SDK's directory (it has no Cargo.toml)",
-            dir.display()
-        );
-        Ok(format!(
+    Ok(match sdk_source(sdk, "guest-sdk", "Cargo.toml")? {
+        SdkSource::Git => {
+            format!("wasmtasks-guest = {{ git = \"{SDK_GIT}\", tag = \"v{version}\" }}")
+        }
+        SdkSource::Dir(dir) => format!(
             "wasmtasks-guest = {{ path = {:?} }}",
             dir.display().to_string()
-        ))
-    };
-    match sdk {
-        Some("git") => Ok(git),
-        Some(dir) => path(Path::new(dir)),
-        None => match checkout_sdk() {
-            Some(dir) => path(&dir),
-            None => Ok(git),
-        },
-    }
+        ),
+    })
 }
 
 pub async fn execute(args: NewArgs) -> anyhow::Result<ExitCode> {
@@ -83,6 +114,9 @@ pub async fn execute(args: NewArgs) -> anyhow::Result<ExitCode> {
     if dir.exists() && dir.read_dir()?.next().is_some() {
         bail!("{} exists and is not empty", dir.display());
     }
+    if args.python {
+        return new_python(&dir, &component, args.sdk.as_deref());
+    }
     let dependency = sdk_dependency(args.sdk.as_deref())?;
     std::fs::create_dir_all(dir.join("src"))
         .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -100,6 +134,101 @@ pub async fn execute(args: NewArgs) -> anyhow::Result<ExitCode> {
     );
     eprintln!("next: cd {} && wasmtasks build", dir.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a Python task project for `component` in `dir`.
+fn new_python(dir: &Path, component: &str, sdk: Option<&str>) -> anyhow::Result<ExitCode> {
+    let requirement = python_sdk_requirement(sdk)?;
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let write = |file: &str, text: String| {
+        let path = dir.join(file);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
+    };
+    write("pyproject.toml", pyproject_toml(component))?;
+    write(&format!("{component}.py"), python_module(component))?;
+    write(&format!("test_{component}.py"), python_test(component))?;
+    write("requirements.txt", format!("{requirement}\npytest\n"))?;
+    write("README.md", python_readme(component))?;
+    write(
+        ".gitignore",
+        "/.venv\n/build\n__pycache__/\n*.sqlite3*\n".into(),
+    )?;
+    eprintln!(
+        "created {} (component `{component}`, task `{component}.slugify`)",
+        dir.display()
+    );
+    eprintln!(
+        "next: cd {} && python3 -m venv .venv && .venv/bin/pip install -r requirements.txt && wasmtasks build",
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pyproject_toml(component: &str) -> String {
+    format!(
+        r#"[project]
+name = "{component}"
+version = "0.1.0"
+requires-python = ">=3.12"
+# Pure-Python dependencies listed here are bundled into the component.
+dependencies = ["wasmtasks-guest"]
+
+[tool.wasmtasks]
+module = "{component}"
+"#
+    )
+}
+
+fn python_module(component: &str) -> String {
+    format!(
+        r#""""Tasks of the `{component}` component. Build it with `wasmtasks build`; its
+tasks are `{component}.<function>`."""
+
+import re
+
+from wasmtasks_guest import task
+
+
+@task
+def slugify(title: str, separator: str = "-") -> str:
+    """`title` as a URL slug: lower-case words joined by `separator`."""
+    return separator.join(word.lower() for word in re.split(r"\W+", title) if word)
+"#
+    )
+}
+
+fn python_test(component: &str) -> String {
+    format!(
+        r#"import {component}
+
+
+def test_slugify_joins_lower_case_words() -> None:
+    assert {component}.slugify("Hello, World!") == "hello-world"
+    assert {component}.slugify("a b", separator="_") == "a_b"
+"#
+    )
+}
+
+fn python_readme(component: &str) -> String {
+    format!(
+        r#"# {component}
+
+A wasmtasks task component written in Python: its tasks run in a fresh
+WebAssembly sandbox per attempt. Set up once, then build, upload and run it:
+
+```sh
+python3 -m venv .venv && .venv/bin/pip install -r requirements.txt   # the SDK, componentize-py, pytest
+wasmtasks build                                # -> build/{component}.wasm
+wasmtasks upload build/{component}.wasm        # stored as component `{component}`
+wasmtasks enqueue {component}.slugify "Hello World" && wasmtasks worker --batch
+```
+
+`wasmtasks build` uses the project's `.venv` (or the active virtualenv, or
+`$WASMTASKS_PYTHON`). `wasmtasks dev` does all three on every change you save,
+with a worker running. `.venv/bin/pytest` runs the tests natively. Dependencies
+must be pure Python (a package with C extensions cannot be bundled).
+"#
+    )
 }
 
 fn cargo_toml(name: &str, dependency: &str) -> String {
