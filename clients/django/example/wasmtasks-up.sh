@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # Sets up the notification demo (README.md), once; running it again is harmless.
 #
-# * Django: a virtualenv in .venv (Python 3.12, pinned requirements.txt, and
-#   django-wasmtasks from ..), then its database (db.sqlite3).
+# * Django: a virtualenv in .venv (Python 3.12, pinned requirements.txt,
+#   django-wasmtasks from .., and the Python guest SDK with its builder,
+#   guest-sdk/python[build]), then its database (db.sqlite3).
+# * notify: the Python task of tasks-examples/python/notify, built into
+#   .wasmtasks/notify.wasm with componentize-py (again only when its sources
+#   changed).
 # * wasmtasks: .wasmtasks/wasmtasks.toml (queues default and emails, a database
 #   in .wasmtasks/), a member token of the default tenant in .wasmtasks/token
-#   (the settings read it), the notify and welcome components, and notify's
-#   grant and ntfy_url pointing at this site's own ntfy-style topic
+#   (the settings read it), the Python notify and the Rust welcome components,
+#   and notify's grant and ntfy_url pointing at this site's own ntfy-style topic
 #   (http://127.0.0.1:8001/ntfy/demo; DEMO_URL changes the address).
 #
-# Needs the wasmtasks binary and the example components built (README.md);
+# Needs the wasmtasks binary and the Rust example components built (README.md);
 # WASMTASKS_BIN and WASMTASKS_COMPONENTS point elsewhere.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -23,13 +27,11 @@ if [ ! -x "$wasmtasks" ]; then
   echo "no wasmtasks binary at $wasmtasks: build it with 'cargo build -p wasmtasks-cli'" >&2
   exit 1
 fi
-for component in notify welcome; do
-  if [ ! -f "$components/$component.wasm" ]; then
-    echo "no $components/$component.wasm: build the examples with" >&2
-    echo "  $wasmtasks build $repo/tasks-examples --target-dir $repo/target/wasm-guests" >&2
-    exit 1
-  fi
-done
+if [ ! -f "$components/welcome.wasm" ]; then
+  echo "no $components/welcome.wasm: build the examples with" >&2
+  echo "  $wasmtasks build $repo/tasks-examples --target-dir $repo/target/wasm-guests" >&2
+  exit 1
+fi
 
 # Python 3.12 or newer: pyenv's 3.12, else python3.12, else python3 if new enough.
 python=
@@ -51,14 +53,30 @@ if [ -z "$python" ]; then
   exit 1
 fi
 
-echo "==> Django: .venv ($("$python" --version)), requirements.txt, django-wasmtasks"
+echo "==> Django: .venv ($("$python" --version)), requirements.txt, django-wasmtasks, wasmtasks-guest"
 [ -x .venv/bin/python ] || "$python" -m venv .venv
-.venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt
-.venv/bin/pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e ..
+pip=(.venv/bin/pip install --quiet --disable-pip-version-check)
+"${pip[@]}" -r requirements.txt
+"${pip[@]}" --no-build-isolation --no-deps -e ..
+# The Python guest SDK and its builder (componentize-py, pinned in requirements.txt).
+"${pip[@]}" --no-build-isolation -e "$repo/guest-sdk/python[build]"
 .venv/bin/python manage.py migrate --verbosity 0 --skip-checks  # the server may not be up yet
 
-echo "==> wasmtasks: .wasmtasks/ (configuration, database, token, components)"
 mkdir -p .wasmtasks
+notify_project=$repo/tasks-examples/python/notify
+notify=.wasmtasks/notify.wasm
+# Built again only when a source (the project's or the SDK's) is newer than it.
+if [ -f "$notify" ] && [ -z "$(find "$notify_project" "$repo/guest-sdk/python/src" \
+  \( -name '.*' -o -name __pycache__ -o -name build \) -prune -o \
+  -type f -newer "$notify" -print -quit)" ]; then
+  echo "==> notify: $notify is up to date with tasks-examples/python/notify"
+else
+  echo "==> notify: building tasks-examples/python/notify (Python) into $notify"
+  .venv/bin/python -m wasmtasks_guest.build "$notify_project" -o "$notify.new" >/dev/null
+  mv "$notify.new" "$notify"
+fi
+
+echo "==> wasmtasks: .wasmtasks/ (configuration, database, token, components)"
 cat > .wasmtasks/wasmtasks.toml <<TOML
 # Written by wasmtasks-up.sh.
 database_url = "sqlite://$here/.wasmtasks/wasmtasks.sqlite3"
@@ -83,8 +101,10 @@ if [ -z "$token_ok" ]; then
   mv .wasmtasks/token.new .wasmtasks/token
 fi
 chmod 600 .wasmtasks/token
-for component in notify welcome; do
-  report=$("$wasmtasks" upload "$components/$component.wasm")
+# The first upload of notify also compiles it (18 MiB of CPython and the task):
+# some seconds; the server then finds it compiled in its cache.
+for component in "$notify" "$components/welcome.wasm"; do
+  report=$("$wasmtasks" upload "$component")
   echo "${report%%$'\n'*}"  # its first line: uploaded, or already there
 done
 "$wasmtasks" grant notify --http "$site" >/dev/null

@@ -2,8 +2,13 @@
 
 Nothing of the server is mocked: the suite starts the binary on a free port with
 a fresh database (SQLite in a temporary directory, or a new PostgreSQL database),
-creates a tenant and tokens, uploads the example components, grants ``notify``
-the receiver's origin and points its ``ntfy_url`` there.
+creates a tenant and tokens, uploads the example components (the Rust ``arith``,
+``flaky`` and ``welcome``, and the Python ``notify`` that the example project
+enqueues), grants ``notify`` the receiver's origin and points its ``ntfy_url`` there.
+
+The compiled components are cached in ``WASMTASKS_CACHE_DIR`` when it is set (CI
+shares one between its runs, so the host compiles the 18 MiB Python component
+once), else in the server's temporary directory.
 """
 
 from __future__ import annotations
@@ -26,6 +31,13 @@ REPO = Path(__file__).resolve().parents[3]
 BINARY = Path(os.environ.get("WASMTASKS_BIN", REPO / "target/debug/wasmtasks"))
 COMPONENTS = Path(
     os.environ.get("WASMTASKS_COMPONENTS", REPO / "target/wasm-guests/wasm32-wasip2/release")
+)
+# The Python notify (tasks-examples/python/notify), where the Python guest SDK's
+# builder writes it by default.
+PYTHON_NOTIFY = Path(
+    os.environ.get(
+        "WASMTASKS_PYTHON_NOTIFY", REPO / "tasks-examples/python/notify/build/notify.wasm"
+    )
 )
 POSTGRES_URL = os.environ.get(
     "WASMTASKS_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
@@ -117,7 +129,7 @@ class WasmtasksServer:
         self.env = {
             **os.environ,
             "WASMTASKS_DATABASE_URL": self.database_url,
-            "WASMTASKS_CACHE_DIR": str(self.dir / "cache"),
+            "WASMTASKS_CACHE_DIR": os.environ.get("WASMTASKS_CACHE_DIR") or str(self.dir / "cache"),
             "WASMTASKS_LOG": "warn",
         }
         for variable in ("WASMTASKS_SERVER", "WASMTASKS_TOKEN", "WASMTASKS_TENANT"):
@@ -147,14 +159,21 @@ class WasmtasksServer:
     def start(self) -> WasmtasksServer:
         if not BINARY.exists():
             raise RuntimeError(f"{BINARY} is missing: build it with cargo build -p wasmtasks-cli")
+        if not PYTHON_NOTIFY.exists():
+            raise RuntimeError(
+                f"{PYTHON_NOTIFY} is missing: build it with the Python guest SDK "
+                "(pip install 'guest-sdk/python[build]', then python -m wasmtasks_guest.build "
+                "tasks-examples/python/notify), or point WASMTASKS_PYTHON_NOTIFY at it"
+            )
         if self.pg_database:
             _psql("CREATE DATABASE {}", self.pg_database)
         (self.dir / "wasmtasks.toml").write_text(CONFIG)
         self.cli("tenant", "create", TENANT)
         self.token = self.cli("token", "create", TENANT, "--role", "admin")
         self.reader_token = self.cli("token", "create", TENANT, "--role", "reader")
-        for component in ("arith", "welcome", "notify", "flaky"):
+        for component in ("arith", "welcome", "flaky"):
             self.cli("--tenant", TENANT, "upload", str(COMPONENTS / f"{component}.wasm"))
+        self.cli("--tenant", TENANT, "upload", str(PYTHON_NOTIFY))
         self.cli("--tenant", TENANT, "grant", "notify", "--http", self.ntfy.origin)
         self.cli(
             "--tenant", TENANT, "config", "set", "notify", "ntfy_url", f"{self.ntfy.origin}/alerts"

@@ -326,8 +326,10 @@ def test_notify_is_retried_when_the_receiver_fails(ntfy: NtfyReceiver) -> None:
 
     assert result.status == TaskResultStatus.SUCCESSFUL
     assert result.attempts == 2
-    assert [e.exception_class_path for e in result.errors] == ["notify.NotifyError"]
-    assert "the server failed with HTTP 503" in result.errors[0].traceback
+    assert [e.exception_class_path for e in result.errors] == ["wasmtasks_guest.http.StatusError"]
+    assert result.errors[0].traceback.startswith(
+        "wasmtasks_guest.http.StatusError: the server answered HTTP 503\n"
+    )
     assert len(ntfy.received) == 2
 
 

@@ -73,6 +73,19 @@ def test_a_notification_is_enqueued_and_polled_until_successful(
     assert "SUCCESSFUL" in page
 
 
+def test_a_notification_the_receiver_fails_is_retried(client: Client, ntfy: NtfyReceiver) -> None:
+    # The Python notify raises wasmtasks_guest.http.StatusError on an error status;
+    # its policy (5 attempts, 1 s apart) tries again, and the row shows both attempts.
+    ntfy.fail_next.append(503)
+    client.post(reverse("notifications:notify"), {"message": "again", "title": "CI"}, headers=HTMX)
+    final = poll_row(client, SentTask.objects.get().pk)
+
+    assert "SUCCESSFUL" in final
+    assert "delivered: HTTP 200" in final
+    assert "<td>2</td>" in final  # attempts
+    assert [(received.title, received.body) for received in ntfy.received] == [("CI", "again")] * 2
+
+
 def test_a_row_polls_itself_until_its_job_finishes(
     client: Client, wasmtasks_server: WasmtasksServer
 ) -> None:
@@ -160,6 +173,21 @@ def test_the_demo_topic_receives_like_ntfy(client: Client) -> None:
     inbox = client.get(reverse("notifications:inbox"), headers=HTMX).content.decode()
     assert inbox.lstrip().startswith('<section id="inbox"')
     assert "Deploy finished" in inbox
+
+
+def test_the_demo_topic_reads_the_title_as_utf8(client: Client) -> None:
+    # notify sends the title's UTF-8 bytes, which WSGI hands over decoded as latin-1
+    # (as the test client is given them here); a title that is not UTF-8 stays as it came.
+    for header, title in [("Café ✓".encode().decode("latin-1"), "Café ✓"), ("Caf\xe9", "Caf\xe9")]:
+        client.post(
+            reverse("notifications:ntfy", args=["demo"]),
+            data="hi",
+            content_type="text/plain",
+            headers={"Title": header},
+        )
+        received = ReceivedNotification.objects.first()
+        assert received is not None
+        assert received.title == title
 
 
 def test_the_migrations_match_the_models() -> None:

@@ -13,8 +13,9 @@ from wasmtasks_django import wasm_task
 @wasm_task("notify.send_notification")
 def send_notification(message: str, title: str | None = None) -> int:
     """POSTs ``message`` (with a ``Title`` header) to the ``ntfy_url`` configured
-    for the notify component; returns the HTTP status. Retried (5 attempts) when
-    the receiving server fails."""
+    for the notify component, the Python task of ``tasks-examples/python/notify``;
+    returns the HTTP status. An error status (4xx or 5xx) raises
+    ``wasmtasks_guest.http.StatusError``, retried (5 attempts, 1 s apart)."""
     raise NotImplementedError
 
 

@@ -157,6 +157,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
     return render(request, f"{TEMPLATE}#inbox", {"inbox": ReceivedNotification.objects.all()[:10]})
 
 
+def _utf8_header(request: HttpRequest, name: str) -> str:
+    """A header's value as the UTF-8 text the notify component sent: WSGI and ASGI
+    hand header bytes over decoded as latin-1 (kept as is when not UTF-8)."""
+    value = request.headers.get(name, "")
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return value
+
+
 @csrf_exempt
 @require_POST
 def ntfy(request: HttpRequest, topic: str) -> HttpResponse:
@@ -164,7 +174,7 @@ def ntfy(request: HttpRequest, topic: str) -> HttpResponse:
     the title in the ``Title`` header."""
     received = ReceivedNotification.objects.create(
         topic=topic,
-        title=request.headers.get("Title", ""),
+        title=_utf8_header(request, "Title"),
         message=request.body.decode("utf-8", errors="replace"),
     )
     return JsonResponse({"id": received.pk, "topic": topic, "event": "message"})
