@@ -72,8 +72,17 @@ pub(super) async fn list(
     Ok(EventPage { events, cursor })
 }
 
+/// The condition that spares the newest event of all (as SQLite, whose `seq` must
+/// not go back): found through the primary key, where `max(seq)` read every event.
+macro_rules! not_the_newest_event {
+    () => {
+        "(xid, seq) < (SELECT xid, seq FROM task_events ORDER BY xid DESC, seq DESC LIMIT 1)"
+    };
+}
+pub(super) use not_the_newest_event;
+
 /// Deletes (or counts, for a dry run) the tenant's events from before `before`,
-/// but never the newest event of all (as SQLite, whose `seq` must not go back).
+/// but never the newest event of all.
 pub(super) async fn prune(
     connection: &mut PgConnection,
     tenant: &str,
@@ -83,8 +92,10 @@ pub(super) async fn prune(
     let context = "pruning events";
     macro_rules! old_events {
         () => {
-            "FROM task_events WHERE tenant = $1 AND at < $2
-               AND seq < (SELECT max(seq) FROM task_events)"
+            concat!(
+                "FROM task_events WHERE tenant = $1 AND at < $2 AND ",
+                not_the_newest_event!()
+            )
         };
     }
     let query = if dry_run {
