@@ -47,6 +47,13 @@ pub enum ToolchainError {
         /// That Python.
         python: String,
     },
+    /// The target directory given cannot be made absolute (no working directory).
+    TargetDir {
+        /// The directory as given.
+        path: PathBuf,
+        /// The cause.
+        cause: std::io::Error,
+    },
     /// The build (`cargo build`, or the Python SDK's builder) failed; its output
     /// went to the inherited stderr.
     BuildFailed {
@@ -67,6 +74,11 @@ impl fmt::Display for ToolchainError {
                 f,
                 "{python} cannot import wasmtasks_guest.build: install the Python guest SDK with its builder there ({}), or name another Python in WASMTASKS_PYTHON",
                 python::SDK_INSTALL
+            ),
+            ToolchainError::TargetDir { path, cause } => write!(
+                f,
+                "cannot resolve the target directory {}: {cause}",
+                path.display()
             ),
             ToolchainError::BuildFailed { dir } => write!(
                 f,
@@ -190,9 +202,19 @@ pub fn ensure_target(dir: &Path) -> Result<bool, ToolchainError> {
 }
 
 /// Builds the crate or workspace in `dir` for [`TARGET`] in release mode, into
-/// `target_dir` (the crate's own `target/` when `None`); returns the directory
+/// `target_dir` (the crate's own `target/` when `None`; a relative one is taken
+/// from this process's working directory, not from `dir`); returns the directory
 /// holding the `.wasm` files. The compiler's output goes to this process's stderr.
 pub fn build(dir: &Path, target_dir: Option<&Path>) -> Result<PathBuf, ToolchainError> {
+    let target_dir = target_dir
+        .map(|path| {
+            std::path::absolute(path).map_err(|cause| ToolchainError::TargetDir {
+                path: path.to_owned(),
+                cause,
+            })
+        })
+        .transpose()?;
+    let target_dir = target_dir.as_deref();
     ensure_target(dir)?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let mut command = Command::new(&cargo);

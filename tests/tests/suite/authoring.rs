@@ -58,20 +58,30 @@ fn a_new_crate_builds_uploads_and_runs_on_the_first_try() {
     let again = workspace.run(&["new", "slugs", "--path", dir.to_str().unwrap()]);
     assert_eq!(again.code, 2, "an existing crate is never overwritten");
 
-    let target = shared_target();
+    // A relative target directory is the caller's, not the crate's.
+    let target = shared_target().canonicalize().unwrap();
+    let relative: PathBuf = workspace
+        .path()
+        .components()
+        .skip(1)
+        .map(|_| Path::new(".."))
+        .collect::<PathBuf>()
+        .join(target.strip_prefix("/").unwrap());
     let build = workspace.run(&[
         "build",
         dir.to_str().unwrap(),
         "--target-dir",
-        target.to_str().unwrap(),
+        relative.to_str().unwrap(),
     ]);
     assert_eq!(build.code, 0, "{}", build.stderr);
     let wasm = target.join("wasm32-wasip2/release/slugs.wasm");
-    assert!(
-        build.stdout.contains(wasm.to_str().unwrap()),
-        "{}",
-        build.stdout
-    );
+    let printed: Vec<PathBuf> = build
+        .stdout
+        .lines()
+        .map(|line| Path::new(line).canonicalize().unwrap())
+        .collect();
+    assert!(printed.contains(&wasm), "{}", build.stdout);
+    assert!(!dir.join(&relative).exists(), "nothing built under the crate");
     let inspect = workspace.run(&["inspect", wasm.to_str().unwrap()]);
     assert!(
         inspect
