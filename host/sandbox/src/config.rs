@@ -30,7 +30,17 @@ pub struct SandboxConfig {
     pub output_cap: usize,
     /// Largest return value (JSON text) accepted from a guest. Default 1 MiB.
     pub max_return_bytes: usize,
+    /// Bytes of each slot's linear memory that are reset in place after an attempt
+    /// (copied back from the component's initial image, or zeroed) and stay
+    /// resident; memory beyond them is given back to the kernel and faulted in again
+    /// by the next attempt. Default 16 MiB: a Python component's whole memory (its
+    /// interpreter heap is ~13 MiB). Each slot that ran a component keeps up to this
+    /// much RAM.
+    pub keep_resident_bytes: u64,
 }
+
+/// The default of [`SandboxConfig::keep_resident_bytes`].
+pub const DEFAULT_KEEP_RESIDENT_BYTES: u64 = 16 << 20;
 
 /// The wasm32 linear-memory address space.
 const WASM32_MEMORY_BYTES: u64 = 4 << 30;
@@ -45,6 +55,7 @@ impl Default for SandboxConfig {
             epoch_tick: Duration::from_millis(10),
             output_cap: DEFAULT_OUTPUT_CAP,
             max_return_bytes: 1 << 20,
+            keep_resident_bytes: DEFAULT_KEEP_RESIDENT_BYTES,
         }
     }
 }

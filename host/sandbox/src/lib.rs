@@ -39,7 +39,7 @@ pub use capabilities::{Capabilities, ConfigValue, REDACTED};
 pub use component::{
     MAX_PRIORITY, MIN_PRIORITY, RetryPolicy, TaskComponent, TaskDefinition, digest, is_valid_name,
 };
-pub use config::SandboxConfig;
+pub use config::{DEFAULT_KEEP_RESIDENT_BYTES, SandboxConfig};
 pub use engine::Sandbox;
 pub use error::SandboxError;
 pub use failure::TaskFailure;

@@ -27,6 +27,7 @@
 //! lease = "30s"
 //! interval = "1s"         # fallback poll when nothing wakes the worker
 //! grace_period = "30s"
+//! keep_resident = "16MiB"
 //!
 //! [schedules.nightly]     # a periodic job of the default tenant
 //! cron = "0 3 * * *"      # 5 fields, or 6 with seconds first
@@ -151,6 +152,9 @@ pub struct WorkerSettings {
     pub interval: Duration,
     /// How long running attempts may finish after a shutdown signal.
     pub grace_period: Duration,
+    /// Bytes of each sandbox slot's memory reset in place and kept resident
+    /// ([`wasmtasks_sandbox::SandboxConfig::keep_resident_bytes`]).
+    pub keep_resident_bytes: u64,
 }
 
 impl Default for WorkerSettings {
@@ -160,6 +164,7 @@ impl Default for WorkerSettings {
             lease: Duration::from_secs(30),
             interval: Duration::from_secs(1),
             grace_period: Duration::from_secs(30),
+            keep_resident_bytes: wasmtasks_sandbox::DEFAULT_KEEP_RESIDENT_BYTES,
         }
     }
 }
@@ -375,6 +380,12 @@ impl Settings {
                 raw.worker.grace_period.as_deref(),
                 defaults.worker.grace_period,
                 "worker.grace_period",
+                &invalid,
+            )?,
+            keep_resident_bytes: size(
+                raw.worker.keep_resident.as_deref(),
+                defaults.worker.keep_resident_bytes,
+                "worker.keep_resident",
                 &invalid,
             )?,
         };
@@ -723,6 +734,23 @@ mod tests {
         assert!(
             message.starts_with("site.toml: ") && message.contains("unknown field `memroy`"),
             "{message}"
+        );
+    }
+
+    #[test]
+    fn worker_keep_resident_is_a_size() {
+        let defaults = Settings::from_toml("", "t.toml").unwrap();
+        assert_eq!(defaults.worker.keep_resident_bytes, 16 << 20);
+        let settings =
+            Settings::from_toml("[worker]\nkeep_resident = \"64KiB\"\n", "t.toml").unwrap();
+        assert_eq!(settings.worker.keep_resident_bytes, 64 << 10);
+        let error =
+            Settings::from_toml("[worker]\nkeep_resident = \"lots\"\n", "t.toml").unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("t.toml: `worker.keep_resident`: `lots` is not a size"),
+            "{error}"
         );
     }
 

@@ -110,6 +110,7 @@ pub(super) struct RawWorker {
     pub lease: Option<String>,
     pub interval: Option<String>,
     pub grace_period: Option<String>,
+    pub keep_resident: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -37,6 +37,7 @@ pub fn sandbox(settings: &Settings, concurrency: u32) -> anyhow::Result<Sandbox>
         max_memory_bytes: settings.max_memory_bytes,
         pool_slots: SandboxConfig::default().pool_slots.max(concurrency + 8),
         cache_dir: settings.cache_dir.clone(),
+        keep_resident_bytes: settings.worker.keep_resident_bytes,
         ..SandboxConfig::default()
     };
     Ok(Sandbox::new(config)?)

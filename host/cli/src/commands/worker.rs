@@ -132,13 +132,27 @@ pub async fn execute(args: WorkerArgs, global: &GlobalArgs) -> anyhow::Result<Ex
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let report = report?;
+    let mut report = serde_json::to_value(report?)?;
+    report["peak_rss_bytes"] = peak_rss_bytes().into();
     tell!(
         "worker {} stopped: {}",
         worker.worker_id(),
         serde_json::to_string(&report)?
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The most resident memory this process has used (0 if the system cannot tell).
+fn peak_rss_bytes() -> u64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage writes the struct it is given and nothing else.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } != 0 {
+        return 0;
+    }
+    // SAFETY: initialised by the successful call above (and zeroed before it).
+    let usage = unsafe { usage.assume_init() };
+    // Linux reports kibibytes.
+    u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024
 }
 
 /// The startup line: who the worker is and what it serves.

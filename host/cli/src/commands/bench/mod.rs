@@ -4,7 +4,8 @@
 //! - W1 (throughput): enqueue N `arith.add` jobs in bulk, then drain them with one
 //!   worker process (`--batch`). Reports enqueue jobs/s, processing jobs/s (over the
 //!   worker's active window, from its first claim to its last write) and the
-//!   wall time of each phase.
+//!   wall time of each phase, and the worker's peak resident memory (in all and
+//!   per slot of its concurrency).
 //! - W2 (latency): one idle worker process; 200 jobs enqueued one after another,
 //!   each waited for. Reports enqueue→finished p50/p99 from the store's timestamps.
 //!
@@ -69,6 +70,10 @@ struct ThroughputRun {
     worker_wall_seconds: f64,
     worker_active_seconds: f64,
     processing_jobs_per_second: f64,
+    /// The worker process's peak resident memory.
+    worker_peak_rss_bytes: u64,
+    /// That peak divided by the worker's concurrency: the RAM one slot costs.
+    peak_rss_per_slot_bytes: u64,
 }
 
 #[derive(Debug, Default, Clone, Copy, Serialize)]
@@ -154,6 +159,8 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
             "enqueue_jobs_per_second": median(throughput.iter().map(|r| r.enqueue_jobs_per_second).collect()),
             "processing_jobs_per_second": median(throughput.iter().map(|r| r.processing_jobs_per_second).collect()),
             "worker_wall_seconds": median(throughput.iter().map(|r| r.worker_wall_seconds).collect()),
+            "worker_peak_rss_bytes": median(throughput.iter().map(|r| r.worker_peak_rss_bytes as f64).collect()),
+            "peak_rss_per_slot_bytes": median(throughput.iter().map(|r| r.peak_rss_per_slot_bytes as f64).collect()),
             "w2_p50_ms": median(latency.iter().map(|r| r.p50_ms).collect()),
             "w2_p99_ms": median(latency.iter().map(|r| r.p99_ms).collect()),
         },
@@ -327,7 +334,10 @@ impl Bench {
             bail!("W1: only {successful} of {jobs} jobs are SUCCESSFUL: {queues:?}");
         }
         let active = report["active_ms"].as_f64().unwrap_or(0.0) / 1000.0;
+        let peak_rss = report["peak_rss_bytes"].as_u64().unwrap_or(0);
         Ok(ThroughputRun {
+            worker_peak_rss_bytes: peak_rss,
+            peak_rss_per_slot_bytes: peak_rss / u64::from(concurrency.max(1)),
             enqueue_seconds: enqueue.as_secs_f64(),
             enqueue_jobs_per_second: jobs as f64 / enqueue.as_secs_f64(),
             worker_wall_seconds: wall.as_secs_f64(),
