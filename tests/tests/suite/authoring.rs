@@ -81,7 +81,10 @@ fn a_new_crate_builds_uploads_and_runs_on_the_first_try() {
         .map(|line| Path::new(line).canonicalize().unwrap())
         .collect();
     assert!(printed.contains(&wasm), "{}", build.stdout);
-    assert!(!dir.join(&relative).exists(), "nothing built under the crate");
+    assert!(
+        !dir.join(&relative).exists(),
+        "nothing built under the crate"
+    );
     let inspect = workspace.run(&["inspect", wasm.to_str().unwrap()]);
     assert!(
         inspect
