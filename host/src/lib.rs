@@ -20,6 +20,8 @@ pub mod config;
 pub mod enqueue;
 pub mod immediate;
 pub mod pipeline;
+pub mod quota;
+pub mod rate;
 pub mod registry;
 pub mod retry;
 pub mod schedule;

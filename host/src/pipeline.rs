@@ -38,7 +38,11 @@ pub async fn run(
         Ok((component, capabilities)) => {
             let call = job.task_call(capabilities);
             match sandbox
-                .run(&component, &call, base_limits.with(job.limits))
+                .run(
+                    &component,
+                    &call,
+                    base_limits.with(job.limits).within(job.ceilings),
+                )
                 .await
             {
                 Ok(report) => report,

@@ -94,6 +94,19 @@ impl Limits {
             memory_bytes: overrides.memory_bytes.unwrap_or(self.memory_bytes),
         }
     }
+
+    /// These limits, each lowered to the ceiling `ceilings` sets for it, if any.
+    pub fn within(self, ceilings: LimitOverrides) -> Limits {
+        Limits {
+            fuel: ceilings.fuel.map_or(self.fuel, |c| self.fuel.min(c)),
+            timeout: ceilings
+                .timeout
+                .map_or(self.timeout, |c| self.timeout.min(c)),
+            memory_bytes: ceilings
+                .memory_bytes
+                .map_or(self.memory_bytes, |c| self.memory_bytes.min(c)),
+        }
+    }
 }
 
 /// The trap raised when a guest grows its memory past the attempt's cap.
@@ -239,5 +252,18 @@ mod tests {
             serde_json::to_string(&overrides).unwrap(),
             r#"{"timeout_ms":1500}"#
         );
+    }
+
+    #[test]
+    fn ceilings_lower_only_what_they_set() {
+        let ceilings = LimitOverrides {
+            fuel: Some(1_000),
+            timeout: Some(Duration::from_secs(300)),
+            memory_bytes: None,
+        };
+        let limited = Limits::default().within(ceilings);
+        assert_eq!(limited.fuel, 1_000);
+        assert_eq!(limited.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(limited.memory_bytes, DEFAULT_MEMORY_BYTES);
     }
 }

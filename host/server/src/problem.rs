@@ -1,26 +1,28 @@
 //! Errors as RFC 9457 problem details (`application/problem+json`): a stable
 //! `type` per kind of error (`urn:wasmtasks:problem:<slug>`), the HTTP status, a
 //! title, and a `detail` in the same words the CLI prints. A refused batch lists
-//! each bad item in `errors`.
+//! each bad item in `errors`; a quota's refusal names the quota in `quota` (with a
+//! `Retry-After` header when the time to wait is known).
 
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
+use wasmtasks::quota::QuotaExceeded;
 use wasmtasks::service::{BatchProblem, ErrorKind, ServiceError};
 
 /// The prefix of every problem type.
 pub const PROBLEM_TYPE_PREFIX: &str = "urn:wasmtasks:problem:";
 
 /// A problem detail, as the API answers an error.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Problem {
     /// A URI naming the kind of problem, stable across releases:
     /// `urn:wasmtasks:problem:` and one of `not-found`, `unauthorized`,
     /// `forbidden`, `invalid-request`, `malformed-request`,
-    /// `unsupported-media-type`, `conflict`, `too-large`, `unavailable`,
-    /// `internal`, `method-not-allowed`.
+    /// `unsupported-media-type`, `conflict`, `too-large`, `quota-exceeded`,
+    /// `over-ceiling`, `unavailable`, `internal`, `method-not-allowed`.
     #[serde(rename = "type")]
     pub kind: String,
     /// A short summary of the kind.
@@ -32,6 +34,9 @@ pub struct Problem {
     /// For a refused batch: each bad item.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<BatchProblem>,
+    /// For a quota's refusal: which quota, its value, and when to try again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota: Option<Box<QuotaExceeded>>,
 }
 
 impl Problem {
@@ -43,6 +48,7 @@ impl Problem {
             status,
             detail: detail.into(),
             errors: Vec::new(),
+            quota: None,
         }
     }
 
@@ -91,6 +97,7 @@ impl From<ServiceError> for Problem {
             tracing::error!(%error, "request failed");
         }
         let mut problem = Problem::new(kind.status(), kind.slug(), kind.title(), error.to_string());
+        problem.quota = error.quota().cloned().map(Box::new);
         if let ServiceError::InvalidBatch { problems, .. } = error {
             problem.errors = problems;
         }
@@ -131,7 +138,13 @@ impl From<MultipartRejection> for Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = self.quota.as_ref().and_then(|quota| quota.retry_after_secs);
         let mut response = (status, axum::Json(self)).into_response();
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),

@@ -43,6 +43,18 @@
 //! interval = "1h"         # how often each worker prunes; "off" for never
 //! batch_size = 1000       # jobs per write (the longest lock hold)
 //!
+//! [quotas]                # what a tenant gets when it is created; no limits when left out
+//! max_running = 8         # attempts at once, across every worker
+//! max_queued = 100_000    # READY jobs
+//! enqueue_rate = 100.0    # jobs per second, per API process
+//! enqueue_burst = 200
+//! max_fuel = 10_000_000_000  # ceilings per attempt
+//! max_timeout = "5m"
+//! max_memory = "256MiB"
+//! max_component_size = "32MiB"
+//! max_components = 50     # stored component versions
+//! weight = 1              # share of worker slots beside other tenants
+//!
 //! [http]                  # per attempt, for components granted an origin
 //! timeout = "30s"
 //! max_response_size = "1MiB"
@@ -68,6 +80,7 @@
 //! Every key is optional; with no file at all, wasmtasks uses a SQLite file in the
 //! working directory and one queue, `default`.
 
+mod quotas;
 mod raw;
 
 use std::collections::BTreeMap;
@@ -77,6 +90,7 @@ use std::time::Duration;
 use wasmtasks_sandbox::{ConfigValue, HttpLimits, Limits, OriginPattern, OriginPatternError};
 
 use crate::schedule::{CatchUp, ScheduleSpec};
+use crate::store::Quotas;
 use crate::task::path::is_valid_name;
 use crate::tenant::DEFAULT_TENANT;
 
@@ -231,6 +245,8 @@ pub struct Settings {
     pub http: HttpLimits,
     /// Periodic jobs, by tenant and name.
     pub schedules: BTreeMap<String, BTreeMap<String, ScheduleSpec>>,
+    /// The quotas a tenant gets when it is created (`[quotas]`).
+    pub tenant_quotas: Quotas,
     /// The file the settings came from, if any.
     pub source: Option<PathBuf>,
 }
@@ -249,6 +265,7 @@ impl Default for Settings {
             components: BTreeMap::new(),
             http: HttpLimits::default(),
             schedules: BTreeMap::new(),
+            tenant_quotas: Quotas::default(),
             source: None,
         }
     }
@@ -504,6 +521,7 @@ impl Settings {
             components,
             http,
             schedules,
+            tenant_quotas: quotas::tenant_quotas(raw.quotas, &invalid)?,
             source: None,
         })
     }

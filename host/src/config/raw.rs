@@ -27,6 +27,24 @@ pub(super) struct RawSettings {
     pub http: RawHttp,
     #[serde(default)]
     pub schedules: BTreeMap<String, RawSchedule>,
+    #[serde(default)]
+    pub quotas: RawQuotas,
+}
+
+/// `[quotas]`: the quotas of new tenants.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawQuotas {
+    pub max_running: Option<i64>,
+    pub max_queued: Option<i64>,
+    pub enqueue_rate: Option<f64>,
+    pub enqueue_burst: Option<i64>,
+    pub max_fuel: Option<i64>,
+    pub max_timeout: Option<String>,
+    pub max_memory: Option<String>,
+    pub max_component_size: Option<String>,
+    pub max_components: Option<i64>,
+    pub weight: Option<i64>,
 }
 
 /// A periodic job, with the names the file uses.

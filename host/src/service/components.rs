@@ -86,6 +86,12 @@ impl Components<'_> {
                 settings.max_component_bytes
             )));
         }
+        let digest = wasmtasks_sandbox::digest(&request.bytes);
+        let stored = self.0.store().component_list(principal.tenant()).await?;
+        let new_version = !stored.iter().any(|version| version.digest == digest);
+        self.0
+            .admit_upload(principal.tenant(), size, stored.len(), new_version)
+            .await?;
         // Grants are checked before anything is stored.
         self.0
             .grants()

@@ -4,6 +4,7 @@
 //! status ([`ErrorKind`]).
 
 use crate::enqueue::EnqueueError;
+use crate::quota::{QuotaExceeded, QuotaKind};
 use crate::registry::RegistryError;
 use crate::store::StoreError;
 
@@ -36,6 +37,9 @@ pub enum ServiceError {
     /// The request is larger than allowed.
     #[error("{0}")]
     TooLarge(String),
+    /// One of the tenant's quotas refuses the request; nothing was stored.
+    #[error(transparent)]
+    Quota(QuotaExceeded),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -69,6 +73,10 @@ pub enum ErrorKind {
     Conflict,
     /// 413.
     TooLarge,
+    /// 429: a quota that frees up with time (`max_queued`, `enqueue_rate`).
+    QuotaExceeded,
+    /// 403: above one of the tenant's ceilings (`max_fuel`, `max_components`, ...).
+    OverCeiling,
     /// 503: the database is not reachable now.
     Unavailable,
     /// 500.
@@ -85,6 +93,8 @@ impl ErrorKind {
             ErrorKind::Invalid => 422,
             ErrorKind::Conflict => 409,
             ErrorKind::TooLarge => 413,
+            ErrorKind::QuotaExceeded => 429,
+            ErrorKind::OverCeiling => 403,
             ErrorKind::Unavailable => 503,
             ErrorKind::Internal => 500,
         }
@@ -99,6 +109,8 @@ impl ErrorKind {
             ErrorKind::Invalid => "invalid-request",
             ErrorKind::Conflict => "conflict",
             ErrorKind::TooLarge => "too-large",
+            ErrorKind::QuotaExceeded => "quota-exceeded",
+            ErrorKind::OverCeiling => "over-ceiling",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal",
         }
@@ -113,6 +125,8 @@ impl ErrorKind {
             ErrorKind::Invalid => "Invalid request",
             ErrorKind::Conflict => "Conflict",
             ErrorKind::TooLarge => "Too large",
+            ErrorKind::QuotaExceeded => "Quota exceeded",
+            ErrorKind::OverCeiling => "Above the tenant's ceiling",
             ErrorKind::Unavailable => "Database unavailable",
             ErrorKind::Internal => "Internal error",
         }
@@ -129,9 +143,25 @@ impl ServiceError {
             ServiceError::Invalid(_) | ServiceError::InvalidBatch { .. } => ErrorKind::Invalid,
             ServiceError::Conflict(_) => ErrorKind::Conflict,
             ServiceError::TooLarge(_) => ErrorKind::TooLarge,
+            ServiceError::Quota(_) | ServiceError::Store(StoreError::Quota(_)) => {
+                match self.quota().map(|quota| quota.kind) {
+                    Some(QuotaKind::Ceiling) => ErrorKind::OverCeiling,
+                    _ => ErrorKind::QuotaExceeded,
+                }
+            }
             ServiceError::Store(StoreError::BadCursor(_)) => ErrorKind::Invalid,
             ServiceError::Store(error) if error.is_unavailable() => ErrorKind::Unavailable,
             ServiceError::Store(_) | ServiceError::Internal(_) => ErrorKind::Internal,
+        }
+    }
+
+    /// The quota that refused the request, if one did.
+    pub fn quota(&self) -> Option<&QuotaExceeded> {
+        match self {
+            ServiceError::Quota(quota) | ServiceError::Store(StoreError::Quota(quota)) => {
+                Some(quota)
+            }
+            _ => None,
         }
     }
 

@@ -118,6 +118,9 @@ impl Jobs<'_> {
         request: EnqueueRequest,
     ) -> Result<EnqueueOutcome, ServiceError> {
         self.0.authorize(principal, Role::Member).await?;
+        self.0
+            .admit_enqueue(principal.tenant(), std::iter::once(&request.limits))
+            .await?;
         let job = self
             .preparer(principal)
             .prepare(request)
@@ -145,6 +148,9 @@ impl Jobs<'_> {
         requests: Vec<EnqueueRequest>,
     ) -> Result<BatchOutcome, ServiceError> {
         self.0.authorize(principal, Role::Member).await?;
+        self.0
+            .admit_enqueue(principal.tenant(), requests.iter().map(|r| &r.limits))
+            .await?;
         let jobs = self.prepare_all(principal, requests).await?;
         let mut ids: Vec<String> = jobs.iter().map(|job| job.id.clone()).collect();
         let duplicates = self.0.store().job_insert_many(&jobs).await?;
@@ -171,6 +177,9 @@ impl Jobs<'_> {
         requests: Vec<EnqueueRequest>,
     ) -> Result<(), ServiceError> {
         self.0.authorize(principal, Role::Member).await?;
+        self.0
+            .check_ceilings(principal.tenant(), requests.iter().map(|r| &r.limits))
+            .await?;
         self.prepare_all(principal, requests).await.map(drop)
     }
 

@@ -18,6 +18,7 @@ pub mod events;
 pub mod grants;
 pub mod jobs;
 pub mod queues;
+mod quotas;
 pub mod schedules;
 pub mod tenants;
 pub mod tokens;
@@ -43,6 +44,7 @@ struct Inner {
     settings: Arc<Settings>,
     enqueuer: enqueuer::Enqueuer,
     tokens: tokens::TokenCache,
+    quotas: quotas::QuotaState,
 }
 
 impl Services {
@@ -57,6 +59,7 @@ impl Services {
                 settings,
                 enqueuer,
                 tokens: tokens::token_cache(),
+                quotas: quotas::QuotaState::new(),
             }),
         }
     }

@@ -5,12 +5,12 @@ use wasmtasks_sandbox::OriginPattern;
 
 use super::tokens::TokenInfo;
 use super::{ServiceError, Services, operator_only};
-use crate::store::{Tenant, TenantDeleted};
+use crate::store::{Quotas, Tenant, TenantDeleted};
 use crate::task::path::is_valid_name;
 use crate::tenant::{DEFAULT_TENANT, Principal};
 
 /// A tenant and its tokens.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TenantDetails {
     /// The tenant.
@@ -37,6 +37,10 @@ impl Tenants<'_> {
             return Err(ServiceError::Conflict(format!(
                 "tenant `{name}` exists already"
             )));
+        }
+        let defaults = self.0.settings().tenant_quotas;
+        if defaults != Quotas::default() {
+            self.0.store().tenant_set_quotas(name, &defaults).await?;
         }
         self.get(name).await
     }
@@ -90,6 +94,24 @@ impl Tenants<'_> {
         {
             return Err(no_tenant(name));
         }
+        self.get(name).await
+    }
+
+    /// Replaces the tenant's quotas (an absent limit is no limit).
+    pub async fn set_quotas(
+        &self,
+        principal: &Principal,
+        name: &str,
+        quotas: &Quotas,
+    ) -> Result<Tenant, ServiceError> {
+        operator_only(principal)?;
+        quotas
+            .validate()
+            .map_err(|problem| ServiceError::Invalid(format!("invalid quotas: {problem}")))?;
+        if !self.0.store().tenant_set_quotas(name, quotas).await? {
+            return Err(no_tenant(name));
+        }
+        self.0.inner.quotas.forget(name);
         self.get(name).await
     }
 

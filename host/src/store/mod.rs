@@ -89,6 +89,9 @@ pub enum StoreError {
         /// What was wrong.
         message: String,
     },
+    /// A write the tenant's quota refuses (`max_queued`); nothing was written.
+    #[error(transparent)]
+    Quota(#[from] crate::quota::QuotaExceeded),
 }
 
 impl StoreError {
@@ -106,7 +109,8 @@ impl StoreError {
             ),
             StoreError::UnsupportedUrl(_)
             | StoreError::Corrupt { .. }
-            | StoreError::BadCursor(_) => false,
+            | StoreError::BadCursor(_)
+            | StoreError::Quota(_) => false,
         }
     }
 
@@ -155,6 +159,35 @@ pub(crate) fn parse_status(status: &str, context: &'static str) -> Result<TaskSt
 /// Claimed jobs, each with its availability time, in Django's order (priority
 /// descending, then availability, then enqueue order): `RETURNING` does not keep
 /// the order in which a claim picked them.
+/// Refuses `jobs` when those of `tenant` would take it past `max_queued` READY
+/// jobs; `ready` is its count now, counted up to `max_queued + 1`.
+pub(crate) fn check_queued(
+    tenant: &str,
+    max_queued: i64,
+    ready: u64,
+    jobs: &[NewJob],
+) -> Result<(), StoreError> {
+    let max = max_queued.max(0) as u64;
+    let adding = jobs.iter().filter(|job| job.tenant == tenant).count() as u64;
+    if ready + adding <= max {
+        return Ok(());
+    }
+    let has = if ready > max {
+        format!("more than {max}")
+    } else {
+        ready.to_string()
+    };
+    Err(crate::quota::QuotaExceeded::busy(
+        "max_queued",
+        max,
+        format!(
+            "tenant `{tenant}` may have {max} READY jobs (max_queued) and has {has}, \
+             so it cannot take {adding} more; nothing was stored"
+        ),
+    )
+    .into())
+}
+
 pub(crate) fn in_django_order<T: Ord>(mut claimed: Vec<(T, ClaimedJob)>) -> Vec<ClaimedJob> {
     claimed.sort_by(|(a_at, a), (b_at, b)| {
         b.priority
@@ -419,6 +452,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         name: &str,
         ceiling: &[OriginPattern],
     ) -> Result<bool, StoreError>;
+
+    /// Replaces a tenant's quotas; false if there is no such tenant.
+    async fn tenant_set_quotas(&self, name: &str, quotas: &Quotas) -> Result<bool, StoreError>;
 
     /// Deletes a tenant and everything it owns; `None` if there is no such tenant.
     async fn tenant_delete(&self, name: &str) -> Result<Option<TenantDeleted>, StoreError>;

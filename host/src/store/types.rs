@@ -224,6 +224,9 @@ pub struct ClaimedJob {
     pub max_backoff: Duration,
     /// Limits the job asks for.
     pub limits: LimitOverrides,
+    /// The tenant's per-attempt ceilings, read with the claim: the attempt gets
+    /// no more than these, whatever the job and its task ask for.
+    pub ceilings: LimitOverrides,
 }
 
 impl ClaimedJob {
@@ -245,6 +248,8 @@ impl ClaimedJob {
             backoff_factor: job.backoff_factor,
             max_backoff: job.max_backoff,
             limits: job.limits,
+            // Run in process, by the caller itself: no tenant's ceilings apply.
+            ceilings: LimitOverrides::default(),
         }
     }
 
@@ -554,15 +559,123 @@ pub enum ComponentDeleted {
 }
 
 /// A tenant as stored.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tenant {
     /// Its name.
     pub name: String,
     /// The origins its admins may grant HTTP access to (set by the operator).
     pub http_ceiling: Vec<OriginPattern>,
+    /// What it may use (set by the operator).
+    pub quotas: Quotas,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+}
+
+/// A tenant's quotas. An absent (`null`) limit is no limit.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Quotas {
+    /// Attempts of the tenant running at once, across every worker.
+    #[serde(default)]
+    pub max_running: Option<u32>,
+    /// READY jobs it may have; an enqueue past it is refused whole.
+    #[serde(default)]
+    pub max_queued: Option<u64>,
+    /// Jobs it may enqueue per second, on average (per API process).
+    #[serde(default)]
+    pub enqueue_rate: Option<f64>,
+    /// Jobs it may enqueue at once after a quiet while (default: one second's worth).
+    #[serde(default)]
+    pub enqueue_burst: Option<u32>,
+    /// The most fuel one attempt may have.
+    #[serde(default)]
+    pub max_fuel: Option<u64>,
+    /// The longest one attempt may run, in milliseconds.
+    #[serde(default)]
+    pub max_timeout_ms: Option<u64>,
+    /// The most memory one attempt may have, in bytes.
+    #[serde(default)]
+    pub max_memory_bytes: Option<u64>,
+    /// The largest component it may upload, in bytes.
+    #[serde(default)]
+    pub max_component_bytes: Option<u64>,
+    /// Component versions it may keep stored.
+    #[serde(default)]
+    pub max_components: Option<u32>,
+    /// Its share of worker slots when several tenants have runnable jobs.
+    #[serde(default = "default_weight")]
+    pub weight: u32,
+}
+
+fn default_weight() -> u32 {
+    1
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Quotas {
+            max_running: None,
+            max_queued: None,
+            enqueue_rate: None,
+            enqueue_burst: None,
+            max_fuel: None,
+            max_timeout_ms: None,
+            max_memory_bytes: None,
+            max_component_bytes: None,
+            max_components: None,
+            weight: default_weight(),
+        }
+    }
+}
+
+/// The largest weight a tenant may have.
+pub const MAX_WEIGHT: u32 = 1000;
+
+impl Quotas {
+    /// Checks the values fit together; the error names the quota at fault.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=MAX_WEIGHT).contains(&self.weight) {
+            return Err(format!(
+                "weight must be 1..={MAX_WEIGHT}, got {}",
+                self.weight
+            ));
+        }
+        if let Some(rate) = self.enqueue_rate
+            && !(rate.is_finite() && rate > 0.0)
+        {
+            return Err(format!(
+                "enqueue_rate must be a positive number of jobs per second, got {rate}"
+            ));
+        }
+        if self.enqueue_burst.is_some() && self.enqueue_rate.is_none() {
+            return Err("enqueue_burst needs an enqueue_rate".into());
+        }
+        for (name, value) in [
+            ("enqueue_burst", self.enqueue_burst.map(u64::from)),
+            ("max_fuel", self.max_fuel),
+            ("max_timeout_ms", self.max_timeout_ms),
+            ("max_memory_bytes", self.max_memory_bytes),
+            ("max_component_bytes", self.max_component_bytes),
+        ] {
+            if value == Some(0) {
+                return Err(format!(
+                    "{name} must be above zero (leave it out for no limit)"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The per-attempt ceilings, as limits no attempt may exceed.
+    pub fn ceilings(&self) -> LimitOverrides {
+        LimitOverrides {
+            fuel: self.max_fuel,
+            timeout: self.max_timeout_ms.map(Duration::from_millis),
+            memory_bytes: self.max_memory_bytes,
+        }
+    }
 }
 
 /// A token to store.

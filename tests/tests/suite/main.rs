@@ -16,6 +16,7 @@ mod postgres_queue;
 mod queue_cli;
 mod queue_support;
 mod queue_worker;
+mod quotas;
 mod sandbox_api;
 mod signatures;
 mod store_conformance;

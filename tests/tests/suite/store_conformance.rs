@@ -1479,6 +1479,149 @@ pub async fn concurrent_duplicates_insert_exactly_one_job(store: Arc<dyn Store>)
     assert_eq!(stats.iter().map(|s| s.count).sum::<u64>(), 1);
 }
 
+/// A job of `tenant`.
+fn job_of(tenant: &str) -> NewJob {
+    NewJob {
+        tenant: tenant.into(),
+        ..job(0, "default")
+    }
+}
+
+pub async fn tenant_quotas_are_stored_and_read_back(store: Arc<dyn Store>) {
+    assert!(store.tenant_create("alice").await.unwrap());
+    let fresh = store.tenant_get("alice").await.unwrap().unwrap();
+    assert_eq!(fresh.quotas, Quotas::default());
+    let quotas = Quotas {
+        max_running: Some(4),
+        max_queued: Some(10_000_000_000),
+        enqueue_rate: Some(2.5),
+        enqueue_burst: Some(10),
+        max_fuel: Some(20_000_000_000),
+        max_timeout_ms: Some(90_000),
+        max_memory_bytes: Some(64 << 20),
+        max_component_bytes: Some(8 << 20),
+        max_components: Some(3),
+        weight: 3,
+    };
+    assert!(store.tenant_set_quotas("alice", &quotas).await.unwrap());
+    assert!(!store.tenant_set_quotas("nobody", &quotas).await.unwrap());
+    let read = store.tenant_get("alice").await.unwrap().unwrap();
+    assert_eq!(read.quotas, quotas);
+    let listed = store.tenant_list().await.unwrap();
+    let alice = listed.iter().find(|t| t.name == "alice").unwrap();
+    assert_eq!(alice.quotas, quotas);
+    // The other tenant keeps its own.
+    let default = listed.iter().find(|t| t.name == TENANT).unwrap();
+    assert_eq!(default.quotas, Quotas::default());
+}
+
+pub async fn max_queued_refuses_a_batch_whole_and_stores_nothing(store: Arc<dyn Store>) {
+    assert!(store.tenant_create("alice").await.unwrap());
+    let quotas = Quotas {
+        max_queued: Some(3),
+        ..Quotas::default()
+    };
+    assert!(store.tenant_set_quotas("alice", &quotas).await.unwrap());
+    let two: Vec<NewJob> = (0..2).map(|_| job_of("alice")).collect();
+    store.job_insert_many(&two).await.unwrap();
+    // Two more would make four: the batch is refused whole, naming the quota.
+    let more: Vec<NewJob> = (0..2).map(|_| job_of("alice")).collect();
+    let error = store.job_insert_many(&more).await.unwrap_err();
+    let StoreError::Quota(refusal) = &error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(
+        (refusal.limit.as_str(), refusal.value.as_str()),
+        ("max_queued", "3")
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("tenant `alice` may have 3 READY jobs (max_queued) and has 2"),
+        "{error}"
+    );
+    let stats = store.queue_stats("alice").await.unwrap();
+    assert_eq!(stats.iter().map(|s| s.count).sum::<u64>(), 2);
+    // A batch with another tenant's jobs is refused whole too.
+    let mixed = vec![job_of(TENANT), job_of("alice"), job_of("alice")];
+    assert!(matches!(
+        store.job_insert_many(&mixed).await,
+        Err(StoreError::Quota(_))
+    ));
+    assert!(store.queue_stats(TENANT).await.unwrap().is_empty());
+    // One fits; once claimed, the READY count drops and more fit again.
+    store.job_insert_many(&[job_of("alice")]).await.unwrap();
+    assert!(store.job_insert_many(&[job_of("alice")]).await.is_err());
+    assert_eq!(store.job_claim(claim("w1", 2)).await.unwrap().len(), 2);
+    let again: Vec<NewJob> = (0..2).map(|_| job_of("alice")).collect();
+    store.job_insert_many(&again).await.unwrap();
+    // Other tenants are not limited by alice's quota.
+    let many: Vec<NewJob> = (0..10).map(|_| job_of(TENANT)).collect();
+    store.job_insert_many(&many).await.unwrap();
+}
+
+pub async fn concurrent_enqueuers_never_pass_max_queued(store: Arc<dyn Store>) {
+    assert!(store.tenant_create("alice").await.unwrap());
+    let quotas = Quotas {
+        max_queued: Some(20),
+        ..Quotas::default()
+    };
+    assert!(store.tenant_set_quotas("alice", &quotas).await.unwrap());
+    let mut enqueuers = tokio::task::JoinSet::new();
+    for _ in 0..8 {
+        let store = store.clone();
+        enqueuers.spawn(async move {
+            let mut stored = 0;
+            for _ in 0..10 {
+                let batch: Vec<NewJob> = (0..3).map(|_| job_of("alice")).collect();
+                match store.job_insert_many(&batch).await {
+                    Ok(_) => stored += 3,
+                    Err(StoreError::Quota(_)) => {}
+                    Err(error) => panic!("{error}"),
+                }
+            }
+            stored
+        });
+    }
+    let mut stored = 0;
+    while let Some(joined) = enqueuers.join_next().await {
+        stored += joined.unwrap();
+    }
+    let ready: u64 = store
+        .queue_stats("alice")
+        .await
+        .unwrap()
+        .iter()
+        .map(|s| s.count)
+        .sum();
+    assert_eq!(ready, stored);
+    assert_eq!(
+        ready, 18,
+        "six batches of three fit under 20, never a seventh"
+    );
+}
+
+pub async fn claims_carry_the_tenants_ceilings(store: Arc<dyn Store>) {
+    assert!(store.tenant_create("alice").await.unwrap());
+    let quotas = Quotas {
+        max_fuel: Some(1_000),
+        max_timeout_ms: Some(2_000),
+        ..Quotas::default()
+    };
+    assert!(store.tenant_set_quotas("alice", &quotas).await.unwrap());
+    store
+        .job_insert_many(&[job_of("alice"), job_of(TENANT)])
+        .await
+        .unwrap();
+    let claimed = store.job_claim(claim("w1", 2)).await.unwrap();
+    let alice = claimed.iter().find(|job| job.tenant == "alice").unwrap();
+    assert_eq!(alice.ceilings.fuel, Some(1_000));
+    assert_eq!(alice.ceilings.timeout, Some(Duration::from_secs(2)));
+    assert_eq!(alice.ceilings.memory_bytes, None);
+    let other = claimed.iter().find(|job| job.tenant == TENANT).unwrap();
+    assert_eq!(other.ceilings, LimitOverrides::default());
+}
+
 /// Instantiates the conformance tests `$test…` for one dialect: `$fresh` is an
 /// async fn giving a fresh, migrated store (or `None` to skip with a message).
 /// The list is every `pub async fn NAME(store: Arc<dyn Store>)` of this file,

@@ -18,7 +18,9 @@ use wasmtasks::service::schedules::ScheduleInfo;
 use wasmtasks::service::tenants::TenantDetails;
 use wasmtasks::service::tokens::{CreatedToken, TokenInfo, TokenRequest};
 use wasmtasks::service::{ServiceError, Services};
-use wasmtasks::store::{ComponentVersion, RetryOutcome, RetrySelection, Tenant, TenantDeleted};
+use wasmtasks::store::{
+    ComponentVersion, Quotas, RetryOutcome, RetrySelection, Tenant, TenantDeleted,
+};
 use wasmtasks::task::TaskResult;
 use wasmtasks::tenant::Principal;
 
@@ -217,6 +219,13 @@ impl Api for Local {
         self.services
             .tenants()
             .set_http_ceiling(&self.principal, name, ceiling)
+            .await
+    }
+
+    async fn tenant_set_quotas(&self, name: &str, quotas: &Quotas) -> Result<Tenant, ServiceError> {
+        self.services
+            .tenants()
+            .set_quotas(&self.principal, name, quotas)
             .await
     }
 

@@ -25,7 +25,9 @@ use wasmtasks::service::queues::{QueuePause, QueueSummary};
 use wasmtasks::service::schedules::ScheduleInfo;
 use wasmtasks::service::tenants::TenantDetails;
 use wasmtasks::service::tokens::{CreatedToken, TokenInfo, TokenRequest};
-use wasmtasks::store::{ComponentVersion, RetryOutcome, RetrySelection, Tenant, TenantDeleted};
+use wasmtasks::store::{
+    ComponentVersion, Quotas, RetryOutcome, RetrySelection, Tenant, TenantDeleted,
+};
 use wasmtasks::task::TaskResult;
 
 pub use local::Local;
@@ -118,6 +120,8 @@ pub trait Api: Send + Sync {
         name: &str,
         ceiling: &[OriginPattern],
     ) -> Result<Tenant, ServiceError>;
+    /// Replaces a tenant's quotas.
+    async fn tenant_set_quotas(&self, name: &str, quotas: &Quotas) -> Result<Tenant, ServiceError>;
     /// Deletes a tenant and everything it owns.
     async fn tenant_delete(&self, name: &str) -> Result<TenantDeleted, ServiceError>;
     /// Creates a token.

@@ -26,7 +26,9 @@ use wasmtasks::service::queues::{QueuePause, QueueSummary};
 use wasmtasks::service::schedules::ScheduleInfo;
 use wasmtasks::service::tenants::TenantDetails;
 use wasmtasks::service::tokens::{CreatedToken, TokenInfo, TokenRequest};
-use wasmtasks::store::{ComponentVersion, RetryOutcome, RetrySelection, Tenant, TenantDeleted};
+use wasmtasks::store::{
+    ComponentVersion, Quotas, RetryOutcome, RetrySelection, Tenant, TenantDeleted,
+};
 use wasmtasks::task::TaskResult;
 use wasmtasks_server::Problem;
 use wasmtasks_server::api::types::{
@@ -198,6 +200,9 @@ impl Remote {
 /// The service error a problem detail stands for.
 fn from_problem(problem: Problem) -> ServiceError {
     let detail = problem.detail.clone();
+    if let Some(quota) = problem.quota {
+        return ServiceError::Quota(*quota);
+    }
     match StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR) {
         StatusCode::NOT_FOUND => ServiceError::NotFound(detail),
         StatusCode::UNAUTHORIZED => ServiceError::Unauthorized(detail),
@@ -514,6 +519,14 @@ impl Api for Remote {
                 &format!("/tenants/{}/http-ceiling", segment(name)),
             )
             .json(&body),
+        )
+        .await
+    }
+
+    async fn tenant_set_quotas(&self, name: &str, quotas: &Quotas) -> Result<Tenant, ServiceError> {
+        self.send(
+            self.request(Method::PUT, &format!("/tenants/{}/quotas", segment(name)))
+                .json(quotas),
         )
         .await
     }

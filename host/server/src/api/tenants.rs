@@ -1,4 +1,4 @@
-//! `/api/v1/tenants` (the operator's): create, list, show, ceiling, delete.
+//! `/api/v1/tenants` (the operator's): create, list, show, ceiling, quotas, delete.
 
 use axum::Json;
 use axum::extract::State;
@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wasmtasks::service::tenants::TenantDetails;
-use wasmtasks::store::{Tenant, TenantDeleted};
+use wasmtasks::store::{Quotas, Tenant, TenantDeleted};
 
 use super::components::origins;
 use super::types::{NewTenant, Origins};
@@ -20,6 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create, list))
         .routes(routes!(show, delete))
         .routes(routes!(set_http_ceiling))
+        .routes(routes!(set_quotas))
 }
 
 /// Create a tenant (operator).
@@ -105,6 +106,30 @@ async fn set_http_ceiling(
             .services
             .tenants()
             .set_http_ceiling(&principal, &name, &ceiling)
+            .await?,
+    ))
+}
+
+/// Replace a tenant's quotas (operator); a limit left out is no limit.
+#[utoipa::path(put, path = "/tenants/{name}/quotas", tag = "tenants",
+    params(("name" = String, Path, description = "The tenant")),
+    request_body = Quotas,
+    responses(
+        (status = 200, description = "The tenant", body = Tenant),
+        (status = 422, description = "Quotas that do not fit together", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("token" = [])))]
+async fn set_quotas(
+    State(state): State<AppState>,
+    Caller(principal): Caller,
+    ApiPath(name): ApiPath<String>,
+    ApiJson(quotas): ApiJson<Quotas>,
+) -> Result<Json<Tenant>, Problem> {
+    Ok(Json(
+        state
+            .services
+            .tenants()
+            .set_quotas(&principal, &name, &quotas)
             .await?,
     ))
 }

@@ -14,9 +14,9 @@ use wasmtasks_sandbox::LimitOverrides;
 
 use crate::store::{
     CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, JobClaim, JobList, JobPrune,
-    JobSummary, LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, RetryOutcome,
-    RetrySelection, StoreError, StuckJob, in_django_order, parse_status, prune_report,
-    queue_stats_from, retry_outcomes,
+    JobSummary, LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, Quotas,
+    RetryOutcome, RetrySelection, StoreError, StuckJob, check_queued, in_django_order,
+    parse_status, prune_report, queue_stats_from, retry_outcomes,
 };
 
 /// The channel `LISTEN`ing workers are woken on (the statements that notify name it
@@ -70,6 +70,14 @@ macro_rules! insert_jobs {
 /// caller's in a transaction), and notifies `LISTEN`ing workers when it commits.
 /// A unique job whose key is held is skipped; the holder is read after (the
 /// insert waited for a concurrent holder to commit, so it is visible then).
+/// The `max_queued` of each tenant named by `$1` that has one, in name order.
+macro_rules! queued_limits {
+    () => {
+        "SELECT name, max_queued FROM tenants
+         WHERE name = ANY($1) AND max_queued IS NOT NULL ORDER BY name"
+    };
+}
+
 pub(super) async fn insert_many(
     connection: &mut PgConnection,
     jobs: &[NewJob],
@@ -78,6 +86,51 @@ pub(super) async fn insert_many(
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
+    let mut tenants: Vec<&str> = jobs.iter().map(|job| job.tenant.as_str()).collect();
+    tenants.sort_unstable();
+    tenants.dedup();
+    let any_limited: Vec<(String, i64)> = sqlx::query_as(queued_limits!())
+        .bind(&tenants)
+        .fetch_all(&mut *connection)
+        .await
+        .map_err(StoreError::query(context))?;
+    if any_limited.is_empty() {
+        return insert_rows(connection, jobs).await;
+    }
+    // The tenants' rows are locked (in name order) until the jobs are inserted, so
+    // concurrent enqueues cannot pass `max_queued` together. Inside a caller's
+    // transaction this is a savepoint, and the lock lasts until it commits.
+    let mut tx = sqlx::Connection::begin(&mut *connection)
+        .await
+        .map_err(StoreError::query(context))?;
+    let locked: Vec<(String, i64)> = sqlx::query_as(concat!(queued_limits!(), " FOR UPDATE"))
+        .bind(&tenants)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(StoreError::query(context))?;
+    for (tenant, max_queued) in &locked {
+        let ready: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT 1 FROM tasks WHERE tenant = $1 AND status = 'READY'
+                LIMIT $2) AS ready",
+        )
+        .bind(tenant)
+        .bind(max_queued.saturating_add(1))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::query(context))?;
+        check_queued(tenant, *max_queued, ready as u64, jobs)?;
+    }
+    let duplicates = insert_rows(&mut tx, jobs).await?;
+    tx.commit().await.map_err(StoreError::query(context))?;
+    Ok(duplicates)
+}
+
+/// Inserts `jobs` in one statement; a unique job's duplicate is skipped and named.
+async fn insert_rows(
+    connection: &mut PgConnection,
+    jobs: &[NewJob],
+) -> Result<Vec<Duplicate>, StoreError> {
+    let context = "enqueuing jobs";
     let column = |field: fn(&NewJob) -> &str| jobs.iter().map(field).collect::<Vec<_>>();
     let limits = jobs
         .iter()
@@ -190,7 +243,10 @@ pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<Claimed
            AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
          RETURNING tasks.id, tenant, task_path, component, task_name, component_digest, args::text,
             kwargs::text, priority, queue_name, attempt, retry_base + max_attempts AS max_attempts,
-            backoff_factor, max_backoff, limits, available_at",
+            backoff_factor, max_backoff, limits, available_at,
+            (SELECT max_fuel FROM tenants WHERE name = tasks.tenant) AS max_fuel,
+            (SELECT max_timeout_ms FROM tenants WHERE name = tasks.tenant) AS max_timeout_ms,
+            (SELECT max_memory_bytes FROM tenants WHERE name = tasks.tenant) AS max_memory_bytes",
     )
     .bind(&params.worker_id)
     .bind(params.lease.as_micros() as i64)
@@ -220,6 +276,17 @@ pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<Claimed
                 backoff_factor: row.try_get("backoff_factor")?,
                 max_backoff: duration(row.try_get("max_backoff")?),
                 limits: row.try_get::<Json<LimitOverrides>, _>("limits")?.0,
+                ceilings: Quotas {
+                    max_fuel: row.try_get::<Option<i64>, _>("max_fuel")?.map(|n| n as u64),
+                    max_timeout_ms: row
+                        .try_get::<Option<i64>, _>("max_timeout_ms")?
+                        .map(|n| n as u64),
+                    max_memory_bytes: row
+                        .try_get::<Option<i64>, _>("max_memory_bytes")?
+                        .map(|n| n as u64),
+                    ..Quotas::default()
+                }
+                .ceilings(),
             };
             Ok((row.try_get::<DateTime<Utc>, _>("available_at")?, job))
         })

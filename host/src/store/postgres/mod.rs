@@ -513,6 +513,10 @@ impl Store for PostgresStore {
         tenants::set_http_ceiling(&self.pool, name, ceiling).await
     }
 
+    async fn tenant_set_quotas(&self, name: &str, quotas: &Quotas) -> Result<bool, StoreError> {
+        tenants::set_quotas(&self.pool, name, quotas).await
+    }
+
     async fn tenant_delete(&self, name: &str) -> Result<Option<TenantDeleted>, StoreError> {
         tenants::delete(&self.pool, name).await
     }

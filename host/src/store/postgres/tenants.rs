@@ -4,7 +4,16 @@ use sqlx::types::Json;
 use sqlx::{PgPool, Row};
 use wasmtasks_sandbox::OriginPattern;
 
-use crate::store::{NewToken, StoreError, Tenant, TenantDeleted, TokenRecord};
+use crate::store::{NewToken, Quotas, StoreError, Tenant, TenantDeleted, TokenRecord};
+
+/// The query a [`Tenant`] is read with, before its `WHERE` or `ORDER BY`.
+macro_rules! select_tenants {
+    () => {
+        "SELECT name, http_ceiling, created_at, max_running, max_queued, enqueue_rate,
+            enqueue_burst, max_fuel, max_timeout_ms, max_memory_bytes, max_component_bytes,
+            max_components, weight FROM tenants"
+    };
+}
 
 pub(super) async fn create(pool: &PgPool, name: &str) -> Result<bool, StoreError> {
     let created =
@@ -18,11 +27,33 @@ pub(super) async fn create(pool: &PgPool, name: &str) -> Result<bool, StoreError
 
 fn tenant_from_row(row: &sqlx::postgres::PgRow) -> Result<Tenant, StoreError> {
     let read = || -> Result<Tenant, sqlx::Error> {
+        let small = |column: &str| -> Result<Option<u32>, sqlx::Error> {
+            Ok(row
+                .try_get::<Option<i32>, _>(column)?
+                .map(|n| n.max(0) as u32))
+        };
+        let count = |column: &str| -> Result<Option<u64>, sqlx::Error> {
+            Ok(row
+                .try_get::<Option<i64>, _>(column)?
+                .map(|n| n.max(0) as u64))
+        };
         Ok(Tenant {
             name: row.try_get("name")?,
             http_ceiling: row
                 .try_get::<Json<Vec<OriginPattern>>, _>("http_ceiling")?
                 .0,
+            quotas: Quotas {
+                max_running: small("max_running")?,
+                max_queued: count("max_queued")?,
+                enqueue_rate: row.try_get("enqueue_rate")?,
+                enqueue_burst: small("enqueue_burst")?,
+                max_fuel: count("max_fuel")?,
+                max_timeout_ms: count("max_timeout_ms")?,
+                max_memory_bytes: count("max_memory_bytes")?,
+                max_component_bytes: count("max_component_bytes")?,
+                max_components: small("max_components")?,
+                weight: small("weight")?.unwrap_or(1),
+            },
             created_at: row.try_get("created_at")?,
         })
     };
@@ -30,7 +61,7 @@ fn tenant_from_row(row: &sqlx::postgres::PgRow) -> Result<Tenant, StoreError> {
 }
 
 pub(super) async fn get(pool: &PgPool, name: &str) -> Result<Option<Tenant>, StoreError> {
-    sqlx::query("SELECT name, http_ceiling, created_at FROM tenants WHERE name = $1")
+    sqlx::query(concat!(select_tenants!(), " WHERE name = $1"))
         .bind(name)
         .fetch_optional(pool)
         .await
@@ -41,7 +72,7 @@ pub(super) async fn get(pool: &PgPool, name: &str) -> Result<Option<Tenant>, Sto
 }
 
 pub(super) async fn list(pool: &PgPool) -> Result<Vec<Tenant>, StoreError> {
-    sqlx::query("SELECT name, http_ceiling, created_at FROM tenants ORDER BY name")
+    sqlx::query(concat!(select_tenants!(), " ORDER BY name"))
         .fetch_all(pool)
         .await
         .map_err(StoreError::query("listing tenants"))?
@@ -61,6 +92,36 @@ pub(super) async fn set_http_ceiling(
         .execute(pool)
         .await
         .map_err(StoreError::query("setting a tenant's HTTP ceiling"))?;
+    Ok(updated.rows_affected() == 1)
+}
+
+pub(super) async fn set_quotas(
+    pool: &PgPool,
+    name: &str,
+    quotas: &Quotas,
+) -> Result<bool, StoreError> {
+    let int = |n: Option<u64>| n.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+    let small = |n: Option<u32>| n.map(|n| i32::try_from(n).unwrap_or(i32::MAX));
+    let updated = sqlx::query(
+        "UPDATE tenants SET max_running = $2, max_queued = $3, enqueue_rate = $4,
+            enqueue_burst = $5, max_fuel = $6, max_timeout_ms = $7, max_memory_bytes = $8,
+            max_component_bytes = $9, max_components = $10, weight = $11
+         WHERE name = $1",
+    )
+    .bind(name)
+    .bind(small(quotas.max_running))
+    .bind(int(quotas.max_queued))
+    .bind(quotas.enqueue_rate)
+    .bind(small(quotas.enqueue_burst))
+    .bind(int(quotas.max_fuel))
+    .bind(int(quotas.max_timeout_ms))
+    .bind(int(quotas.max_memory_bytes))
+    .bind(int(quotas.max_component_bytes))
+    .bind(small(quotas.max_components))
+    .bind(small(Some(quotas.weight.max(1))))
+    .execute(pool)
+    .await
+    .map_err(StoreError::query("setting a tenant's quotas"))?;
     Ok(updated.rows_affected() == 1)
 }
 

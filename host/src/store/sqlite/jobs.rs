@@ -8,9 +8,9 @@ use sqlx::{Row, SqlitePool};
 use super::{from_micros, micros};
 use crate::store::{
     CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, JobClaim, JobList, JobPrune,
-    JobSummary, LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, RetryOutcome,
-    RetrySelection, StoreError, StuckJob, in_django_order, parse_status, prune_report,
-    queue_stats_from, retry_outcomes,
+    JobSummary, LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, Quotas,
+    RetryOutcome, RetrySelection, StoreError, StuckJob, check_queued, in_django_order,
+    parse_status, prune_report, queue_stats_from, retry_outcomes,
 };
 
 pub(super) fn json<T: Serialize>(value: &T, context: &'static str) -> Result<String, StoreError> {
@@ -105,7 +105,9 @@ pub(super) async fn insert_many(
         .collect::<Result<Vec<_>, StoreError>>()?;
     let now = micros(Utc::now());
     let documents = json(&documents, context)?;
-    if jobs.iter().all(|job| job.unique_key.is_none()) {
+    let limited = queued_limits(pool, jobs).await?;
+    let unique = jobs.iter().any(|job| job.unique_key.is_some());
+    if limited.is_empty() && !unique {
         sqlx::query(insert_jobs!())
             .bind(now)
             .bind(documents)
@@ -114,9 +116,36 @@ pub(super) async fn insert_many(
             .map_err(StoreError::query(context))?;
         return Ok(Vec::new());
     }
+    // A tenant's READY jobs are counted and the new ones inserted under one write
+    // lock, so concurrent enqueues cannot pass `max_queued` together.
+    let mut connection = pool.acquire().await.map_err(StoreError::query(context))?;
+    let mut tx = sqlx::Connection::begin_with(&mut *connection, "BEGIN IMMEDIATE")
+        .await
+        .map_err(StoreError::query(context))?;
+    for (tenant, max_queued) in &limited {
+        let ready: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM (SELECT 1 FROM tasks WHERE tenant = ?1 AND status = 'READY'
+                LIMIT ?2)",
+        )
+        .bind(tenant)
+        .bind(max_queued.saturating_add(1))
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(StoreError::query(context))?;
+        check_queued(tenant, *max_queued, ready as u64, jobs)?;
+    }
+    if !unique {
+        sqlx::query(insert_jobs!())
+            .bind(now)
+            .bind(documents)
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query(context))?;
+        tx.commit().await.map_err(StoreError::query(context))?;
+        return Ok(Vec::new());
+    }
     // Unique jobs: a duplicate is skipped, then the job that holds its key is read
     // in the same transaction.
-    let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
     let inserted: Vec<String> = sqlx::query_scalar(concat!(
         insert_jobs!(),
         " ON CONFLICT (tenant, unique_key) WHERE ",
@@ -148,6 +177,24 @@ pub(super) async fn insert_many(
     Ok(duplicates)
 }
 
+/// The `max_queued` of each tenant of `jobs` that has one.
+async fn queued_limits(
+    pool: &SqlitePool,
+    jobs: &[NewJob],
+) -> Result<Vec<(String, i64)>, StoreError> {
+    let mut tenants: Vec<&str> = jobs.iter().map(|job| job.tenant.as_str()).collect();
+    tenants.sort_unstable();
+    tenants.dedup();
+    sqlx::query_as(
+        "SELECT name, max_queued FROM tenants
+         WHERE name IN (SELECT value FROM jsonb_each(?1)) AND max_queued IS NOT NULL",
+    )
+    .bind(json(&tenants, "enqueuing jobs")?)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query("enqueuing jobs"))
+}
+
 pub(super) async fn claim(
     pool: &SqlitePool,
     params: JobClaim,
@@ -172,7 +219,10 @@ pub(super) async fn claim(
             LIMIT ?6)
          RETURNING id, tenant, task_path, component, task_name, component_digest, args, kwargs, priority,
             queue_name, attempt, retry_base + max_attempts AS max_attempts, backoff_factor,
-            max_backoff, limits, available_at",
+            max_backoff, limits, available_at,
+            (SELECT max_fuel FROM tenants WHERE name = tasks.tenant) AS max_fuel,
+            (SELECT max_timeout_ms FROM tenants WHERE name = tasks.tenant) AS max_timeout_ms,
+            (SELECT max_memory_bytes FROM tenants WHERE name = tasks.tenant) AS max_memory_bytes",
     )
     .bind(&params.worker_id)
     .bind(now)
@@ -209,6 +259,22 @@ pub(super) async fn claim(
                 context,
                 message: e.to_string(),
             })?,
+            ceilings: Quotas {
+                max_fuel: row
+                    .try_get::<Option<i64>, _>("max_fuel")
+                    .map_err(get)?
+                    .map(|n| n as u64),
+                max_timeout_ms: row
+                    .try_get::<Option<i64>, _>("max_timeout_ms")
+                    .map_err(get)?
+                    .map(|n| n as u64),
+                max_memory_bytes: row
+                    .try_get::<Option<i64>, _>("max_memory_bytes")
+                    .map_err(get)?
+                    .map(|n| n as u64),
+                ..Quotas::default()
+            }
+            .ceilings(),
         });
     }
     // RETURNING does not keep the subquery's order; restore Django's.

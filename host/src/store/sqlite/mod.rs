@@ -365,6 +365,10 @@ impl Store for SqliteStore {
         tenants::set_http_ceiling(&self.writer, name, ceiling).await
     }
 
+    async fn tenant_set_quotas(&self, name: &str, quotas: &Quotas) -> Result<bool, StoreError> {
+        tenants::set_quotas(&self.writer, name, quotas).await
+    }
+
     async fn tenant_delete(&self, name: &str) -> Result<Option<TenantDeleted>, StoreError> {
         tenants::delete(&self.writer, name).await
     }

@@ -5,7 +5,16 @@ use sqlx::{Row, SqlitePool};
 use wasmtasks_sandbox::OriginPattern;
 
 use super::{from_micros, micros};
-use crate::store::{NewToken, StoreError, Tenant, TenantDeleted, TokenRecord};
+use crate::store::{NewToken, Quotas, StoreError, Tenant, TenantDeleted, TokenRecord};
+
+/// The query a [`Tenant`] is read with, before its `WHERE` or `ORDER BY`.
+macro_rules! select_tenants {
+    () => {
+        "SELECT name, http_ceiling, created_at, max_running, max_queued, enqueue_rate,
+            enqueue_burst, max_fuel, max_timeout_ms, max_memory_bytes, max_component_bytes,
+            max_components, weight FROM tenants"
+    };
+}
 
 fn corrupt(context: &'static str) -> impl Fn(String) -> StoreError {
     move |message| StoreError::Corrupt { context, message }
@@ -27,16 +36,37 @@ fn tenant_from_row(row: &sqlx::sqlite::SqliteRow) -> Result<Tenant, StoreError> 
     let context = "reading a tenant";
     let get = |e| StoreError::Query { context, cause: e };
     let ceiling: String = row.try_get("http_ceiling").map_err(get)?;
+    let count = |column: &str| -> Result<Option<u64>, StoreError> {
+        Ok(row
+            .try_get::<Option<i64>, _>(column)
+            .map_err(get)?
+            .map(|n| n.max(0) as u64))
+    };
+    let small = |column: &str| -> Result<Option<u32>, StoreError> {
+        Ok(count(column)?.map(|n| u32::try_from(n).unwrap_or(u32::MAX)))
+    };
     Ok(Tenant {
         name: row.try_get("name").map_err(get)?,
         http_ceiling: serde_json::from_str::<Vec<OriginPattern>>(&ceiling)
             .map_err(|e| corrupt(context)(e.to_string()))?,
+        quotas: Quotas {
+            max_running: small("max_running")?,
+            max_queued: count("max_queued")?,
+            enqueue_rate: row.try_get("enqueue_rate").map_err(get)?,
+            enqueue_burst: small("enqueue_burst")?,
+            max_fuel: count("max_fuel")?,
+            max_timeout_ms: count("max_timeout_ms")?,
+            max_memory_bytes: count("max_memory_bytes")?,
+            max_component_bytes: count("max_component_bytes")?,
+            max_components: small("max_components")?,
+            weight: small("weight")?.unwrap_or(1),
+        },
         created_at: from_micros(row.try_get("created_at").map_err(get)?),
     })
 }
 
 pub(super) async fn get(pool: &SqlitePool, name: &str) -> Result<Option<Tenant>, StoreError> {
-    sqlx::query("SELECT name, http_ceiling, created_at FROM tenants WHERE name = ?1")
+    sqlx::query(concat!(select_tenants!(), " WHERE name = ?1"))
         .bind(name)
         .fetch_optional(pool)
         .await
@@ -47,7 +77,7 @@ pub(super) async fn get(pool: &SqlitePool, name: &str) -> Result<Option<Tenant>,
 }
 
 pub(super) async fn list(pool: &SqlitePool) -> Result<Vec<Tenant>, StoreError> {
-    sqlx::query("SELECT name, http_ceiling, created_at FROM tenants ORDER BY name")
+    sqlx::query(concat!(select_tenants!(), " ORDER BY name"))
         .fetch_all(pool)
         .await
         .map_err(StoreError::query("listing tenants"))?
@@ -69,6 +99,35 @@ pub(super) async fn set_http_ceiling(
         .execute(pool)
         .await
         .map_err(StoreError::query(context))?;
+    Ok(updated.rows_affected() == 1)
+}
+
+pub(super) async fn set_quotas(
+    pool: &SqlitePool,
+    name: &str,
+    quotas: &Quotas,
+) -> Result<bool, StoreError> {
+    let int = |n: Option<u64>| n.map(|n| i64::try_from(n).unwrap_or(i64::MAX));
+    let updated = sqlx::query(
+        "UPDATE tenants SET max_running = ?2, max_queued = ?3, enqueue_rate = ?4,
+            enqueue_burst = ?5, max_fuel = ?6, max_timeout_ms = ?7, max_memory_bytes = ?8,
+            max_component_bytes = ?9, max_components = ?10, weight = ?11
+         WHERE name = ?1",
+    )
+    .bind(name)
+    .bind(quotas.max_running)
+    .bind(int(quotas.max_queued))
+    .bind(quotas.enqueue_rate)
+    .bind(quotas.enqueue_burst)
+    .bind(int(quotas.max_fuel))
+    .bind(int(quotas.max_timeout_ms))
+    .bind(int(quotas.max_memory_bytes))
+    .bind(int(quotas.max_component_bytes))
+    .bind(quotas.max_components)
+    .bind(quotas.weight.max(1))
+    .execute(pool)
+    .await
+    .map_err(StoreError::query("setting a tenant's quotas"))?;
     Ok(updated.rows_affected() == 1)
 }
 
