@@ -14,6 +14,8 @@ ALTER TABLE tenants
     ADD COLUMN weight integer NOT NULL DEFAULT 1 CHECK (weight >= 1);
 
 -- A tenant's READY jobs in Django's order: counted against `max_queued` at each
--- enqueue, and the claim takes each tenant's next jobs from it.
+-- enqueue, and the claim finds the tenants with READY jobs and takes each one's
+-- next jobs from it. It replaces the single queue order of every tenant.
 CREATE INDEX tasks_ready_by_tenant ON tasks (tenant, priority DESC, available_at, id)
     WHERE status = 'READY';
+DROP INDEX tasks_ready;

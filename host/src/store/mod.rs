@@ -349,7 +349,30 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         selection: RetrySelection,
     ) -> Result<Vec<RetryOutcome>, StoreError>;
 
-    /// Claims up to `limit` ready jobs in one statement, as leases.
+    /// Claims up to `limit` ready jobs in one statement, as leases, sharing them
+    /// fairly between tenants.
+    ///
+    /// Weighted fair claiming: every tenant with runnable jobs offers its next
+    /// ones in Django's order (priority, then availability, then enqueue order),
+    /// at most its room under `max_running`; each slot of the batch goes to the
+    /// offer with the smallest `(running + rank) / weight`, where `running` counts
+    /// the tenant's attempts running now on every worker and `rank` is the offer's
+    /// place in its tenant's order. So slots follow the weights over running
+    /// attempts, not over one batch: a tenant that just arrived gets the next
+    /// slots until it has its share running, a tenant alone gets them all, and a
+    /// slot is never left empty while any tenant has a runnable job within its
+    /// `max_running`. Within a tenant, Django's order holds; across tenants,
+    /// priorities are not compared.
+    ///
+    /// Cost: the tenants with READY jobs are found by a loose index scan (one
+    /// probe of `tasks_ready_by_tenant` per tenant), each offers at most `limit`
+    /// jobs from the same index, and the running counts come from the small
+    /// `tasks_running` index: the work grows with the tenants that have jobs
+    /// and with `limit`, not with the backlog. (A tenant whose READY jobs are all
+    /// in the future is walked past on each claim, as in the single-queue order.)
+    /// On PostgreSQL, claims are serialised on the rows of tenants that have a
+    /// `max_running`, so the last slot under it cannot be taken twice; on SQLite
+    /// every claim is one write transaction anyway.
     async fn job_claim(&self, params: JobClaim) -> Result<Vec<ClaimedJob>, StoreError>;
 
     /// Writes finished attempts in one batch; returns the ids whose fence held.

@@ -257,3 +257,79 @@ fn new_tenants_get_the_configured_quotas() {
         bad.stderr
     );
 }
+
+/// Four worker processes against `max_running = 3`: sampled all along, the
+/// tenant never has more than three attempts running (and does reach three).
+fn workers_never_pass_max_running(workspace: &Workspace, database_url: &str) {
+    use wasmtasks::store::connect;
+    use wasmtasks::task::TaskStatus;
+
+    tenant(workspace, "alice");
+    let set = workspace.run(&["tenant", "set", "alice", "--max-running", "3"]);
+    assert_eq!(set.code, 0, "{}", set.stderr);
+    let upload = workspace.run(&[
+        "--tenant",
+        "alice",
+        "upload",
+        example("hostile").to_str().unwrap(),
+    ]);
+    assert_eq!(upload.code, 0, "{}", upload.stderr);
+    const JOBS: u64 = 24;
+    for _ in 0..JOBS {
+        let run = workspace.run(&["--tenant", "alice", "enqueue", "hostile.sleep_ms", "100"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let workers: Vec<_> = (0..4)
+        .map(|_| spawn_worker(workspace, &["--concurrency", "4", "--interval", "20ms"]))
+        .collect();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (most, finished) = runtime.block_on(async {
+        let store = connect(database_url).await.unwrap();
+        let started = std::time::Instant::now();
+        let mut most = 0;
+        loop {
+            let stats = store.queue_stats("alice").await.unwrap();
+            let count = |status| {
+                stats
+                    .iter()
+                    .filter(|stat| stat.status == status)
+                    .map(|stat| stat.count)
+                    .sum::<u64>()
+            };
+            most = most.max(count(TaskStatus::Running));
+            let finished = count(TaskStatus::Successful);
+            if finished == JOBS || started.elapsed() > std::time::Duration::from_secs(120) {
+                break (most, finished);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    });
+    for worker in &workers {
+        crate::queue_support::signal(worker, "TERM");
+    }
+    for worker in workers {
+        let run = finish(worker);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    assert_eq!(finished, JOBS, "every job ran");
+    assert_eq!(most, 3, "at most max_running at once, and that many");
+}
+
+#[test]
+fn workers_never_pass_max_running_on_sqlite() {
+    let workspace = Workspace::new();
+    let url = format!(
+        "sqlite://{}",
+        workspace.path().join("wasmtasks.sqlite3").display()
+    );
+    workers_never_pass_max_running(&workspace, &url);
+}
+
+#[test]
+fn workers_never_pass_max_running_on_postgres() {
+    let Some(database) = wasmtasks_tests::postgres::TestDatabase::create() else {
+        return;
+    };
+    let workspace = Workspace::with_database(database.url());
+    workers_never_pass_max_running(&workspace, database.url());
+}

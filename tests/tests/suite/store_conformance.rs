@@ -1622,6 +1622,113 @@ pub async fn claims_carry_the_tenants_ceilings(store: Arc<dyn Store>) {
     assert_eq!(other.ceilings, LimitOverrides::default());
 }
 
+/// Creates `tenant` with `quotas`, and `jobs` READY jobs of it.
+async fn tenant_with_jobs(store: &dyn Store, tenant: &str, quotas: Quotas, jobs: usize) {
+    if tenant != TENANT {
+        assert!(store.tenant_create(tenant).await.unwrap());
+    }
+    assert!(store.tenant_set_quotas(tenant, &quotas).await.unwrap());
+    let batch: Vec<NewJob> = (0..jobs).map(|_| job_of(tenant)).collect();
+    store.job_insert_many(&batch).await.unwrap();
+}
+
+/// How many of `claimed` belong to each of `tenants`.
+fn shares(claimed: &[ClaimedJob], tenants: &[&str]) -> Vec<usize> {
+    tenants
+        .iter()
+        .map(|tenant| claimed.iter().filter(|job| job.tenant == *tenant).count())
+        .collect()
+}
+
+fn weighing(weight: u32) -> Quotas {
+    Quotas {
+        weight,
+        ..Quotas::default()
+    }
+}
+
+pub async fn a_claim_shares_slots_equally_between_equal_tenants(store: Arc<dyn Store>) {
+    // alice enqueued first and more: a claim still takes from both alike.
+    tenant_with_jobs(store.as_ref(), "alice", weighing(1), 50).await;
+    tenant_with_jobs(store.as_ref(), "bob", weighing(1), 10).await;
+    let claimed = store.job_claim(claim("w1", 10)).await.unwrap();
+    assert_eq!(shares(&claimed, &["alice", "bob"]), [5, 5]);
+    // Running jobs count: with five each running, the next claim is even again.
+    let claimed = store.job_claim(claim("w1", 4)).await.unwrap();
+    assert_eq!(shares(&claimed, &["alice", "bob"]), [2, 2]);
+}
+
+pub async fn a_claim_shares_slots_by_weight(store: Arc<dyn Store>) {
+    tenant_with_jobs(store.as_ref(), "alice", weighing(1), 20).await;
+    tenant_with_jobs(store.as_ref(), "bob", weighing(3), 20).await;
+    let claimed = store.job_claim(claim("w1", 8)).await.unwrap();
+    assert_eq!(shares(&claimed, &["alice", "bob"]), [2, 6]);
+    // A newcomer with nothing running gets the next slots until its running
+    // jobs per weight catch up: carol 1, 2 then bob (6 + 1) / 3, (6 + 2) / 3.
+    tenant_with_jobs(store.as_ref(), "carol", weighing(1), 20).await;
+    let claimed = store.job_claim(claim("w1", 4)).await.unwrap();
+    assert_eq!(shares(&claimed, &["alice", "bob", "carol"]), [0, 2, 2]);
+}
+
+pub async fn a_tenant_at_max_running_waits_and_others_fill_the_slots(store: Arc<dyn Store>) {
+    let limited = Quotas {
+        max_running: Some(2),
+        ..Quotas::default()
+    };
+    tenant_with_jobs(store.as_ref(), "alice", limited, 10).await;
+    tenant_with_jobs(store.as_ref(), "bob", weighing(1), 5).await;
+    let first = store.job_claim(claim("w1", 8)).await.unwrap();
+    assert_eq!(shares(&first, &["alice", "bob"]), [2, 5]);
+    // alice is at her limit: nothing of hers, however many slots are free.
+    assert!(store.job_claim(claim("w2", 8)).await.unwrap().is_empty());
+    // One of hers finishes: one more may start.
+    let done = first.iter().find(|job| job.tenant == "alice").unwrap();
+    store
+        .job_complete_many(&[completion(done, "w1", NextState::Successful(json!(1)))])
+        .await
+        .unwrap();
+    let next = store.job_claim(claim("w2", 8)).await.unwrap();
+    assert_eq!(shares(&next, &["alice", "bob"]), [1, 0]);
+}
+
+pub async fn a_tenant_alone_gets_every_slot_and_future_jobs_wait(store: Arc<dyn Store>) {
+    assert!(store.tenant_create("alice").await.unwrap());
+    let later: Vec<NewJob> = (0..5)
+        .map(|_| NewJob {
+            run_after: Some(Utc::now() + Age::hours(1)),
+            ..job_of("alice")
+        })
+        .collect();
+    store.job_insert_many(&later).await.unwrap();
+    tenant_with_jobs(store.as_ref(), "bob", weighing(1), 12).await;
+    let claimed = store.job_claim(claim("w1", 10)).await.unwrap();
+    assert_eq!(shares(&claimed, &["alice", "bob"]), [0, 10]);
+}
+
+pub async fn priorities_order_the_jobs_within_a_tenant(store: Arc<dyn Store>) {
+    assert!(store.tenant_create("alice").await.unwrap());
+    let jobs: Vec<NewJob> = [0, 5, -3, 5, 9]
+        .into_iter()
+        .map(|priority| NewJob {
+            priority,
+            ..job_of("alice")
+        })
+        .collect();
+    store.job_insert_many(&jobs).await.unwrap();
+    tenant_with_jobs(store.as_ref(), "bob", weighing(1), 3).await;
+    // alice's two slots go to her two highest priorities, whatever bob has.
+    let claimed = store.job_claim(claim("w1", 4)).await.unwrap();
+    let mut alice: Vec<i32> = claimed
+        .iter()
+        .filter(|job| job.tenant == "alice")
+        .map(|job| job.priority)
+        .collect();
+    alice.sort_unstable();
+    assert_eq!(alice, [5, 9]);
+    // Of her two equal priorities, the one enqueued first went first.
+    assert!(claimed.iter().any(|job| job.id == jobs[1].id));
+}
+
 /// Instantiates the conformance tests `$test…` for one dialect: `$fresh` is an
 /// async fn giving a fresh, migrated store (or `None` to skip with a message).
 /// The list is every `pub async fn NAME(store: Arc<dyn Store>)` of this file,

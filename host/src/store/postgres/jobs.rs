@@ -212,6 +212,22 @@ async fn insert_rows(
     Ok(duplicates)
 }
 
+/// The READY jobs of the tenant `$tenant` (an SQL expression) that a claim may
+/// take now, in Django's order: `$3` the queues, `$4` whether they are the only
+/// ones served (else the ones not served).
+macro_rules! next_jobs_of {
+    ($tenant:literal) => {
+        concat!(
+            "SELECT id, priority, available_at FROM tasks
+             WHERE tenant = ", $tenant, " AND status = 'READY' AND available_at <= now()
+               AND (queue_name = ANY($3)) = $4
+               AND NOT EXISTS (SELECT 1 FROM queue_pauses p
+                               WHERE p.tenant = tasks.tenant AND p.queue_name = tasks.queue_name)
+             ORDER BY priority DESC, available_at, id"
+        )
+    };
+}
+
 pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<ClaimedJob>, StoreError> {
     let context = "claiming jobs";
     let (only, queues) = match &params.queues {
@@ -225,16 +241,50 @@ pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<Claimed
     // then fenced out and the job runs again, as after any lost lease), and the
     // completion that follows is flushed with everything before it. Enqueues and
     // completions keep the server's durability.
-    let rows = sqlx::query(
-        "WITH picked AS (
-            SELECT id FROM tasks
-            WHERE status = 'READY' AND available_at <= now() AND (queue_name = ANY($3)) = $4
-              AND ($6::text[] IS NULL OR tenant = ANY($6))
-              AND NOT EXISTS (SELECT 1 FROM queue_pauses p
-                              WHERE p.tenant = tasks.tenant AND p.queue_name = tasks.queue_name)
-            ORDER BY priority DESC, available_at, id
-            LIMIT $5
-            FOR UPDATE SKIP LOCKED)
+    // Claims by tenants with `max_running` are serialised on their rows, so two
+    // workers cannot both see room for the same last slot; the running counts are
+    // read after the lock.
+    let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
+    sqlx::query("SELECT name FROM tenants WHERE max_running IS NOT NULL ORDER BY name FOR UPDATE")
+        .execute(&mut *tx)
+        .await
+        .map_err(StoreError::query(context))?;
+    let rows = sqlx::query(concat!(
+        "WITH RECURSIVE ready(name) AS (
+            SELECT min(tenant) FROM tasks WHERE status = 'READY'
+            UNION ALL
+            SELECT (SELECT min(tenant) FROM tasks WHERE status = 'READY' AND tenant > ready.name)
+            FROM ready WHERE ready.name IS NOT NULL),
+         running AS (
+            SELECT tenant, count(*) AS n FROM tasks WHERE status = 'RUNNING' GROUP BY tenant),
+         active AS (
+            SELECT ready.name, coalesce(t.weight, 1) AS weight, coalesce(r.n, 0) AS running,
+                coalesce(t.max_running - coalesce(r.n, 0), $5) AS room
+            FROM ready LEFT JOIN tenants t ON t.name = ready.name
+                LEFT JOIN running r ON r.tenant = ready.name
+            WHERE ready.name IS NOT NULL AND ($6::text[] IS NULL OR ready.name = ANY($6))),
+         candidates AS (
+            SELECT a.name, c.available_at, c.id, a.weight, a.running, a.room,
+                row_number() OVER (PARTITION BY a.name
+                                   ORDER BY c.priority DESC, c.available_at, c.id) AS rank
+            FROM active a CROSS JOIN LATERAL (
+                ",
+        next_jobs_of!("a.name"),
+        " LIMIT least($5, greatest(a.room, 0))) c),
+         -- How many slots each tenant gets; then each takes that many of its next
+         -- jobs that no other claim holds. Two workers claiming at once get the
+         -- same shares and different jobs.
+         shares AS (
+            SELECT name, count(*) AS n FROM (
+                SELECT name FROM candidates WHERE rank <= room
+                ORDER BY (running + rank)::float8 / weight, available_at, id
+                LIMIT $5) chosen
+            GROUP BY name),
+         picked AS (
+            SELECT c.id FROM shares s CROSS JOIN LATERAL (
+                ",
+        next_jobs_of!("s.name"),
+        " LIMIT s.n FOR UPDATE SKIP LOCKED) c)
          UPDATE tasks SET status = 'RUNNING', attempt = tasks.attempt + 1, lease_owner = $1,
             lease_expires_at = now() + $2 * interval '1 microsecond', last_attempted_at = now(),
             started_at = coalesce(tasks.started_at, now())
@@ -247,16 +297,17 @@ pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<Claimed
             (SELECT max_fuel FROM tenants WHERE name = tasks.tenant) AS max_fuel,
             (SELECT max_timeout_ms FROM tenants WHERE name = tasks.tenant) AS max_timeout_ms,
             (SELECT max_memory_bytes FROM tenants WHERE name = tasks.tenant) AS max_memory_bytes",
-    )
+    ))
     .bind(&params.worker_id)
     .bind(params.lease.as_micros() as i64)
     .bind(queues)
     .bind(only)
     .bind(i64::from(params.limit))
     .bind(&params.tenants)
-    .fetch_all(pool)
+    .fetch_all(&mut *tx)
     .await
     .map_err(StoreError::query(context))?;
+    tx.commit().await.map_err(StoreError::query(context))?;
     let claimed = rows
         .iter()
         .map(|row| {

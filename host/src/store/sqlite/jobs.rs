@@ -209,13 +209,39 @@ pub(super) async fn claim(
         "UPDATE tasks SET status = 'RUNNING', attempt = attempt + 1, lease_owner = ?1,
             lease_expires_at = ?2 + ?3, last_attempted_at = ?2, started_at = coalesce(started_at, ?2)
          WHERE id IN (
-            SELECT id FROM tasks
-            WHERE status = 'READY' AND available_at <= ?2
-              AND (queue_name IN (SELECT value FROM jsonb_each(?4))) = ?5
-              AND (?7 IS NULL OR tenant IN (SELECT value FROM jsonb_each(?7)))
-              AND NOT EXISTS (SELECT 1 FROM queue_pauses p
-                              WHERE p.tenant = tasks.tenant AND p.queue_name = tasks.queue_name)
-            ORDER BY priority DESC, available_at, id
+            WITH RECURSIVE ready(name) AS (
+                SELECT min(tenant) FROM tasks INDEXED BY tasks_ready_by_tenant
+                WHERE status = 'READY'
+                UNION ALL
+                SELECT (SELECT min(tenant) FROM tasks INDEXED BY tasks_ready_by_tenant
+                        WHERE status = 'READY' AND tenant > ready.name)
+                FROM ready WHERE ready.name IS NOT NULL),
+            running AS (
+                SELECT tenant, count(*) AS n FROM tasks INDEXED BY tasks_running
+                WHERE status = 'RUNNING' GROUP BY tenant),
+            active AS (
+                SELECT ready.name, coalesce(t.weight, 1) AS weight, coalesce(r.n, 0) AS running,
+                    coalesce(t.max_running - coalesce(r.n, 0), ?6) AS room
+                FROM ready LEFT JOIN tenants t ON t.name = ready.name
+                    LEFT JOIN running r ON r.tenant = ready.name
+                WHERE ready.name IS NOT NULL
+                  AND (?7 IS NULL OR ready.name IN (SELECT value FROM jsonb_each(?7)))),
+            candidates AS (
+                SELECT c.id, c.available_at, a.weight, a.running, a.room,
+                    row_number() OVER (PARTITION BY c.tenant
+                                       ORDER BY c.priority DESC, c.available_at, c.id) AS rank
+                FROM active a CROSS JOIN tasks c
+                WHERE a.room > 0 AND c.id IN (
+                    SELECT id FROM tasks
+                    WHERE tenant = a.name AND status = 'READY' AND available_at <= ?2
+                      AND (queue_name IN (SELECT value FROM jsonb_each(?4))) = ?5
+                      AND NOT EXISTS (SELECT 1 FROM queue_pauses p
+                                      WHERE p.tenant = tasks.tenant
+                                        AND p.queue_name = tasks.queue_name)
+                    ORDER BY priority DESC, available_at, id
+                    LIMIT ?6))
+            SELECT id FROM candidates WHERE rank <= room
+            ORDER BY (running + rank) * 1.0 / weight, available_at, id
             LIMIT ?6)
          RETURNING id, tenant, task_path, component, task_name, component_digest, args, kwargs, priority,
             queue_name, attempt, retry_base + max_attempts AS max_attempts, backoff_factor,
