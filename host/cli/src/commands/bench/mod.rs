@@ -10,6 +10,7 @@
 //!   each waited for. Reports enqueue→finished p50/p99 from the store's timestamps.
 //!
 //! - `--prune ROWS` instead: the pruner against ROWS finished jobs ([`prune`]).
+//! - `--tenants` instead: fairness when one tenant floods the queue ([`tenants`]).
 //!
 //! Each workload runs `--runs` times; the report gives every run and the medians.
 //! With `--database postgres://…`, each run gets a database of its own on that
@@ -36,6 +37,7 @@ use super::GlobalArgs;
 use super::context;
 
 mod prune;
+mod tenants;
 
 /// Arguments of `wasmtasks bench`.
 #[derive(Debug, Args)]
@@ -61,6 +63,16 @@ pub struct BenchArgs {
     /// Jobs per pruner batch (with --prune).
     #[arg(long, default_value_t = 1000)]
     prune_batch: u32,
+    /// Measure fairness between tenants instead: one floods the queue, another
+    /// arrives while the worker drains it.
+    #[arg(long, conflicts_with = "prune")]
+    tenants: bool,
+    /// Jobs the flooding tenant enqueues (with --tenants).
+    #[arg(long, default_value_t = 100_000)]
+    flood: usize,
+    /// Jobs the newcomer enqueues (with --tenants).
+    #[arg(long, default_value_t = 1000)]
+    newcomer: usize,
 }
 
 #[derive(Debug, Default, Clone, Copy, Serialize)]
@@ -119,6 +131,49 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
             "{}",
             serde_json::to_string_pretty(&json!({ "prune": runs }))?
         );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.tenants {
+        let mut runs = Vec::new();
+        for run in 1..=args.runs {
+            let fresh = Fresh {
+                global,
+                scratch: scratch.path(),
+                id: run,
+                cache_dir: &cache_dir,
+                bytes: &bytes,
+            };
+            let measured = fresh
+                .measure(async |bench| {
+                    bench
+                        .fairness(args.flood, args.newcomer, args.concurrency)
+                        .await
+                })
+                .await?;
+            eprintln!("run {run} tenants: {}", serde_json::to_string(&measured)?);
+            runs.push(measured);
+        }
+        let median = |pick: fn(&tenants::FairnessRun) -> f64| {
+            let mut values: Vec<f64> = runs.iter().map(pick).collect();
+            values.sort_by(f64::total_cmp);
+            values[values.len() / 2]
+        };
+        let report = json!({
+            "database": global.database.as_deref().map_or("sqlite (a fresh file per run)".to_owned(), postgres::redacted),
+            "flood": args.flood,
+            "newcomer": args.newcomer,
+            "concurrency": args.concurrency,
+            "runs": args.runs,
+            "tenants": runs,
+            "median": {
+                "fairness_ratio": median(|r| r.fairness_ratio),
+                "newcomer_p50_wait_ms": median(|r| r.newcomer_p50_wait_ms),
+                "newcomer_p99_wait_ms": median(|r| r.newcomer_p99_wait_ms),
+                "fair_p50_wait_ms": median(|r| r.fair_p50_wait_ms),
+                "processing_jobs_per_second": median(|r| r.processing_jobs_per_second),
+            },
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);
     }
     let mut throughput = Vec::new();
@@ -246,6 +301,8 @@ impl Fresh<'_> {
 }
 
 struct Bench {
+    /// The arith component's bytes.
+    arith: Vec<u8>,
     database: String,
     cache_dir: PathBuf,
     backend: TaskBackend,
@@ -279,6 +336,7 @@ impl Bench {
             .await?;
         let backend = TaskBackend::new(BackendKind::Database, services.clone(), principal.clone());
         Ok(Bench {
+            arith: bytes.to_vec(),
             database: database.to_owned(),
             cache_dir: cache_dir.to_owned(),
             backend,
@@ -304,14 +362,7 @@ impl Bench {
     }
 
     async fn throughput(&self, jobs: usize, concurrency: u32) -> anyhow::Result<ThroughputRun> {
-        let requests: Vec<EnqueueRequest> = (0..jobs)
-            .map(|i| {
-                EnqueueRequest::new(
-                    "arith.add",
-                    Arguments::from_values(json!([i, i]), json!({})).expect("valid"),
-                )
-            })
-            .collect();
+        let requests = additions(0..jobs);
         let started = Instant::now();
         self.backend.enqueue_many(requests).await?;
         let enqueue = started.elapsed();
@@ -397,6 +448,18 @@ impl Bench {
             max_ms: latencies[latencies.len() - 1],
         })
     }
+}
+
+/// `arith.add(i, i)` for each `i`.
+fn additions(range: impl Iterator<Item = usize>) -> Vec<EnqueueRequest> {
+    range
+        .map(|i| {
+            EnqueueRequest::new(
+                "arith.add",
+                Arguments::from_values(json!([i, i]), json!({})).expect("two numbers"),
+            )
+        })
+        .collect()
 }
 
 /// Waits for a worker process and returns the report it printed last.

@@ -9,9 +9,8 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::json;
-use wasmtasks::enqueue::EnqueueRequest;
 use wasmtasks::store::{Completion, JobClaim, NextState, QueueFilter};
-use wasmtasks::task::{Arguments, AttemptRecord, TaskStatus};
+use wasmtasks::task::{AttemptRecord, TaskStatus};
 use wasmtasks::worker::{ManualClock, Pruner, PrunerConfig};
 
 use super::Bench;
@@ -35,14 +34,7 @@ impl Bench {
         let mut made = 0;
         while made < rows {
             let count = chunk.min(rows - made);
-            let requests = (0..count)
-                .map(|i| {
-                    EnqueueRequest::new(
-                        "arith.add",
-                        Arguments::from_values(json!([i, i]), json!({})).expect("valid"),
-                    )
-                })
-                .collect();
+            let requests = super::additions(0..count);
             self.services
                 .jobs()
                 .enqueue_many(&self.principal, requests)
