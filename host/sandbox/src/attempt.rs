@@ -72,6 +72,9 @@ pub struct AttemptMetrics {
     pub peak_memory_bytes: u64,
     /// Wall-clock time from instantiation to the end of the call, in microseconds.
     pub duration_us: u64,
+    /// HTTP requests the guest sent (refused ones not counted).
+    #[serde(default)]
+    pub http_requests: u64,
 }
 
 /// The full record of one attempt.
@@ -271,6 +274,7 @@ impl Attempt {
                 fuel_consumed: self.limits.fuel.saturating_sub(remaining),
                 peak_memory_bytes: self.store.data().limiter.peak_memory(),
                 duration_us: duration.as_micros() as u64,
+                http_requests: u64::from(self.http.lock().requests()),
             },
             stdout: self.stdout.render(),
             stderr,

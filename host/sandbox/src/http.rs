@@ -231,6 +231,13 @@ pub(crate) struct HttpRecord {
 #[derive(Debug, Clone, Default)]
 pub(crate) struct HttpLog(Arc<Mutex<HttpRecord>>);
 
+impl HttpRecord {
+    /// The requests sent so far.
+    pub(crate) fn requests(&self) -> u32 {
+        self.requests
+    }
+}
+
 impl HttpLog {
     pub(crate) fn lock(&self) -> MutexGuard<'_, HttpRecord> {
         self.0

@@ -8,7 +8,8 @@
 //! view on [`Services`]: [`components`](Services::components),
 //! [`jobs`](Services::jobs), [`queues`](Services::queues),
 //! [`config`](Services::config) (values and secrets), [`grants`](Services::grants),
-//! [`tenants`](Services::tenants) and [`tokens`](Services::tokens).
+//! [`tenants`](Services::tenants), [`tokens`](Services::tokens) and
+//! [`usage`](Services::usage).
 
 pub mod components;
 pub mod config;
@@ -22,6 +23,7 @@ mod quotas;
 pub mod schedules;
 pub mod tenants;
 pub mod tokens;
+pub mod usage;
 
 use std::sync::Arc;
 
@@ -116,6 +118,11 @@ impl Services {
     /// Tenants (the operator's).
     pub fn tenants(&self) -> tenants::Tenants<'_> {
         tenants::Tenants(self)
+    }
+
+    /// What the tenant used, per day.
+    pub fn usage(&self) -> usage::Usage<'_> {
+        usage::Usage(self)
     }
 
     /// API tokens, and authentication.

@@ -403,6 +403,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// taken). A batch that deletes fewer than `limit` of each kind ends the run.
     async fn job_prune_batch(&self, batch: PruneBatch) -> Result<PruneReport, StoreError>;
 
+    /// What `tenant` used on each day from `from` to `to` (inclusive) on which it
+    /// used anything, oldest first.
+    async fn usage_days(
+        &self,
+        tenant: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<UsageDay>, StoreError>;
+
     /// Job counts per queue and status.
     async fn queue_stats(&self, tenant: &str) -> Result<Vec<QueueStat>, StoreError>;
 

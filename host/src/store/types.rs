@@ -836,3 +836,52 @@ pub struct ScheduleAdvance {
     /// Why nothing was enqueued for the tick.
     pub error: Option<String>,
 }
+
+/// What a tenant used on one UTC day, as the triggers of the store counted it:
+/// kept when its jobs are pruned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UsageDay {
+    /// The day (UTC).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
+    pub day: chrono::NaiveDate,
+    /// What was used.
+    #[serde(flatten)]
+    pub used: UsageCounts,
+}
+
+/// Jobs finished, attempts and what they cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct UsageCounts {
+    /// Jobs that finished SUCCESSFUL.
+    pub successful: u64,
+    /// Jobs that finished FAILED.
+    pub failed: u64,
+    /// Jobs CANCELLED.
+    pub cancelled: u64,
+    /// Attempts that ended.
+    pub attempts: u64,
+    /// Fuel those attempts consumed.
+    pub fuel_consumed: u64,
+    /// Their time, from instantiation to the end of the call, in microseconds.
+    pub attempt_us: u64,
+    /// The highest peak linear memory of one of them, in bytes.
+    pub peak_memory_bytes: u64,
+    /// HTTP requests they sent.
+    pub http_requests: u64,
+}
+
+impl UsageCounts {
+    /// Adds `other`'s counts to these (the peak is the higher one).
+    pub fn add(&mut self, other: &UsageCounts) {
+        self.successful += other.successful;
+        self.failed += other.failed;
+        self.cancelled += other.cancelled;
+        self.attempts += other.attempts;
+        self.fuel_consumed += other.fuel_consumed;
+        self.attempt_us += other.attempt_us;
+        self.peak_memory_bytes = self.peak_memory_bytes.max(other.peak_memory_bytes);
+        self.http_requests += other.http_requests;
+    }
+}

@@ -22,4 +22,5 @@ mod signatures;
 mod store_conformance;
 mod tenancy_support;
 mod tenants_cli;
+mod usage;
 mod worker_services;

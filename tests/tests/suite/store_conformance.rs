@@ -72,6 +72,7 @@ fn record(attempt: u32, worker: &str, error: Option<&str>) -> AttemptRecord {
             fuel_consumed: 42,
             peak_memory_bytes: 65536,
             duration_us: 7,
+            http_requests: 2,
         },
         stdout: "out".into(),
         stderr: "err".into(),
@@ -1727,6 +1728,81 @@ pub async fn priorities_order_the_jobs_within_a_tenant(store: Arc<dyn Store>) {
     assert_eq!(alice, [5, 9]);
     // Of her two equal priorities, the one enqueued first went first.
     assert!(claimed.iter().any(|job| job.id == jobs[1].id));
+}
+
+pub async fn usage_is_counted_per_tenant_and_day_and_outlives_pruning(store: Arc<dyn Store>) {
+    assert!(store.tenant_create("alice").await.unwrap());
+    let jobs: Vec<NewJob> = (0..4).map(|_| job_of("alice")).collect();
+    store.job_insert_many(&jobs).await.unwrap();
+    store.job_insert_many(&[job_of(TENANT)]).await.unwrap();
+    assert!(matches!(
+        store.job_cancel("alice", &jobs[3].id).await.unwrap(),
+        CancelOutcome::Cancelled
+    ));
+    let claimed = store
+        .job_claim(JobClaim {
+            tenants: Some(vec!["alice".into()]),
+            ..claim("w1", 3)
+        })
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 3);
+    let ends = [
+        NextState::Successful(json!(3)),
+        NextState::Failed,
+        NextState::Retry(Duration::ZERO),
+    ];
+    let completions: Vec<Completion> = claimed
+        .iter()
+        .zip(ends)
+        .map(|(job, next)| completion(job, "w1", next))
+        .collect();
+    store.job_complete_many(&completions).await.unwrap();
+    let today = Utc::now().date_naive();
+    let expected = UsageCounts {
+        successful: 1,
+        failed: 1,
+        cancelled: 1,
+        attempts: 3,
+        fuel_consumed: 3 * 42,
+        attempt_us: 3 * 7,
+        peak_memory_bytes: 65536,
+        http_requests: 3 * 2,
+    };
+    let yesterday = today.pred_opt().unwrap();
+    let usage = store.usage_days("alice", yesterday, today).await.unwrap();
+    assert_eq!(usage.len(), 1, "{usage:?}");
+    assert_eq!((usage[0].day, usage[0].used), (today, expected));
+    // Another tenant's jobs are not alice's, and it used nothing yet.
+    assert!(
+        store
+            .usage_days(TENANT, today, today)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .usage_days("alice", yesterday, yesterday)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Pruning the finished jobs and their attempts keeps the usage.
+    let pruned = store
+        .job_prune(JobPrune {
+            tenant: "alice".into(),
+            finished_before: Utc::now() + Age::hours(1),
+            failed_before: Utc::now() + Age::hours(1),
+            queues: None,
+            components: false,
+            dry_run: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(pruned.successful + pruned.failed + pruned.cancelled, 3);
+    let usage = store.usage_days("alice", today, today).await.unwrap();
+    assert_eq!(usage[0].used, expected);
 }
 
 /// Instantiates the conformance tests `$test…` for one dialect: `$fresh` is an

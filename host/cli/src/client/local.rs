@@ -17,6 +17,7 @@ use wasmtasks::service::queues::{QueuePause, QueueSummary};
 use wasmtasks::service::schedules::ScheduleInfo;
 use wasmtasks::service::tenants::TenantDetails;
 use wasmtasks::service::tokens::{CreatedToken, TokenInfo, TokenRequest};
+use wasmtasks::service::usage::UsageReport;
 use wasmtasks::service::{ServiceError, Services};
 use wasmtasks::store::{
     ComponentVersion, Quotas, RetryOutcome, RetrySelection, Tenant, TenantDeleted,
@@ -108,6 +109,17 @@ impl Api for Local {
 
     async fn queues(&self) -> Result<Vec<QueueSummary>, ServiceError> {
         self.services.queues().list(&self.principal).await
+    }
+
+    async fn usage(
+        &self,
+        from: Option<chrono::NaiveDate>,
+        to: Option<chrono::NaiveDate>,
+    ) -> Result<UsageReport, ServiceError> {
+        self.services
+            .usage()
+            .report(&self.principal, from, to)
+            .await
     }
 
     async fn queue_set_paused(

@@ -25,6 +25,7 @@ use wasmtasks::service::queues::{QueuePause, QueueSummary};
 use wasmtasks::service::schedules::ScheduleInfo;
 use wasmtasks::service::tenants::TenantDetails;
 use wasmtasks::service::tokens::{CreatedToken, TokenInfo, TokenRequest};
+use wasmtasks::service::usage::UsageReport;
 use wasmtasks::store::{
     ComponentVersion, Quotas, RetryOutcome, RetrySelection, Tenant, TenantDeleted,
 };
@@ -69,6 +70,12 @@ pub trait Api: Send + Sync {
     async fn retry(&self, selection: RetrySelection) -> Result<Vec<RetryOutcome>, ServiceError>;
     /// The queues.
     async fn queues(&self) -> Result<Vec<QueueSummary>, ServiceError>;
+    /// The tenant's usage per day from `from` to `to`.
+    async fn usage(
+        &self,
+        from: Option<chrono::NaiveDate>,
+        to: Option<chrono::NaiveDate>,
+    ) -> Result<UsageReport, ServiceError>;
     /// Pauses or resumes a queue.
     async fn queue_set_paused(&self, queue: &str, paused: bool)
     -> Result<QueuePause, ServiceError>;

@@ -26,6 +26,7 @@ use wasmtasks::service::queues::{QueuePause, QueueSummary};
 use wasmtasks::service::schedules::ScheduleInfo;
 use wasmtasks::service::tenants::TenantDetails;
 use wasmtasks::service::tokens::{CreatedToken, TokenInfo, TokenRequest};
+use wasmtasks::service::usage::UsageReport;
 use wasmtasks::store::{
     ComponentVersion, Quotas, RetryOutcome, RetrySelection, Tenant, TenantDeleted,
 };
@@ -385,6 +386,19 @@ impl Api for Remote {
 
     async fn queues(&self) -> Result<Vec<QueueSummary>, ServiceError> {
         self.send(self.request(Method::GET, "/queues")).await
+    }
+
+    async fn usage(
+        &self,
+        from: Option<chrono::NaiveDate>,
+        to: Option<chrono::NaiveDate>,
+    ) -> Result<UsageReport, ServiceError> {
+        let range: Vec<(&str, String)> = [("from", from), ("to", to)]
+            .into_iter()
+            .filter_map(|(name, day)| Some((name, day?.to_string())))
+            .collect();
+        self.send(self.request(Method::GET, "/usage").query(&range))
+            .await
     }
 
     async fn queue_set_paused(

@@ -24,6 +24,7 @@ mod tenant;
 mod token;
 mod units;
 mod upload;
+mod usage;
 mod worker;
 
 use std::path::PathBuf;
@@ -135,6 +136,8 @@ enum Command {
     Queues(queues::QueuesArgs),
     /// Pause or resume a queue.
     Queue(queues::QueueArgs),
+    /// Show what the tenant used per day: jobs, attempts, fuel, time, memory, HTTP.
+    Usage(usage::UsageArgs),
     /// Show the periodic jobs and their next runs.
     Schedules(schedules::SchedulesArgs),
     /// Create, delete, pause or resume a periodic job.
@@ -201,6 +204,7 @@ impl Cli {
             Command::Serve(args) => serve::execute(args, &global).await,
             Command::Queues(args) => queues::execute(args, &global).await,
             Command::Queue(args) => queues::execute_control(args, &global).await,
+            Command::Usage(args) => usage::execute(args, &global).await,
             Command::Schedules(args) => schedules::execute(args, &global).await,
             Command::Schedule(args) => schedules::execute_control(args, &global).await,
             Command::Config(args) => config::execute(args, &global).await,

@@ -10,6 +10,7 @@ pub mod schedules;
 pub mod tenants;
 pub mod tokens;
 pub mod types;
+pub mod usage;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -38,6 +39,7 @@ use crate::state::AppState;
         (name = "schedules", description = "Periodic jobs"),
         (name = "tenants", description = "Tenants (operator)"),
         (name = "tokens", description = "API tokens"),
+        (name = "usage", description = "What the tenant used, per day"),
     )
 )]
 struct ApiDoc;
@@ -134,6 +136,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             .merge(queues::router())
             .merge(schedules::router())
             .merge(tenants::router())
-            .merge(tokens::router()),
+            .merge(tokens::router())
+            .merge(usage::router()),
     )
 }

@@ -366,6 +366,7 @@ struct CompletionDocument<'a> {
     fuel_consumed: u64,
     peak_memory_bytes: u64,
     duration_us: u64,
+    http_requests: u64,
     stdout: Cow<'a, str>,
     stderr: Cow<'a, str>,
 }
@@ -445,6 +446,7 @@ pub(super) async fn complete_many(
                 fuel_consumed: c.record.metrics.fuel_consumed,
                 peak_memory_bytes: c.record.metrics.peak_memory_bytes,
                 duration_us: c.record.metrics.duration_us,
+                http_requests: c.record.metrics.http_requests,
                 stdout: storable(&c.record.stdout),
                 stderr: storable(&c.record.stderr),
             }
@@ -460,7 +462,8 @@ pub(super) async fn complete_many(
                 status text, delay_us bigint, return_value jsonb, only_if_expired boolean,
                 attempt_status text, started_at timestamptz, finished_at timestamptz,
                 exception_class_path text, traceback text, fuel_consumed bigint,
-                peak_memory_bytes bigint, duration_us bigint, stdout text, stderr text)),
+                peak_memory_bytes bigint, duration_us bigint, http_requests bigint, stdout text,
+                stderr text)),
          finished AS (
             UPDATE tasks SET status = c.status,
                 available_at = CASE WHEN c.status = 'READY'
@@ -473,14 +476,15 @@ pub(super) async fn complete_many(
               AND (NOT c.only_if_expired OR tasks.lease_expires_at < now())
             RETURNING tasks.id, tasks.tenant, c.attempt, c.worker_id, c.started_at,
                 c.finished_at, c.attempt_status, c.exception_class_path, c.traceback,
-                c.fuel_consumed, c.peak_memory_bytes, c.duration_us, c.stdout, c.stderr),
+                c.fuel_consumed, c.peak_memory_bytes, c.duration_us, c.http_requests, c.stdout,
+                c.stderr),
          inserted AS (
             INSERT INTO task_attempts (task_id, attempt, tenant, worker_id, started_at,
                 finished_at, status, exception_class_path, traceback, fuel_consumed,
-                peak_memory_bytes, duration_us, stdout, stderr)
+                peak_memory_bytes, duration_us, http_requests, stdout, stderr)
             SELECT id, attempt, tenant, worker_id, started_at, finished_at, attempt_status,
                 exception_class_path, traceback, fuel_consumed, peak_memory_bytes, duration_us,
-                stdout, stderr
+                http_requests, stdout, stderr
             FROM finished
             RETURNING task_id)
          -- Waiters for results hear of the batch when it commits (one notification).

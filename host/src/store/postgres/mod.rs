@@ -425,6 +425,15 @@ impl Store for PostgresStore {
         pruner::prune_batch(&self.pool, batch).await
     }
 
+    async fn usage_days(
+        &self,
+        tenant: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<UsageDay>, StoreError> {
+        tenants::usage_days(&self.pool, tenant, from, to).await
+    }
+
     async fn queue_stats(&self, tenant: &str) -> Result<Vec<QueueStat>, StoreError> {
         jobs::queue_stats(&self.pool, tenant).await
     }

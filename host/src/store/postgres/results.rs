@@ -22,7 +22,8 @@ pub(super) async fn get(
             t.last_attempted_at, t.attempt, t.lease_owner, t.return_value,
             a.attempt AS a_attempt, a.worker_id AS a_worker_id, a.started_at AS a_started_at,
             a.finished_at AS a_finished_at, a.status AS a_status, a.exception_class_path,
-            a.traceback, a.fuel_consumed, a.peak_memory_bytes, a.duration_us, a.stdout, a.stderr
+            a.traceback, a.fuel_consumed, a.peak_memory_bytes, a.duration_us, a.http_requests,
+            a.stdout, a.stderr
          FROM tasks t LEFT JOIN task_attempts a ON a.task_id = t.id
          WHERE t.tenant = $1 AND t.id = $2
          ORDER BY a.attempt",
@@ -96,6 +97,7 @@ fn attempt_from_row(
             fuel_consumed: row.try_get::<i64, _>("fuel_consumed").map_err(get)? as u64,
             peak_memory_bytes: row.try_get::<i64, _>("peak_memory_bytes").map_err(get)? as u64,
             duration_us: row.try_get::<i64, _>("duration_us").map_err(get)? as u64,
+            http_requests: row.try_get::<i64, _>("http_requests").map_err(get)? as u64,
         },
         stdout: row.try_get("stdout").map_err(get)?,
         stderr: row.try_get("stderr").map_err(get)?,

@@ -4,7 +4,9 @@ use sqlx::types::Json;
 use sqlx::{PgPool, Row};
 use wasmtasks_sandbox::OriginPattern;
 
-use crate::store::{NewToken, Quotas, StoreError, Tenant, TenantDeleted, TokenRecord};
+use crate::store::{
+    NewToken, Quotas, StoreError, Tenant, TenantDeleted, TokenRecord, UsageCounts, UsageDay,
+};
 
 /// The query a [`Tenant`] is read with, before its `WHERE` or `ORDER BY`.
 macro_rules! select_tenants {
@@ -231,4 +233,44 @@ pub(super) async fn token_revoke(pool: &PgPool, id: &str) -> Result<bool, StoreE
             .await
             .map_err(StoreError::query("revoking a token"))?;
     Ok(revoked.rows_affected() == 1)
+}
+
+pub(super) async fn usage_days(
+    pool: &PgPool,
+    tenant: &str,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Result<Vec<UsageDay>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT day, successful, failed, cancelled, attempts, fuel_consumed, attempt_us,
+            peak_memory_bytes, http_requests
+         FROM tenant_usage WHERE tenant = $1 AND day BETWEEN $2 AND $3 ORDER BY day",
+    )
+    .bind(tenant)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query("reading a tenant's usage"))?;
+    rows.iter()
+        .map(|row| {
+            let count = |column: &str| -> Result<u64, sqlx::Error> {
+                Ok(row.try_get::<i64, _>(column)?.max(0) as u64)
+            };
+            Ok(UsageDay {
+                day: row.try_get("day")?,
+                used: UsageCounts {
+                    successful: count("successful")?,
+                    failed: count("failed")?,
+                    cancelled: count("cancelled")?,
+                    attempts: count("attempts")?,
+                    fuel_consumed: count("fuel_consumed")?,
+                    attempt_us: count("attempt_us")?,
+                    peak_memory_bytes: count("peak_memory_bytes")?,
+                    http_requests: count("http_requests")?,
+                },
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(StoreError::query("reading a tenant's usage"))
 }

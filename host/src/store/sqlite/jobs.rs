@@ -328,6 +328,7 @@ struct CompletionDocument<'a> {
     fuel_consumed: u64,
     peak_memory_bytes: u64,
     duration_us: u64,
+    http_requests: u64,
     stdout: &'a str,
     stderr: &'a str,
 }
@@ -375,6 +376,7 @@ pub(super) async fn complete_many(
                 fuel_consumed: c.record.metrics.fuel_consumed,
                 peak_memory_bytes: c.record.metrics.peak_memory_bytes,
                 duration_us: c.record.metrics.duration_us,
+                http_requests: c.record.metrics.http_requests,
                 stdout: &c.record.stdout,
                 stderr: &c.record.stderr,
             }
@@ -411,12 +413,12 @@ pub(super) async fn complete_many(
         sqlx::query(
             "INSERT INTO task_attempts (task_id, attempt, tenant, worker_id, started_at, finished_at,
                 status, exception_class_path, traceback, fuel_consumed, peak_memory_bytes,
-                duration_us, stdout, stderr)
+                duration_us, http_requests, stdout, stderr)
              SELECT c.value ->> 'id', c.value ->> 'attempt', t.tenant, c.value ->> 'worker_id',
                 c.value ->> 'started_at', c.value ->> 'attempt_finished_at', c.value ->> 'attempt_status',
                 c.value ->> 'exception_class_path', c.value ->> 'traceback', c.value ->> 'fuel_consumed',
-                c.value ->> 'peak_memory_bytes', c.value ->> 'duration_us', c.value ->> 'stdout',
-                c.value ->> 'stderr'
+                c.value ->> 'peak_memory_bytes', c.value ->> 'duration_us', c.value ->> 'http_requests',
+                c.value ->> 'stdout', c.value ->> 'stderr'
              FROM jsonb_each(?1) AS c JOIN tasks t ON t.id = c.value ->> 'id'
              WHERE c.value ->> 'id' IN (SELECT value FROM jsonb_each(?2))",
         )

@@ -277,6 +277,15 @@ impl Store for SqliteStore {
         pruner::prune_batch(&self.reader, &self.writer, batch).await
     }
 
+    async fn usage_days(
+        &self,
+        tenant: &str,
+        from: chrono::NaiveDate,
+        to: chrono::NaiveDate,
+    ) -> Result<Vec<UsageDay>, StoreError> {
+        tenants::usage_days(&self.reader, tenant, from, to).await
+    }
+
     async fn queue_stats(&self, tenant: &str) -> Result<Vec<QueueStat>, StoreError> {
         jobs::queue_stats(&self.reader, tenant).await
     }

@@ -37,7 +37,8 @@ pub(super) async fn get(
     };
     let attempts = sqlx::query(
         "SELECT attempt, worker_id, started_at, finished_at, status, exception_class_path,
-            traceback, fuel_consumed, peak_memory_bytes, duration_us, stdout, stderr
+            traceback, fuel_consumed, peak_memory_bytes, duration_us, http_requests, stdout,
+            stderr
          FROM task_attempts WHERE task_id = ?1 ORDER BY attempt",
     )
     .bind(id)
@@ -65,6 +66,7 @@ pub(super) async fn get(
                     peak_memory_bytes: a.try_get::<i64, _>("peak_memory_bytes").map_err(get)?
                         as u64,
                     duration_us: a.try_get::<i64, _>("duration_us").map_err(get)? as u64,
+                    http_requests: a.try_get::<i64, _>("http_requests").map_err(get)? as u64,
                 },
                 stdout: a.try_get("stdout").map_err(get)?,
                 stderr: a.try_get("stderr").map_err(get)?,

@@ -5,7 +5,9 @@ use sqlx::{Row, SqlitePool};
 use wasmtasks_sandbox::OriginPattern;
 
 use super::{from_micros, micros};
-use crate::store::{NewToken, Quotas, StoreError, Tenant, TenantDeleted, TokenRecord};
+use crate::store::{
+    NewToken, Quotas, StoreError, Tenant, TenantDeleted, TokenRecord, UsageCounts, UsageDay,
+};
 
 /// The query a [`Tenant`] is read with, before its `WHERE` or `ORDER BY`.
 macro_rules! select_tenants {
@@ -255,4 +257,48 @@ pub(super) async fn token_revoke(pool: &SqlitePool, id: &str) -> Result<bool, St
             .await
             .map_err(StoreError::query("revoking a token"))?;
     Ok(revoked.rows_affected() == 1)
+}
+
+pub(super) async fn usage_days(
+    pool: &SqlitePool,
+    tenant: &str,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Result<Vec<UsageDay>, StoreError> {
+    let context = "reading a tenant's usage";
+    let rows = sqlx::query(
+        "SELECT day, successful, failed, cancelled, attempts, fuel_consumed, attempt_us,
+            peak_memory_bytes, http_requests
+         FROM tenant_usage WHERE tenant = ?1 AND day BETWEEN ?2 AND ?3 ORDER BY day",
+    )
+    .bind(tenant)
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    rows.iter()
+        .map(|row| {
+            let get = |e| StoreError::Query { context, cause: e };
+            let count = |column: &str| -> Result<u64, StoreError> {
+                Ok(row.try_get::<i64, _>(column).map_err(get)?.max(0) as u64)
+            };
+            let day: String = row.try_get("day").map_err(get)?;
+            Ok(UsageDay {
+                day: day
+                    .parse()
+                    .map_err(|e: chrono::ParseError| corrupt(context)(e.to_string()))?,
+                used: UsageCounts {
+                    successful: count("successful")?,
+                    failed: count("failed")?,
+                    cancelled: count("cancelled")?,
+                    attempts: count("attempts")?,
+                    fuel_consumed: count("fuel_consumed")?,
+                    attempt_us: count("attempt_us")?,
+                    peak_memory_bytes: count("peak_memory_bytes")?,
+                    http_requests: count("http_requests")?,
+                },
+            })
+        })
+        .collect()
 }
