@@ -13,6 +13,20 @@ use wasmtasks::tenant::Principal;
 #[from_request(via(axum::Json), rejection(Problem))]
 pub struct ApiJson<T>(pub T);
 
+/// A value that must come as a JSON object: serde's derive would also take an
+/// array for a struct (`[null, null]` for one whose fields are all optional).
+#[derive(Debug)]
+pub struct Object<T>(pub T);
+
+impl<'de, T: serde::de::DeserializeOwned> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let object = serde_json::Map::deserialize(deserializer)?;
+        T::deserialize(serde_json::Value::Object(object))
+            .map(Object)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 /// Query parameters.
 #[derive(Debug, FromRequestParts)]
 #[from_request(via(axum::extract::Query), rejection(Problem))]

@@ -67,6 +67,40 @@ fn quotas_are_set_shown_and_enforced_over_http() {
 
     let alice = token(&workspace, Some("alice"), "admin", &[]);
     let server = Server::start(&workspace, &[]);
+    // Over HTTP, the operator puts the quotas as one JSON object, nothing else.
+    let operator = token(&workspace, None, "", &[]);
+    let put = |body: Value| {
+        server.send(
+            server
+                .authed(
+                    reqwest::Method::PUT,
+                    "/api/v1/tenants/alice/quotas",
+                    &operator,
+                )
+                .json(&body),
+        )
+    };
+    let array = put(json!([null, null]));
+    assert_eq!(array.status, 422, "{array:?}");
+    assert!(
+        array.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("expected a map"),
+        "{array:?}"
+    );
+    let unknown = put(json!({"max_queue": 2}));
+    assert_eq!(unknown.status, 422, "{unknown:?}");
+    let current = workspace.run(&["tenant", "show", "alice", "--json"]).json();
+    let put_back = put(current["quotas"].clone());
+    assert_eq!(put_back.status, 200, "{put_back:?}");
+    assert_eq!(put_back.body["quotas"]["max_queued"], 2);
+    let forbidden = server.send(
+        server
+            .authed(reqwest::Method::PUT, "/api/v1/tenants/alice/quotas", &alice)
+            .json(&json!({})),
+    );
+    assert_eq!(forbidden.status, 403, "only the operator: {forbidden:?}");
     upload(&server, &alice, &example("arith"));
     // A second component version is one too many.
     let refused = server.send(

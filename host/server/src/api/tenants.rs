@@ -10,7 +10,7 @@ use wasmtasks::store::{Quotas, Tenant, TenantDeleted};
 
 use super::components::origins;
 use super::types::{NewTenant, Origins};
-use crate::extract::{ApiJson, ApiPath, Caller};
+use crate::extract::{ApiJson, ApiPath, Caller, Object};
 use crate::problem::Problem;
 use crate::state::AppState;
 
@@ -123,7 +123,7 @@ async fn set_quotas(
     State(state): State<AppState>,
     Caller(principal): Caller,
     ApiPath(name): ApiPath<String>,
-    ApiJson(quotas): ApiJson<Quotas>,
+    ApiJson(Object(quotas)): ApiJson<Object<Quotas>>,
 ) -> Result<Json<Tenant>, Problem> {
     Ok(Json(
         state
