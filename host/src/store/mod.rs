@@ -34,6 +34,7 @@ macro_rules! held_by_another {
 }
 
 mod capabilities;
+mod fair;
 pub mod postgres;
 pub mod sqlite;
 mod types;
@@ -349,8 +350,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         selection: RetrySelection,
     ) -> Result<Vec<RetryOutcome>, StoreError>;
 
-    /// Claims up to `limit` ready jobs in one statement, as leases, sharing them
-    /// fairly between tenants.
+    /// Claims up to `limit` ready jobs, as leases, sharing them fairly between
+    /// tenants (in one statement on PostgreSQL; on SQLite the offers are read and
+    /// the slots given out by `store::fair` within one write transaction).
     ///
     /// Weighted fair claiming: every tenant with runnable jobs offers its next
     /// ones in Django's order (priority, then availability, then enqueue order),

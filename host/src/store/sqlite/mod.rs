@@ -235,7 +235,7 @@ impl Store for SqliteStore {
     }
 
     async fn job_claim(&self, params: JobClaim) -> Result<Vec<ClaimedJob>, StoreError> {
-        jobs::claim(&self.writer, params).await
+        jobs::claim(&self.writer, &self.reader, params).await
     }
 
     async fn job_complete_many(
