@@ -111,17 +111,18 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
         .cache_dir
         .clone()
         .unwrap_or_else(|| scratch.path().join("cache"));
+    // Each run's own database, set up alike.
+    let fresh = |id| Fresh {
+        global,
+        scratch: scratch.path(),
+        id,
+        cache_dir: &cache_dir,
+        bytes: &bytes,
+    };
     if let Some(rows) = args.prune {
         let mut runs = Vec::new();
         for run in 1..=args.runs {
-            let fresh = Fresh {
-                global,
-                scratch: scratch.path(),
-                id: run,
-                cache_dir: &cache_dir,
-                bytes: &bytes,
-            };
-            let measured = fresh
+            let measured = fresh(run)
                 .measure(async |bench| bench.prune(rows, args.prune_batch).await)
                 .await?;
             eprintln!("run {run} prune: {}", serde_json::to_string(&measured)?);
@@ -136,14 +137,7 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
     if args.tenants {
         let mut runs = Vec::new();
         for run in 1..=args.runs {
-            let fresh = Fresh {
-                global,
-                scratch: scratch.path(),
-                id: run,
-                cache_dir: &cache_dir,
-                bytes: &bytes,
-            };
-            let measured = fresh
+            let measured = fresh(run)
                 .measure(async |bench| {
                     bench
                         .fairness(args.flood, args.newcomer, args.concurrency)
@@ -179,13 +173,6 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
     let mut throughput = Vec::new();
     let mut latency = Vec::new();
     for run in 1..=args.runs {
-        let fresh = |id| Fresh {
-            global,
-            scratch: scratch.path(),
-            id,
-            cache_dir: &cache_dir,
-            bytes: &bytes,
-        };
         let w1 = fresh(run)
             .measure(async |bench| bench.throughput(args.jobs, args.concurrency).await)
             .await?;
@@ -323,17 +310,7 @@ impl Bench {
         };
         let services = context::services(settings, 1).await?;
         let principal = Principal::operator(DEFAULT_TENANT);
-        services
-            .components()
-            .upload(
-                &principal,
-                UploadRequest {
-                    bytes: bytes.to_vec(),
-                    name: Some("arith".into()),
-                    ..UploadRequest::default()
-                },
-            )
-            .await?;
+        upload_arith(&services, &principal, bytes).await?;
         let backend = TaskBackend::new(BackendKind::Database, services.clone(), principal.clone());
         Ok(Bench {
             arith: bytes.to_vec(),
@@ -448,6 +425,21 @@ impl Bench {
             max_ms: latencies[latencies.len() - 1],
         })
     }
+}
+
+/// Uploads the arith component's `bytes` as `arith`, as `principal`.
+async fn upload_arith(
+    services: &Services,
+    principal: &Principal,
+    bytes: &[u8],
+) -> anyhow::Result<()> {
+    let upload = UploadRequest {
+        bytes: bytes.to_vec(),
+        name: Some("arith".into()),
+        ..UploadRequest::default()
+    };
+    services.components().upload(principal, upload).await?;
+    Ok(())
 }
 
 /// `arith.add(i, i)` for each `i`.

@@ -12,12 +12,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::bail;
 use serde::Serialize;
-use wasmtasks::service::components::UploadRequest;
 use wasmtasks::service::jobs::{JobFilter, MAX_PAGE};
 use wasmtasks::task::TaskStatus;
 use wasmtasks::tenant::Principal;
 
-use super::{Bench, additions, worker_report};
+use super::{Bench, additions, upload_arith, worker_report};
 
 /// One fairness run.
 #[derive(Debug, Default, Clone, Copy, Serialize)]
@@ -91,17 +90,7 @@ impl Bench {
             .create(&self.principal, name)
             .await?;
         let principal = Principal::operator(name);
-        self.services
-            .components()
-            .upload(
-                &principal,
-                UploadRequest {
-                    bytes: self.arith.clone(),
-                    name: Some("arith".into()),
-                    ..UploadRequest::default()
-                },
-            )
-            .await?;
+        upload_arith(&self.services, &principal, &self.arith).await?;
         Ok(principal)
     }
 
