@@ -228,7 +228,39 @@ macro_rules! next_jobs_of {
     };
 }
 
-pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<ClaimedJob>, StoreError> {
+/// Claims fairly between tenants (see [`crate::store::Store::job_claim`]).
+///
+/// Each round shares the free slots and takes each tenant's share of jobs that no
+/// other claim holds. A round that finds some of its share held by a claim in
+/// flight leaves those slots to the next round, which sees that claim's outcome:
+/// a claim comes back short only when fewer jobs were ready (a `--batch` worker
+/// stops at a short claim), or after [`CLAIM_ROUNDS`] rounds of contention.
+pub(super) async fn claim(
+    pool: &PgPool,
+    mut params: JobClaim,
+) -> Result<Vec<ClaimedJob>, StoreError> {
+    let mut claimed = Vec::with_capacity(params.limit as usize);
+    for _ in 0..CLAIM_ROUNDS {
+        let (taken, wanted) = claim_round(pool, &params).await?;
+        let short = taken.len() < wanted;
+        params.limit -= taken.len() as u32;
+        claimed.extend(taken);
+        if !short || params.limit == 0 {
+            break;
+        }
+    }
+    Ok(claimed)
+}
+
+/// Most rounds one claim takes while other claims hold the jobs it chose.
+const CLAIM_ROUNDS: usize = 8;
+
+/// One round of a claim: the jobs it took, in Django's order, and how many it
+/// chose (those held by other claims were skipped).
+async fn claim_round(
+    pool: &PgPool,
+    params: &JobClaim,
+) -> Result<(Vec<ClaimedJob>, usize), StoreError> {
     let context = "claiming jobs";
     let (only, queues) = match &params.queues {
         QueueFilter::Only(queues) => (true, queues),
@@ -284,19 +316,22 @@ pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<Claimed
             SELECT c.id FROM shares s CROSS JOIN LATERAL (
                 ",
         next_jobs_of!("s.name"),
-        " LIMIT s.n FOR UPDATE SKIP LOCKED) c)
-         UPDATE tasks SET status = 'RUNNING', attempt = tasks.attempt + 1, lease_owner = $1,
-            lease_expires_at = now() + $2 * interval '1 microsecond', last_attempted_at = now(),
-            started_at = coalesce(tasks.started_at, now())
-         FROM picked
-         WHERE tasks.id = picked.id
-           AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
-         RETURNING tasks.id, tenant, task_path, component, task_name, component_digest, args::text,
-            kwargs::text, priority, queue_name, attempt, retry_base + max_attempts AS max_attempts,
-            backoff_factor, max_backoff, limits, available_at,
-            (SELECT max_fuel FROM tenants WHERE name = tasks.tenant) AS max_fuel,
-            (SELECT max_timeout_ms FROM tenants WHERE name = tasks.tenant) AS max_timeout_ms,
-            (SELECT max_memory_bytes FROM tenants WHERE name = tasks.tenant) AS max_memory_bytes",
+        " LIMIT s.n FOR UPDATE SKIP LOCKED) c),
+         taken AS (
+            UPDATE tasks SET status = 'RUNNING', attempt = tasks.attempt + 1, lease_owner = $1,
+                lease_expires_at = now() + $2 * interval '1 microsecond', last_attempted_at = now(),
+                started_at = coalesce(tasks.started_at, now())
+            FROM picked
+            WHERE tasks.id = picked.id
+              AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
+            RETURNING tasks.id, tenant, task_path, component, task_name, component_digest,
+                args::text, kwargs::text, priority, queue_name, attempt,
+                retry_base + max_attempts AS max_attempts, backoff_factor, max_backoff, limits,
+                available_at)
+         -- One row with a NULL id when nothing was taken, so `wanted` always comes back.
+         SELECT taken.*, t.max_fuel, t.max_timeout_ms, t.max_memory_bytes,
+            (SELECT coalesce(sum(n), 0) FROM shares)::int8 AS wanted
+         FROM (SELECT 1) one LEFT JOIN taken ON true LEFT JOIN tenants t ON t.name = taken.tenant",
     ))
     .bind(&params.worker_id)
     .bind(params.lease.as_micros() as i64)
@@ -308,8 +343,15 @@ pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<Claimed
     .await
     .map_err(StoreError::query(context))?;
     tx.commit().await.map_err(StoreError::query(context))?;
+    let wanted = match rows.first() {
+        Some(row) => row
+            .try_get::<i64, _>("wanted")
+            .map_err(StoreError::query(context))?,
+        None => 0,
+    };
     let claimed = rows
         .iter()
+        .filter(|row| matches!(row.try_get::<Option<String>, _>("id"), Ok(Some(_))))
         .map(|row| {
             let job = ClaimedJob {
                 id: row.try_get("id")?,
@@ -343,7 +385,7 @@ pub(super) async fn claim(pool: &PgPool, params: JobClaim) -> Result<Vec<Claimed
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .map_err(StoreError::query(context))?;
-    Ok(in_django_order(claimed))
+    Ok((in_django_order(claimed), wanted.max(0) as usize))
 }
 
 /// One completion, as the document `jsonb_to_recordset` expands.

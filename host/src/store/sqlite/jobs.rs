@@ -307,29 +307,48 @@ async fn read_offers(
 /// did (one statement doing it all, as on PostgreSQL, cost ~200 us a claim: the
 /// planner materialises the per-tenant subqueries). When a tenant with READY jobs
 /// has a `max_running`, the offers are read and the jobs claimed in one write
-/// transaction instead, so two workers cannot both take its last slot.
+/// transaction instead, so two workers cannot both take its last slot. So it is
+/// too when another claim took some of the chosen jobs first: the rest of the
+/// slots are then filled under the write lock, and a claim comes back short only
+/// when fewer jobs were ready (a `--batch` worker stops at a short claim).
 pub(super) async fn claim(
     writer: &SqlitePool,
     reader: &SqlitePool,
-    params: JobClaim,
+    mut params: JobClaim,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
     let context = "claiming jobs";
     let now = micros(Utc::now());
     let mut connection = reader.acquire().await.map_err(StoreError::query(context))?;
     let read = read_offers(&mut connection, &params, now).await?;
     drop(connection);
-    if !read.limited {
-        let picked = fair::pick(read.offers, params.limit as usize);
-        let mut connection = writer.acquire().await.map_err(StoreError::query(context))?;
-        return take(&mut connection, &params, now, &picked, &read.ceilings).await;
+    if read.limited {
+        return claim_locked(writer, &params, now).await;
     }
+    let picked = fair::pick(read.offers, params.limit as usize);
+    let mut connection = writer.acquire().await.map_err(StoreError::query(context))?;
+    let mut claimed = take(&mut connection, &params, now, &picked, &read.ceilings).await?;
+    drop(connection);
+    if claimed.len() < picked.len() {
+        params.limit -= claimed.len() as u32;
+        claimed.extend(claim_locked(writer, &params, now).await?);
+    }
+    Ok(claimed)
+}
+
+/// Reads the offers and claims the jobs in one write transaction.
+async fn claim_locked(
+    writer: &SqlitePool,
+    params: &JobClaim,
+    now: i64,
+) -> Result<Vec<ClaimedJob>, StoreError> {
+    let context = "claiming jobs";
     let mut connection = writer.acquire().await.map_err(StoreError::query(context))?;
     let mut tx = sqlx::Connection::begin_with(&mut *connection, "BEGIN IMMEDIATE")
         .await
         .map_err(StoreError::query(context))?;
-    let read = read_offers(&mut tx, &params, now).await?;
+    let read = read_offers(&mut tx, params, now).await?;
     let picked = fair::pick(read.offers, params.limit as usize);
-    let claimed = take(&mut tx, &params, now, &picked, &read.ceilings).await?;
+    let claimed = take(&mut tx, params, now, &picked, &read.ceilings).await?;
     tx.commit().await.map_err(StoreError::query(context))?;
     Ok(claimed)
 }
