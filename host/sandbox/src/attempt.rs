@@ -21,6 +21,7 @@ use crate::failure::{
 use crate::http::{AttemptHttp, HttpLog, HttpRecord};
 use crate::limits::{AttemptLimiter, Limits};
 use crate::output::Capture;
+use crate::redact::Redactor;
 
 /// What a `takes_context` task learns about the run in progress (Django's
 /// `TaskContext`).
@@ -100,6 +101,7 @@ struct Attempt {
     store: Store<AttemptState>,
     stdout: Capture,
     stderr: Capture,
+    redactor: Redactor,
     http: HttpLog,
     limits: Limits,
     epoch_tick: Duration,
@@ -132,17 +134,19 @@ impl Sandbox {
             })
             .await;
         let duration = started.elapsed();
+        // Output is redacted as it is captured; what the guest returns is redacted
+        // here, before anything is cut to size.
         let stderr = attempt.stderr.render();
+        let redactor = &attempt.redactor;
         let outcome = match result {
-            Ok(Ok(json)) => self.accept_return_value(json, &stderr),
-            Ok(Err(error)) => AttemptOutcome::Failed(guest_failure(error, &component.pre, &stderr)),
+            Ok(Ok(json)) => self.accept_return_value(json, &stderr, redactor),
+            Ok(Err(error)) => {
+                AttemptOutcome::Failed(guest_failure(error, &component.pre, &stderr, redactor))
+            }
             Err(trap) => AttemptOutcome::Failed(TaskFailure::from_trap(&trap, &stderr)),
         };
         let outcome = explain_http(outcome, &attempt.http.lock(), &stderr);
-        Ok(redacted(
-            attempt.report(outcome, duration, stderr),
-            &call.capabilities,
-        ))
+        Ok(attempt.report(outcome, duration, stderr))
     }
 
     /// Asks a component for its name and tasks, in a fresh instance with default
@@ -169,8 +173,9 @@ impl Sandbox {
     }
 
     fn attempt(&self, limits: Limits, capabilities: Capabilities) -> Result<Attempt, SandboxError> {
-        let stdout = Capture::new(self.config.output_cap);
-        let stderr = Capture::new(self.config.output_cap);
+        let redactor = capabilities.redactor();
+        let stdout = Capture::new(self.config.output_cap, redactor.clone());
+        let stderr = Capture::new(self.config.output_cap, redactor.clone());
         // Deny by default: no preopened directories, no environment, no arguments,
         // and the default socket check refuses every address.
         let wasi = WasiCtx::builder()
@@ -219,13 +224,19 @@ impl Sandbox {
             store,
             stdout,
             stderr,
+            redactor,
             http,
             limits,
             epoch_tick: self.config.epoch_tick,
         })
     }
 
-    fn accept_return_value(&self, json: String, stderr: &str) -> AttemptOutcome {
+    fn accept_return_value(
+        &self,
+        json: String,
+        stderr: &str,
+        redactor: &Redactor,
+    ) -> AttemptOutcome {
         let max = self.config.max_return_bytes;
         if json.len() > max {
             let message = format!(
@@ -240,7 +251,7 @@ impl Sandbox {
             ));
         }
         match serde_json::from_str(&json) {
-            Ok(value) => AttemptOutcome::Returned(value),
+            Ok(value) => AttemptOutcome::Returned(redactor.redact_json(value)),
             Err(error) => {
                 let message = format!("the return value is not valid JSON: {error}");
                 AttemptOutcome::Failed(TaskFailure::new(INVALID_RETURN_VALUE, message, "", stderr))
@@ -307,23 +318,6 @@ fn explain_http(outcome: AttemptOutcome, http: &HttpRecord, stderr: &str) -> Att
     AttemptOutcome::Failed(TaskFailure::new(class, message, &detail, stderr))
 }
 
-/// `report` with every secret of `capabilities` redacted from what it keeps.
-fn redacted(mut report: AttemptReport, capabilities: &Capabilities) -> AttemptReport {
-    report.stdout = capabilities.redact(&report.stdout);
-    report.stderr = capabilities.redact(&report.stderr);
-    report.outcome = match report.outcome {
-        AttemptOutcome::Returned(value) => {
-            AttemptOutcome::Returned(capabilities.redact_json(value))
-        }
-        AttemptOutcome::Failed(failure) => AttemptOutcome::Failed(TaskFailure {
-            exception_class_path: capabilities.redact(&failure.exception_class_path),
-            message: capabilities.redact(&failure.message),
-            traceback: capabilities.redact(&failure.traceback),
-        }),
-    };
-    report
-}
-
 /// The prefix of the classes only the host gives.
 const HOST_PREFIX: &str = "wasmtasks.";
 
@@ -333,15 +327,26 @@ const HOST_PREFIX: &str = "wasmtasks.";
 /// prefixed with `guest.` and the traceback says why. The SDK's own refusals
 /// arrive apart (contract 0.2.0) and get the host's class. A 0.1.0 component
 /// reported those refusals as task errors, so there the SDK's four classes are
-/// kept as they are.
-fn guest_failure(error: GuestError, pre: &ComponentPre, stderr: &str) -> TaskFailure {
+/// kept as they are. Secrets are redacted from all of it before it is cut to size.
+fn guest_failure(
+    error: GuestError,
+    pre: &ComponentPre,
+    stderr: &str,
+    redactor: &Redactor,
+) -> TaskFailure {
     let (class, message, detail) = match error {
-        GuestError::Sdk { class, message } => return TaskFailure::new(class, message, "", stderr),
+        GuestError::Sdk { class, message } => {
+            return TaskFailure::new(class, redactor.redact_owned(message), "", stderr);
+        }
         GuestError::Task {
             class,
             message,
             detail,
-        } => (class, message, detail),
+        } => (
+            redactor.redact_owned(class),
+            redactor.redact_owned(message),
+            redactor.redact_owned(detail),
+        ),
     };
     let legacy_sdk_class = matches!(pre, ComponentPre::V1(_))
         && [

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::http::{HttpLimits, OriginPattern};
+use crate::redact::Redactor;
 
 /// What replaces a secret's value in output, errors and return values.
 pub const REDACTED: &str = "[REDACTED]";
@@ -82,37 +83,14 @@ impl Capabilities {
         self.config.get(key).map(|entry| entry.value.as_str())
     }
 
-    /// `text` with every secret value replaced by [`REDACTED`], longest first (so a
-    /// secret containing another is hidden whole).
-    pub fn redact(&self, text: &str) -> String {
-        let mut secrets: Vec<&str> = self
-            .config
-            .values()
-            .filter(|entry| entry.secret && !entry.value.is_empty())
-            .map(|entry| entry.value.as_str())
-            .collect();
-        secrets.sort_by_key(|secret| std::cmp::Reverse(secret.len()));
-        secrets.into_iter().fold(text.to_owned(), |text, secret| {
-            text.replace(secret, REDACTED)
-        })
-    }
-
-    /// `value` with every string in it (keys included) redacted.
-    pub fn redact_json(&self, value: serde_json::Value) -> serde_json::Value {
-        use serde_json::Value;
-        match value {
-            Value::String(text) => Value::String(self.redact(&text)),
-            Value::Array(items) => {
-                Value::Array(items.into_iter().map(|v| self.redact_json(v)).collect())
-            }
-            Value::Object(fields) => Value::Object(
-                fields
-                    .into_iter()
-                    .map(|(key, v)| (self.redact(&key), self.redact_json(v)))
-                    .collect(),
-            ),
-            other => other,
-        }
+    /// What redacts this attempt's secrets from what it leaves behind.
+    pub(crate) fn redactor(&self) -> Redactor {
+        Redactor::new(
+            self.config
+                .values()
+                .filter(|entry| entry.secret)
+                .map(|entry| entry.value.as_str()),
+        )
     }
 }
 
@@ -143,7 +121,9 @@ mod tests {
     fn secrets_are_redacted_longest_first_and_plain_values_kept() {
         let capabilities = granted();
         assert_eq!(
-            capabilities.redact("a s3cr3t-and-more b s3cr3t http://x"),
+            capabilities
+                .redactor()
+                .redact("a s3cr3t-and-more b s3cr3t http://x"),
             "a [REDACTED] b [REDACTED] http://x"
         );
         assert_eq!(capabilities.config("url"), Some("http://x"));
@@ -155,7 +135,7 @@ mod tests {
     fn json_strings_and_keys_are_redacted() {
         let value = serde_json::json!({"s3cr3t": ["x s3cr3t", 1, null]});
         assert_eq!(
-            granted().redact_json(value),
+            granted().redactor().redact_json(value),
             serde_json::json!({"[REDACTED]": ["x [REDACTED]", 1, null]})
         );
     }

@@ -18,10 +18,13 @@
 //! Errors a task returns itself keep the class the guest gives them, for example
 //! `welcome.WelcomeError`.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use wasmtime::{Trap, WasmBacktrace};
 
 use crate::limits::MemoryLimitExceeded;
+use crate::output::clip;
 
 /// The attempt used up its fuel.
 pub const OUT_OF_FUEL: &str = "wasmtasks.OutOfFuel";
@@ -54,6 +57,13 @@ pub(crate) fn is_limit(class: &str) -> bool {
 /// How many bytes of stderr a traceback quotes.
 const STDERR_TAIL_BYTES: usize = 4096;
 
+/// Most bytes of a failure's class kept (first and last halves, the cut marked).
+pub const MAX_CLASS_BYTES: usize = 256;
+/// Most bytes of a failure's message kept.
+pub const MAX_MESSAGE_BYTES: usize = 4096;
+/// Most bytes of a failure's detail (backtrace, guest traceback) kept.
+pub const MAX_DETAIL_BYTES: usize = 32 << 10;
+
 /// A failed attempt, described the way Django's `TaskError` is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskFailure {
@@ -71,12 +81,18 @@ pub struct TaskFailure {
 pub(crate) struct DeadlineExceeded(pub std::time::Duration);
 
 impl TaskFailure {
-    /// A failure with a class and message, its traceback completed with stderr.
+    /// A failure with a class and message, its traceback completed with stderr;
+    /// class, message and detail each cut to their maximum (a guest chooses them).
     pub(crate) fn new(class: &str, message: String, detail: &str, stderr: &str) -> Self {
+        let class = clip(class, MAX_CLASS_BYTES).into_owned();
+        let message = match clip(&message, MAX_MESSAGE_BYTES) {
+            Cow::Borrowed(_) => message,
+            Cow::Owned(clipped) => clipped,
+        };
         let mut traceback = format!("{class}: {message}\n");
         if !detail.is_empty() {
             traceback.push('\n');
-            traceback.push_str(detail.trim_end());
+            traceback.push_str(&clip(detail.trim_end(), MAX_DETAIL_BYTES));
             traceback.push('\n');
         }
         let tail = tail_of(stderr, STDERR_TAIL_BYTES);
@@ -86,7 +102,7 @@ impl TaskFailure {
             traceback.push('\n');
         }
         TaskFailure {
-            exception_class_path: class.to_owned(),
+            exception_class_path: class,
             message,
             traceback,
         }

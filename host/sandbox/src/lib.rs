@@ -31,6 +31,7 @@ mod http;
 pub mod int64;
 mod limits;
 mod output;
+mod redact;
 mod signature;
 
 pub use attempt::{AttemptMetrics, AttemptOutcome, AttemptReport, TaskCall, TaskContext};

@@ -3,8 +3,11 @@
 //! A guest may write any amount; the host keeps the first and the last half of the
 //! cap and counts what it dropped in between. Keeping the tail matters: a panic
 //! message is the last thing a crashing guest writes. Writes never fail, so a
-//! guest flooding its output is not turned into a different failure.
+//! guest flooding its output is not turned into a different failure. Secrets are
+//! redacted as the bytes arrive, before anything is dropped: a stream holds back
+//! the last bytes that could still begin a secret until it knows.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,6 +16,8 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use wasmtime_wasi::cli::{IsTerminal, StdoutStream};
 use wasmtime_wasi_io::streams::{OutputStream, StreamResult};
+
+use crate::redact::Redactor;
 
 /// Default cap on each captured stream: 64 KiB.
 pub const DEFAULT_OUTPUT_CAP: usize = 64 << 10;
@@ -30,16 +35,22 @@ struct Captured {
     tail: VecDeque<u8>,
     half: usize,
     dropped: u64,
+    redactor: Redactor,
+    /// Bytes written but not yet redacted: they may begin a secret.
+    pending: Vec<u8>,
 }
 
 impl Capture {
-    /// An empty capture keeping at most `cap` bytes.
-    pub(crate) fn new(cap: usize) -> Self {
+    /// An empty capture keeping at most `cap` bytes, with `redactor`'s secrets
+    /// redacted.
+    pub(crate) fn new(cap: usize, redactor: Redactor) -> Self {
         Capture(Arc::new(Mutex::new(Captured {
             head: Vec::new(),
             tail: VecDeque::new(),
             half: cap / 2,
             dropped: 0,
+            redactor,
+            pending: Vec::new(),
         })))
     }
 
@@ -53,34 +64,99 @@ impl Capture {
 
     fn push(&self, bytes: &[u8]) {
         let mut captured = self.lock();
-        let room = captured.half.saturating_sub(captured.head.len());
-        let (head, rest) = bytes.split_at(room.min(bytes.len()));
-        captured.head.extend_from_slice(head);
-        let half = captured.half;
-        if rest.len() >= half {
-            let evicted = captured.tail.len() + rest.len() - half;
-            captured.dropped += evicted as u64;
-            captured.tail.clear();
-            captured.tail.extend(&rest[rest.len() - half..]);
-        } else {
-            let overflow = (captured.tail.len() + rest.len()).saturating_sub(half);
-            captured.tail.drain(..overflow);
-            captured.dropped += overflow as u64;
-            captured.tail.extend(rest);
+        if captured.redactor.is_empty() {
+            captured.keep(bytes);
+            return;
         }
+        let mut pending = std::mem::take(&mut captured.pending);
+        pending.extend_from_slice(bytes);
+        let decided = pending.len().saturating_sub(captured.redactor.holdback());
+        let mut redacted = Vec::with_capacity(decided);
+        let consumed = captured
+            .redactor
+            .redact_into(&pending, decided, &mut redacted);
+        captured.keep(&redacted);
+        pending.drain(..consumed);
+        captured.pending = pending;
     }
 
     /// Everything kept, as text, with a marker where bytes were dropped.
     pub(crate) fn render(&self) -> String {
         let captured = self.lock();
         let mut bytes = captured.head.clone();
-        if captured.dropped > 0 {
-            let marker = format!("\n[... {} bytes truncated ...]\n", captured.dropped);
-            bytes.extend_from_slice(marker.as_bytes());
+        let mut tail: Vec<u8> = captured.tail.iter().copied().collect();
+        let mut dropped = captured.dropped;
+        if !captured.pending.is_empty() {
+            let mut rest = Vec::new();
+            let pending = &captured.pending;
+            captured
+                .redactor
+                .redact_into(pending, pending.len(), &mut rest);
+            // What is left of the head's room first, then the tail as `keep` would.
+            let room = captured.half.saturating_sub(bytes.len());
+            let (head, rest) = rest.split_at(room.min(rest.len()));
+            bytes.extend_from_slice(head);
+            tail.extend_from_slice(rest);
+            let overflow = tail.len().saturating_sub(captured.half);
+            tail.drain(..overflow);
+            dropped += overflow as u64;
         }
-        bytes.extend(captured.tail.iter());
+        if dropped > 0 {
+            bytes.extend_from_slice(truncation_marker(dropped).as_bytes());
+        }
+        bytes.extend(tail);
         String::from_utf8_lossy(&bytes).into_owned()
     }
+}
+
+impl Captured {
+    /// Keeps `bytes` (already redacted): the head fills first, then the tail keeps
+    /// the last half of the cap.
+    fn keep(&mut self, bytes: &[u8]) {
+        let room = self.half.saturating_sub(self.head.len());
+        let (head, rest) = bytes.split_at(room.min(bytes.len()));
+        self.head.extend_from_slice(head);
+        let half = self.half;
+        if rest.len() >= half {
+            let evicted = self.tail.len() + rest.len() - half;
+            self.dropped += evicted as u64;
+            self.tail.clear();
+            self.tail.extend(&rest[rest.len() - half..]);
+        } else {
+            let overflow = (self.tail.len() + rest.len()).saturating_sub(half);
+            self.tail.drain(..overflow);
+            self.dropped += overflow as u64;
+            self.tail.extend(rest);
+        }
+    }
+}
+
+/// What marks the place where `dropped` bytes were cut out.
+fn truncation_marker(dropped: u64) -> String {
+    format!("\n[... {dropped} bytes truncated ...]\n")
+}
+
+/// `text` cut to at most about `max` bytes: its first and last halves, with the
+/// cut marked as in captured output (characters are never split).
+pub(crate) fn clip(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let mut head_end = max / 2;
+    while !text.is_char_boundary(head_end) {
+        head_end -= 1;
+    }
+    let mut tail_start = text.len() - max / 2;
+    while !text.is_char_boundary(tail_start) {
+        tail_start += 1;
+    }
+    let dropped = (tail_start - head_end) as u64;
+    let marker = truncation_marker(dropped);
+    let mut clipped = String::with_capacity(head_end + marker.len() + text.len() - tail_start);
+    clipped.push_str(&text[..head_end]);
+    clipped.push_str(&marker);
+    clipped.push_str(&text[tail_start..]);
+    Cow::Owned(clipped)
 }
 
 impl IsTerminal for Capture {
@@ -144,7 +220,7 @@ mod tests {
 
     #[test]
     fn keeps_everything_under_the_cap() {
-        let capture = Capture::new(16);
+        let capture = Capture::new(16, Redactor::default());
         capture.push(b"hello ");
         capture.push(b"world");
         assert_eq!(capture.render(), "hello world");
@@ -152,7 +228,7 @@ mod tests {
 
     #[test]
     fn keeps_head_and_tail_and_marks_the_gap() {
-        let capture = Capture::new(8);
+        let capture = Capture::new(8, Redactor::default());
         capture.push(b"abcd");
         capture.push(b"0123456789");
         capture.push(b"wxyz");
@@ -161,15 +237,40 @@ mod tests {
 
     #[test]
     fn one_huge_write_keeps_its_own_tail() {
-        let capture = Capture::new(4);
+        let capture = Capture::new(4, Redactor::default());
         capture.push(b"0123456789");
         assert_eq!(capture.render(), "01\n[... 6 bytes truncated ...]\n89");
     }
 
     #[test]
     fn invalid_utf8_is_rendered_lossily() {
-        let capture = Capture::new(16);
+        let capture = Capture::new(16, Redactor::default());
         capture.push(&[0xff, b'o', b'k']);
         assert_eq!(capture.render(), "\u{fffd}ok");
+    }
+
+    #[test]
+    fn secrets_are_redacted_before_the_cut() {
+        let capture = Capture::new(16, Redactor::new(["s3cr3t"]));
+        // Written a byte at a time, cut in the middle by the truncation.
+        for byte in b"aaaaaas3cr3tbbbbbbbbbbbbbbbs3cr3t".iter() {
+            capture.push(&[*byte]);
+        }
+        let rendered = capture.render();
+        assert!(!rendered.contains("cr3"), "{rendered}");
+        let whole = Capture::new(1024, Redactor::new(["s3cr3t"]));
+        whole.push(b"a s3c");
+        whole.push(b"r3t b s3");
+        assert_eq!(whole.render(), "a [REDACTED] b s3");
+        whole.push(b"cr3t");
+        assert_eq!(whole.render(), "a [REDACTED] b [REDACTED]");
+    }
+
+    #[test]
+    fn clip_keeps_head_and_tail_on_character_boundaries() {
+        assert_eq!(clip("short", 8), "short");
+        let clipped = clip("ééééé-0123456789-ààààà", 10);
+        assert!(clipped.starts_with("éé\n[... "), "{clipped}");
+        assert!(clipped.ends_with("...]\nàà"), "{clipped}");
     }
 }

@@ -2,8 +2,8 @@
 //! endless loop, unbounded memory, a panic, a stack overflow, filesystem,
 //! environment and network access, output floods, sleeping past a deadline, state
 //! left behind for a later attempt, reading another component's configuration,
-//! leaking a secret, HTTP requests to origins it was not granted or past its
-//! limits) so the host's tests can check that fuel, timeouts, memory caps, fresh
+//! leaking a secret (also escaped, or where output is cut), huge errors, HTTP
+//! requests to origins it was not granted or past its limits) so the host's tests can check that fuel, timeouts, memory caps, fresh
 //! instances, the capability-free WASI context, the HTTP allow-list and redaction
 //! contain it. Access that the sandbox refuses is reported as `hostile.Denied`.
 #![warn(missing_docs)]
@@ -169,6 +169,31 @@ mod tasks {
         }
     }
 
+    /// Reads the configuration value `key` and leaks it in the forms redaction must
+    /// see through: `Debug`-escaped on stderr, JSON-escaped in a log line, on stdout
+    /// at byte `cut_at` followed by a flood (so output truncation may cut it in
+    /// two), and in the panic of an `unwrap()` of `Err(value)`.
+    #[task]
+    pub fn leak_escaped(key: String, cut_at: u64) -> Result<String, Denied> {
+        let value = read_config(key)?;
+        eprintln!("debug: {value:?}");
+        wasmtasks_guest::log::info(&format!("log: {value}"));
+        let mut stdout = std::io::stdout().lock();
+        let pad = usize::try_from(cut_at).unwrap_or(usize::MAX);
+        let _ = stdout.write_all(&b"-".repeat(pad));
+        let _ = stdout.write_all(value.as_bytes());
+        write_lines(&mut stdout, 256 << 10);
+        let unwrapped: Result<String, String> = Err(value);
+        Ok(unwrapped.unwrap())
+    }
+
+    /// Fails with an error whose message is `bytes` bytes long.
+    #[task]
+    pub fn huge_error(bytes: u64) -> Result<(), Denied> {
+        let len = usize::try_from(bytes).unwrap_or(usize::MAX);
+        Err(Denied("e".repeat(len)))
+    }
+
     /// Sends `times` GET requests to `url` (an origin it may not have been granted,
     /// more requests than allowed, a body larger than the cap); returns each
     /// response's status and body size.
@@ -232,6 +257,8 @@ mod tests {
                 "counter",
                 "read_config",
                 "leak_config",
+                "leak_escaped",
+                "huge_error",
                 "fetch"
             ]
         );

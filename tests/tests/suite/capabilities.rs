@@ -168,3 +168,47 @@ fn a_value_is_read_from_standard_input_and_bad_names_are_refused() {
     assert_ne!(bad.code, 0);
     assert!(bad.stderr.contains("invalid key `a key`"), "{}", bad.stderr);
 }
+
+#[test]
+fn a_secret_escaped_or_cut_by_truncation_is_still_redacted() {
+    // Quotes and a backslash: JSON and Rust's `Debug` both escape them.
+    let secret = r#"q"5ecr\3t-value"#;
+    let workspace = queue_with(&["hostile"]);
+    config(&workspace, &["set", "hostile", "token", secret, "--secret"]);
+    // The secret starts 4 bytes before the end of stdout's kept head (half of 64 KiB).
+    let cut_at = (32 << 10) - 4;
+    let failed = run_queued(&workspace, "leak_escaped", &["token", &cut_at.to_string()]);
+    assert_eq!(failed["status"], "FAILED", "{failed:#}");
+    let error = &failed["errors"][0];
+    assert_eq!(
+        error["exception_class_path"], "wasmtasks.Panic",
+        "{error:#}"
+    );
+    let attempt = &failed["attempt_log"][0];
+    let texts = [
+        &attempt["stdout"],
+        &attempt["stderr"],
+        &error["traceback"],
+        &attempt["error"],
+    ];
+    for text in texts {
+        let text = text.to_string();
+        for piece in ["5ecr", "q\\\"5", "3t-val"] {
+            assert!(!text.contains(piece), "{piece} in {text}");
+        }
+    }
+    let stdout = attempt["stdout"].as_str().unwrap();
+    // The head ends where the secret began: with the start of its replacement.
+    let head = stdout.split("\n[... ").next().unwrap();
+    assert!(head.ends_with("----[RED"), "{}", &head[head.len() - 40..]);
+    let stderr = attempt["stderr"].as_str().unwrap();
+    assert!(stderr.contains("debug: \"[REDACTED]\""), "{stderr}");
+    assert!(stderr.contains("log: [REDACTED]"), "{stderr}");
+    assert!(
+        error["traceback"]
+            .as_str()
+            .unwrap()
+            .contains("`Err` value: \"[REDACTED]\""),
+        "{error:#}"
+    );
+}

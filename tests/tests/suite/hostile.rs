@@ -209,3 +209,26 @@ fn no_state_survives_from_one_run_to_the_next() {
         json!(1)
     );
 }
+
+#[test]
+fn a_huge_error_is_cut_to_size_head_and_tail_kept() {
+    let workspace = Workspace::new();
+    let bytes = 20_000_000;
+    let run = workspace.task("hostile", "huge_error", &[&bytes.to_string()]);
+    let failure = run.failure();
+    assert_eq!(failure.class, "hostile.Denied");
+    // The message keeps its first and last 2 KiB around the marked cut.
+    let head = failure.message();
+    assert!(head.len() <= 2048 && head.starts_with("eeee"), "{head}");
+    let cut = format!("\n[... {} bytes truncated ...]\n", bytes - 4096);
+    assert!(
+        failure.traceback.contains(&cut),
+        "{}",
+        &failure.traceback[..3000]
+    );
+    assert!(
+        failure.traceback.len() < 64 << 10,
+        "{}",
+        failure.traceback.len()
+    );
+}
