@@ -43,6 +43,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use completer::CompletionCounts;
+use completer::{Backlog, GiveUp};
 pub use pruner::{Pruner, PrunerConfig};
 pub use rescuer::{Rescuer, WORKER_LOST, rescue_stuck};
 pub use scheduler::Scheduler;
@@ -137,6 +138,17 @@ pub enum WorkerError {
     /// The task writing finished attempts failed (a bug): some may be unrecorded.
     #[error("the completer failed: {0}; unrecorded attempts will be rescued and run again")]
     Completer(String),
+    /// Finished attempts could not be written for a whole lease (or before the
+    /// worker had to stop), so the worker stopped claiming and gave up.
+    #[error(
+        "cannot record finished attempts: {error}; {unrecorded} attempts are unrecorded, and their jobs will be rescued and run again when their leases expire"
+    )]
+    Unrecorded {
+        /// Finished attempts never written.
+        unrecorded: u64,
+        /// The store's last error.
+        error: StoreError,
+    },
 }
 
 /// What a running worker has done so far, readable while it runs (for a progress
@@ -227,10 +239,24 @@ impl Worker {
         let options = &self.options;
         let store = self.registry.store().clone();
         let (completions, receiver) = mpsc::unbounded_channel::<Completion>();
+        let wake = Arc::new(Notify::new());
+        let backlog = Arc::new(Backlog::new(options.max_completion_batch, wake.clone()));
+        let give_up = GiveUp {
+            after: options.lease,
+            stop: CancellationToken::new(),
+            given_up: CancellationToken::new(),
+        };
+        let stop_writing = tokio::spawn(stop_writing_at_the_deadline(
+            shutdown.clone(),
+            options.grace_period,
+            give_up.stop.clone(),
+        ));
         let completer = tokio::spawn(completer::run(
             store.clone(),
             receiver,
             options.max_completion_batch,
+            backlog.clone(),
+            give_up.clone(),
         ));
         let mut report = WorkerReport::default();
         // Rescue once before the first claim (so a draining `--batch` worker picks up
@@ -240,7 +266,6 @@ impl Worker {
             Err(error) => tracing::warn!(%error, "cannot rescue stuck jobs"),
         }
         let rescued = Arc::new(AtomicU64::new(0));
-        let wake = Arc::new(Notify::new());
         let services_stop = CancellationToken::new();
         let mut services = JoinSet::new();
         services.spawn(
@@ -275,26 +300,49 @@ impl Worker {
             self.progress.clone(),
             completions,
             wake,
+            backlog,
+            give_up.given_up,
         );
         let produced = producer.run(&shutdown).await;
         services_stop.cancel();
         while services.join_next().await.is_some() {}
-        let produced = match produced {
-            Ok(produced) => produced,
-            Err(error) => {
-                let _ = completer.await;
-                return Err(error);
-            }
-        };
+        let completed = completer
+            .await
+            .map_err(|error| WorkerError::Completer(error.to_string()));
+        stop_writing.abort();
+        let completed = completed?;
+        if let Some(error) = completed.gave_up {
+            return Err(WorkerError::Unrecorded {
+                unrecorded: completed.counts.unrecorded,
+                error,
+            });
+        }
+        let produced = produced?;
         report.claimed = produced.claimed;
         report.released = produced.released;
         report.rescued += rescued.load(Ordering::Relaxed);
-        report.completions = completer
-            .await
-            .map_err(|error| WorkerError::Completer(error.to_string()))?;
+        report.completions = completed.counts;
         report.active_ms = produced
             .first_claim
             .map_or(0, |start| start.elapsed().as_millis() as u64);
         Ok(report)
     }
+}
+
+/// Cancels `stop` when the worker must stop now: at a second signal, or when the
+/// grace period after the first has passed. A completer whose writes fail then
+/// gives up instead of retrying.
+async fn stop_writing_at_the_deadline(
+    shutdown: Shutdown,
+    grace: Duration,
+    stop: CancellationToken,
+) {
+    tokio::select! {
+        _ = shutdown.cancel_running.cancelled() => {}
+        _ = async {
+            shutdown.stop_claiming.cancelled().await;
+            tokio::time::sleep(grace).await;
+        } => {}
+    }
+    stop.cancel();
 }

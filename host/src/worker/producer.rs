@@ -16,8 +16,10 @@ use std::time::Duration;
 use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 use super::attempt::{self, AttemptContext};
+use super::completer::Backlog;
 use super::{Shutdown, WorkerError, WorkerOptions, WorkerProgress};
 use crate::store::{ClaimRef, ClaimedJob, Completion, JobClaim, LeaseRenewal, Store, StoreError};
 
@@ -41,8 +43,13 @@ pub(super) struct Producer {
     options: WorkerOptions,
     progress: Arc<WorkerProgress>,
     completions: mpsc::UnboundedSender<Completion>,
-    /// Told when jobs may have become available (a rescue).
+    /// Told when jobs may have become available (a rescue), or the backlog of
+    /// unwritten attempts has room again.
     wake: Arc<Notify>,
+    /// Finished attempts not yet written: no claims while it is full.
+    backlog: Arc<Backlog>,
+    /// Cancelled when the completer gave up on the store.
+    given_up: CancellationToken,
     running: JoinSet<Completion>,
     in_flight: HashMap<tokio::task::Id, ClaimRef>,
     produced: Produced,
@@ -73,6 +80,8 @@ impl Producer {
         progress: Arc<WorkerProgress>,
         completions: mpsc::UnboundedSender<Completion>,
         wake: Arc<Notify>,
+        backlog: Arc<Backlog>,
+        given_up: CancellationToken,
     ) -> Self {
         Producer {
             context,
@@ -80,6 +89,8 @@ impl Producer {
             progress,
             completions,
             wake,
+            backlog,
+            given_up,
             running: JoinSet::new(),
             in_flight: HashMap::new(),
             produced: Produced::default(),
@@ -110,6 +121,7 @@ impl Producer {
         let budget = self.budget();
         if self.claim_blocked_until.is_some()
             || !self.may_have_jobs
+            || self.backlog.is_full()
             || budget == 0
             || free == 0
             || !worth_claiming
@@ -206,8 +218,14 @@ impl Producer {
                 && !options.batch;
             let blocked_until = self.claim_blocked_until;
             let wake = self.wake.clone();
+            let given_up = self.given_up.clone();
             tokio::select! {
                 _ = shutdown.cancel_running.cancelled() => {
+                    self.produced.released += self.interrupt().await?;
+                    break;
+                }
+                _ = given_up.cancelled() => {
+                    // Nothing more can be recorded: stop, and put back what we can.
                     self.produced.released += self.interrupt().await?;
                     break;
                 }
@@ -259,7 +277,7 @@ impl Producer {
         while let Some(joined) = self.running.join_next_with_id().await {
             if let Ok((id, completion)) = joined {
                 self.in_flight.remove(&id);
-                let _ = self.completions.send(completion);
+                self.hand_over(completion);
             }
         }
         let interrupted: Vec<ClaimRef> = self.in_flight.drain().map(|(_, claim)| claim).collect();
@@ -272,7 +290,13 @@ impl Producer {
             .await?)
     }
 
-    /// Hands a finished attempt's completion to the completer.
+    /// Hands a completion to the completer, counted in the backlog.
+    fn hand_over(&self, completion: Completion) {
+        self.backlog.add();
+        let _ = self.completions.send(completion);
+    }
+
+    /// Takes a finished attempt's completion.
     fn finished(&mut self, joined: Result<(tokio::task::Id, Completion), tokio::task::JoinError>) {
         match joined {
             Ok((id, completion)) => {
@@ -281,7 +305,7 @@ impl Producer {
                 if completion.record.error.is_some() {
                     self.progress.failed.fetch_add(1, Ordering::Relaxed);
                 }
-                let _ = self.completions.send(completion);
+                self.hand_over(completion);
             }
             Err(error) => {
                 // An attempt task panicked (a host bug, never the guest): its lease

@@ -17,6 +17,7 @@ mod queue_cli;
 mod queue_support;
 mod queue_worker;
 mod quotas;
+mod reliability;
 mod sandbox_api;
 mod signatures;
 mod store_conformance;

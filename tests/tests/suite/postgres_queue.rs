@@ -42,15 +42,7 @@ fn with_pool<T>(database: &TestDatabase, work: impl AsyncFnOnce(&PgPool) -> T) -
 
 /// The `claimed` count of a finished worker's report.
 fn claimed(run: &wasmtasks_tests::Run) -> u64 {
-    let report = run
-        .stderr
-        .lines()
-        .find_map(|l| l.split_once(" stopped: "))
-        .unwrap_or_else(|| panic!("no report:\n{}", run.stderr))
-        .1;
-    serde_json::from_str::<Value>(report).unwrap()["claimed"]
-        .as_u64()
-        .unwrap()
+    worker_report(run)["claimed"].as_u64().unwrap()
 }
 
 #[test]

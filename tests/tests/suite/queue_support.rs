@@ -94,6 +94,17 @@ pub fn spawn_worker(workspace: &Workspace, args: &[&str]) -> Child {
         .expect("the worker starts")
 }
 
+/// The report a worker prints when it stops (`worker ID stopped: {…}`).
+pub fn worker_report(run: &Run) -> Value {
+    let report = run
+        .stderr
+        .lines()
+        .find_map(|l| l.split_once(" stopped: "))
+        .unwrap_or_else(|| panic!("no report:\n{}", run.stderr))
+        .1;
+    serde_json::from_str(report).unwrap()
+}
+
 /// Waits for a worker process to exit.
 pub fn finish(child: Child) -> Run {
     child.wait_with_output().expect("the worker ends").into()

@@ -221,17 +221,7 @@ fn two_worker_processes_on_one_file_never_run_a_job_twice() {
         first.stderr,
         second.stderr
     );
-    let claimed = |run: &wasmtasks_tests::Run| -> u64 {
-        let report = run
-            .stderr
-            .lines()
-            .find_map(|l| l.split_once(" stopped: "))
-            .unwrap()
-            .1;
-        serde_json::from_str::<Value>(report).unwrap()["claimed"]
-            .as_u64()
-            .unwrap()
-    };
+    let claimed = |run: &wasmtasks_tests::Run| worker_report(run)["claimed"].as_u64().unwrap();
     assert_eq!(
         claimed(&first) + claimed(&second),
         400,

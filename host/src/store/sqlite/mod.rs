@@ -56,6 +56,20 @@ pub(super) fn file(url: &str) -> Option<std::path::PathBuf> {
     std::path::absolute(options.get_filename()).ok()
 }
 
+/// Whether the writer connection may go back to the pool: not when a failed write
+/// left a transaction that sqlx still counts as open. SQLite rolls a transaction
+/// back by itself on some errors (`database or disk is full`), so the rollback of
+/// the dropped transaction fails and every later `BEGIN` on that connection would
+/// be refused; the pool replaces it with a fresh one instead.
+async fn still_usable(connection: &mut SqliteConnection) -> Result<bool, sqlx::Error> {
+    if !connection.is_in_transaction() {
+        return Ok(true);
+    }
+    // Runs the rollback the dropped transaction queued, then looks again.
+    connection.ping().await?;
+    Ok(!connection.is_in_transaction())
+}
+
 impl SqliteStore {
     /// Opens `url` (`sqlite://PATH`, created if missing, or `sqlite::memory:`) and
     /// applies the migrations.
@@ -81,6 +95,7 @@ impl SqliteStore {
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            .after_release(|connection, _| Box::pin(still_usable(connection)))
             .connect_with(options.clone())
             .await
             .map_err(|e| open_error(hint(&e)))?;
