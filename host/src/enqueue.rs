@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use wasmtasks_sandbox::{LimitOverrides, MAX_PRIORITY, MIN_PRIORITY};
 
+/// The most attempts a job may be given.
+pub const MAX_ATTEMPTS: u32 = 10_000;
+
 use crate::config::Settings;
 use crate::registry::{Registry, RegistryError, ResolvedTask};
 use crate::signature::ArgumentCheck;
@@ -268,10 +271,10 @@ impl<'a> Preparer<'a> {
             .max_attempts
             .or(task.retry.max_attempts)
             .unwrap_or(queue.max_attempts);
-        if max_attempts == 0 {
-            return Err(EnqueueError::Invalid(
-                "max_attempts must be at least 1".into(),
-            ));
+        if !(1..=MAX_ATTEMPTS).contains(&max_attempts) {
+            return Err(EnqueueError::Invalid(format!(
+                "max_attempts must be 1..={MAX_ATTEMPTS}, got {max_attempts}"
+            )));
         }
         let backoff_factor = request
             .backoff_factor
@@ -341,6 +344,23 @@ fn check_limits(settings: &Settings, limits: &LimitOverrides) -> Result<(), Enqu
         || limits.memory_bytes == Some(0)
     {
         return Err(EnqueueError::Invalid("limits must be above zero".into()));
+    }
+    // What the stores keep and the wire form carries: an `int64` of fuel and of
+    // milliseconds. A larger value stored would make the job unreadable.
+    if let Some(fuel) = limits.fuel
+        && i64::try_from(fuel).is_err()
+    {
+        return Err(EnqueueError::Invalid(format!(
+            "a fuel limit of {fuel} is too large: at most {}",
+            i64::MAX
+        )));
+    }
+    if let Some(timeout) = limits.timeout
+        && timeout > crate::config::MAX_DURATION
+    {
+        return Err(EnqueueError::Invalid(format!(
+            "a timeout of {timeout:?} is longer than the maximum of 36500 days"
+        )));
     }
     Ok(())
 }

@@ -373,11 +373,11 @@ impl Settings {
         let worker = WorkerSettings {
             concurrency: match raw.worker.concurrency {
                 None => defaults.worker.concurrency,
-                Some(n) if (1..=4096).contains(&n) => n as u32,
+                Some(n) if (1..=i64::from(MAX_CONCURRENCY)).contains(&n) => n as u32,
                 Some(n) => {
                     return Err(invalid(
                         "worker.concurrency",
-                        format!("must be 1..=4096, got {n}"),
+                        format!("must be 1..={MAX_CONCURRENCY}, got {n}"),
                     ));
                 }
             },
@@ -672,22 +672,34 @@ fn retry_policy(
     })
 }
 
+/// The most attempts one worker runs at once.
+pub const MAX_CONCURRENCY: u32 = 4096;
+
+/// The longest duration any setting or flag takes: 36,500 days (100 years), far
+/// past any sensible lease or timeout and short enough that no clock overflows.
+pub const MAX_DURATION: Duration = Duration::from_secs(36_500 * 86_400);
+
+/// A duration such as `500ms`, `30s` or `2m`, at most [`MAX_DURATION`].
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let duration = humantime::parse_duration(text)
+        .map_err(|e| format!("`{text}` is not a duration like 500ms, 30s or 2m: {e}"))?;
+    if duration > MAX_DURATION {
+        return Err(format!("`{text}` is longer than the maximum of 36500 days"));
+    }
+    Ok(duration)
+}
+
 fn duration(
     value: Option<&str>,
     default: Duration,
     key: &str,
     invalid: &impl Fn(&str, String) -> ConfigError,
 ) -> Result<Duration, ConfigError> {
-    match value {
+    match value.map(parse_duration) {
         None => Ok(default),
-        Some(text) => match humantime::parse_duration(text) {
-            Ok(duration) if !duration.is_zero() => Ok(duration),
-            Ok(_) => Err(invalid(key, "must be above zero".into())),
-            Err(e) => Err(invalid(
-                key,
-                format!("`{text}` is not a duration like 500ms, 30s or 2m: {e}"),
-            )),
-        },
+        Some(Ok(duration)) if !duration.is_zero() => Ok(duration),
+        Some(Ok(_)) => Err(invalid(key, "must be above zero".into())),
+        Some(Err(message)) => Err(invalid(key, message)),
     }
 }
 

@@ -182,3 +182,128 @@ fn arguments_of_the_wrong_type_fail_the_task() {
         "argument 'values' of sum(): invalid type: integer `3`, expected a sequence"
     );
 }
+
+/// `u64::MAX` and past it, as a count, a duration and a size.
+const HUGE: &str = "18446744073709551615";
+const PAST_U64: &str = "18446744073709551616";
+const HUGE_DURATION: &str = "18446744073709551615s";
+
+#[test]
+fn every_numeric_flag_refuses_a_value_past_its_maximum_by_name() {
+    let workspace = crate::queue_support::queue_with(&["arith"]);
+    let add = ["arith.add", "1", "2"];
+    let run_add = [arith(), "add".into(), "1".into(), "2".into()];
+    let run_add: Vec<&str> = run_add.iter().map(String::as_str).collect();
+    // Each command with one flag set past its maximum, and what the refusal names.
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            [&["enqueue"][..], &add, &["--priority", PAST_U64]].concat(),
+            "--priority",
+        ),
+        (
+            [&["enqueue"][..], &add, &["--max-attempts", "4294967295"]].concat(),
+            "max_attempts",
+        ),
+        (
+            [&["enqueue"][..], &add, &["--backoff-factor", "1e400"]].concat(),
+            "backoff_factor",
+        ),
+        ([&["enqueue"][..], &add, &["--fuel", HUGE]].concat(), "fuel"),
+        (
+            [&["enqueue"][..], &add, &["--fuel", PAST_U64]].concat(),
+            "--fuel",
+        ),
+        (
+            [&["enqueue"][..], &add, &["--timeout", HUGE_DURATION]].concat(),
+            "maximum",
+        ),
+        (
+            [&["enqueue"][..], &add, &["--timeout", "18446744073709552s"]].concat(),
+            "maximum",
+        ),
+        (
+            [&["enqueue"][..], &add, &["--memory", HUGE]].concat(),
+            "memory",
+        ),
+        (
+            [&["run"][..], &run_add, &["--fuel", PAST_U64]].concat(),
+            "--fuel",
+        ),
+        (
+            [&["run"][..], &run_add, &["--timeout", HUGE_DURATION]].concat(),
+            "maximum",
+        ),
+        (
+            [&["run"][..], &run_add, &["--memory", HUGE]].concat(),
+            "memory",
+        ),
+        (
+            vec!["worker", "--batch", "--interval", HUGE_DURATION],
+            "maximum",
+        ),
+        (
+            vec!["worker", "--batch", "--lease", HUGE_DURATION],
+            "maximum",
+        ),
+        (
+            vec!["worker", "--batch", "--grace-period", HUGE_DURATION],
+            "maximum",
+        ),
+        (
+            vec!["worker", "--batch", "--concurrency", HUGE],
+            "--concurrency",
+        ),
+        (
+            vec!["worker", "--batch", "--max-tasks", PAST_U64],
+            "--max-tasks",
+        ),
+        (vec!["serve", "--workers", HUGE], "--workers"),
+        (
+            vec!["serve", "--workers", "64", "--concurrency", "4096"],
+            "slots",
+        ),
+        (vec!["serve", "--max-body-size", "16EiB"], "--max-body-size"),
+        (vec!["jobs", "--limit", HUGE], "--limit"),
+        (vec!["jobs", "--since", HUGE_DURATION], "maximum"),
+        (vec!["prune", "--min-age-days", HUGE], "--min-age-days"),
+        (
+            vec!["prune", "--failed-min-age-days", "100000000"],
+            "--failed-min-age-days",
+        ),
+        (vec!["result", "x", "--wait", HUGE_DURATION], "maximum"),
+        (
+            vec!["tenant", "set", "default", "--max-running", PAST_U64],
+            "max-running",
+        ),
+        (
+            vec!["tenant", "set", "default", "--max-fuel", PAST_U64],
+            "max-fuel",
+        ),
+        (
+            vec!["tenant", "set", "default", "--max-timeout", HUGE_DURATION],
+            "max-timeout",
+        ),
+        (
+            vec!["tenant", "set", "default", "--weight", HUGE],
+            "--weight",
+        ),
+        (vec!["bench", "--jobs", PAST_U64], "--jobs"),
+        (vec!["bench", "--concurrency", HUGE], "--concurrency"),
+        (vec!["bench", "--runs", HUGE], "--runs"),
+        (vec!["bench", "--prune", HUGE], "--prune"),
+        (vec!["bench", "--tenants", "--flood", HUGE], "--flood"),
+    ];
+    for (args, named) in cases {
+        let run = workspace.run(&args);
+        assert_eq!(run.code, 2, "{args:?}: {}{}", run.stdout, run.stderr);
+        assert!(!run.stderr.contains("panicked"), "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(named),
+            "{args:?} names {named}: {}",
+            run.stderr
+        );
+    }
+    // u64::MAX attempts is a worker without a limit, not an overflow.
+    let run = workspace.run(&["worker", "--batch", "--max-tasks", HUGE]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}

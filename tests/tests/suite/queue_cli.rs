@@ -80,7 +80,7 @@ fn enqueue_validates_like_django_and_stores_nothing_on_error() {
         ),
         (
             &["arith.add", "1", "2", "--max-attempts", "0"],
-            "max_attempts must be at least 1",
+            "max_attempts must be 1..=10000, got 0",
         ),
         (
             &["arith.add", "1"],

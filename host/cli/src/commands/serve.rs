@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use anyhow::Context as _;
 use clap::Args;
 use tokio::task::JoinSet;
+use wasmtasks::config::MAX_CONCURRENCY;
 use wasmtasks::worker::{Shutdown, Worker};
 use wasmtasks_server::ServerOptions;
 
@@ -19,16 +20,21 @@ use super::GlobalArgs;
 use super::context;
 use super::worker::{WorkerArgs, forward_signals, log_start};
 
+/// The largest `--max-body-size`: 4 GiB.
+const MAX_BODY_SIZE: u64 = 4 << 30;
+
 /// Arguments of `wasmtasks serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// The address to listen on.
     #[arg(long, default_value = "127.0.0.1:8000")]
     listen: SocketAddr,
-    /// Worker loops to run in this process (0: the API only).
-    #[arg(long, default_value_t = 0)]
+    /// Worker loops to run in this process, 0..=64 (0: the API only); their
+    /// slots in all (workers × concurrency) at most 4096.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=64))]
     workers: u32,
-    /// The largest JSON body accepted (a bulk enqueue is one body), e.g. 64MiB.
+    /// The largest JSON body accepted (a bulk enqueue is one body), e.g. 64MiB;
+    /// at most 4GiB.
     #[arg(long, value_parser = super::units::parse_size, default_value = "64MiB")]
     max_body_size: u64,
     /// The workers' flags (queues, concurrency, lease, …).
@@ -40,7 +46,18 @@ pub async fn execute(args: ServeArgs, global: &GlobalArgs) -> anyhow::Result<Exi
     context::local_only(global, "serve")?;
     let settings = context::settings(global)?;
     let options = args.worker.options(&settings, global.tenant.as_deref())?;
+    anyhow::ensure!(
+        args.max_body_size <= MAX_BODY_SIZE,
+        "--max-body-size {} is above the maximum of 4GiB",
+        args.max_body_size
+    );
     let slots = options.concurrency * args.workers.max(1);
+    anyhow::ensure!(
+        slots <= MAX_CONCURRENCY,
+        "--workers {} × concurrency {} is {slots} slots; at most {MAX_CONCURRENCY} run in one process",
+        args.workers,
+        options.concurrency
+    );
     let services = context::services(settings, slots).await?;
     let shutdown = Shutdown::default();
     tokio::spawn(forward_signals(shutdown.clone()));

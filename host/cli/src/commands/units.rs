@@ -30,11 +30,7 @@ impl LimitArgs {
     }
 }
 
-/// A duration such as `500ms`, `30s` or `2m`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime::parse_duration(text)
-        .map_err(|error| format!("`{text}` is not a duration like 500ms, 30s or 2m: {error}"))
-}
+pub use wasmtasks::config::parse_duration;
 
 /// A size such as `64MiB`, `1GiB`, `500KB` or a plain number of bytes.
 pub fn parse_size(text: &str) -> Result<u64, String> {
@@ -57,5 +53,7 @@ mod tests {
             Duration::from_millis(1500)
         );
         assert!(parse_duration("soon").unwrap_err().contains("`soon`"));
+        let too_long = parse_duration("18446744073709551615s").unwrap_err();
+        assert!(too_long.contains("maximum of 36500 days"), "{too_long}");
     }
 }

@@ -16,7 +16,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use clap::Args;
-use wasmtasks::config::Settings;
+use wasmtasks::config::{MAX_CONCURRENCY, Settings};
 use wasmtasks::registry::Registry;
 use wasmtasks::store::QueueFilter;
 use wasmtasks::store::postgres::redacted;
@@ -49,8 +49,8 @@ pub struct WorkerArgs {
     /// Fallback poll interval, e.g. 1s [default: the configuration's].
     #[arg(long, value_parser = parse_duration)]
     interval: Option<Duration>,
-    /// Attempts run at once [default: the configuration's].
-    #[arg(long)]
+    /// Attempts run at once, 1..=4096 [default: the configuration's].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_CONCURRENCY)))]
     concurrency: Option<u32>,
     /// Lease length, e.g. 30s [default: the configuration's].
     #[arg(long, value_parser = parse_duration)]
@@ -69,7 +69,6 @@ impl WorkerArgs {
     ) -> anyhow::Result<WorkerOptions> {
         let mut options = WorkerOptions::new(settings);
         if let Some(concurrency) = self.concurrency {
-            anyhow::ensure!(concurrency >= 1, "--concurrency must be at least 1");
             options.concurrency = concurrency;
         }
         options.queues = queue_filter(self, settings)?;

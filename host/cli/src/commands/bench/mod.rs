@@ -26,6 +26,7 @@ use serde::Serialize;
 use serde_json::json;
 use tokio::io::AsyncBufReadExt;
 use wasmtasks::backend::{BackendKind, TaskBackend};
+use wasmtasks::config::MAX_CONCURRENCY;
 use wasmtasks::enqueue::EnqueueRequest;
 use wasmtasks::service::Services;
 use wasmtasks::service::components::UploadRequest;
@@ -42,37 +43,43 @@ mod tenants;
 /// Arguments of `wasmtasks bench`.
 #[derive(Debug, Args)]
 pub struct BenchArgs {
-    /// Jobs enqueued and drained in W1.
-    #[arg(long, default_value_t = 10_000)]
+    /// Jobs enqueued and drained in W1 (1 to 10,000,000).
+    #[arg(long, default_value_t = 10_000, value_parser = count(1, 10_000_000))]
     jobs: usize,
-    /// Sequential jobs in W2.
-    #[arg(long, default_value_t = 200)]
+    /// Sequential jobs in W2 (1 to 100,000).
+    #[arg(long, default_value_t = 200, value_parser = count(1, 100_000))]
     latency_jobs: usize,
-    /// Worker concurrency.
-    #[arg(long, default_value_t = 64)]
+    /// Worker concurrency (1 to 4096).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_CONCURRENCY)))]
     concurrency: u32,
-    /// Runs of each workload; medians are reported.
-    #[arg(long, default_value_t = 3)]
+    /// Runs of each workload; medians are reported (1 to 100).
+    #[arg(long, default_value_t = 3, value_parser = count(1, 100))]
     runs: usize,
     /// The arith example component [default: target/wasm-guests/wasm32-wasip2/release/arith.wasm].
     #[arg(long)]
     component: Option<PathBuf>,
-    /// Measure the pruner instead: this many finished jobs, deleted in batches.
-    #[arg(long, value_name = "ROWS")]
+    /// Measure the pruner instead: this many finished jobs, deleted in batches
+    /// (1 to 10,000,000).
+    #[arg(long, value_name = "ROWS", value_parser = count(1, 10_000_000))]
     prune: Option<usize>,
-    /// Jobs per pruner batch (with --prune).
-    #[arg(long, default_value_t = 1000)]
+    /// Jobs per pruner batch (with --prune; 1 to 100,000).
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     prune_batch: u32,
     /// Measure fairness between tenants instead: one floods the queue, another
     /// arrives while the worker drains it.
     #[arg(long, conflicts_with = "prune")]
     tenants: bool,
-    /// Jobs the flooding tenant enqueues (with --tenants).
-    #[arg(long, default_value_t = 100_000)]
+    /// Jobs the flooding tenant enqueues (with --tenants; 1 to 10,000,000).
+    #[arg(long, default_value_t = 100_000, value_parser = count(1, 10_000_000))]
     flood: usize,
-    /// Jobs the newcomer enqueues (with --tenants).
-    #[arg(long, default_value_t = 1000)]
+    /// Jobs the newcomer enqueues (with --tenants; 1 to 1,000,000).
+    #[arg(long, default_value_t = 1000, value_parser = count(1, 1_000_000))]
     newcomer: usize,
+}
+
+/// A parser of a count from `min` to `max`.
+fn count(min: u64, max: u64) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::new().range(min..=max)
 }
 
 #[derive(Debug, Default, Clone, Copy, Serialize)]
