@@ -164,6 +164,8 @@ fn signature(params: Vec<DeclaredParam>, returns: &str) -> Result<Signature, Str
 pub struct TaskComponent {
     pub(crate) digest: String,
     pub(crate) size_bytes: usize,
+    /// Bytes of its compiled machine code in memory.
+    pub(crate) code_bytes: u64,
     pub(crate) name: Option<String>,
     pub(crate) tasks: Vec<TaskDefinition>,
     pub(crate) cache: CacheStatus,

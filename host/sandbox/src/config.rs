@@ -37,7 +37,14 @@ pub struct SandboxConfig {
     /// interpreter heap is ~13 MiB). Each slot that ran a component keeps up to this
     /// much RAM.
     pub keep_resident_bytes: u64,
+    /// Machine code of loaded components kept in memory, ready to instantiate; the
+    /// least recently used are let go past it (and loaded again, from the compile
+    /// cache when there is one, when next needed). Default 512 MiB.
+    pub max_loaded_bytes: u64,
 }
+
+/// The default of [`SandboxConfig::max_loaded_bytes`].
+pub const DEFAULT_MAX_LOADED_BYTES: u64 = 512 << 20;
 
 /// The default of [`SandboxConfig::keep_resident_bytes`].
 pub const DEFAULT_KEEP_RESIDENT_BYTES: u64 = 16 << 20;
@@ -56,6 +63,7 @@ impl Default for SandboxConfig {
             output_cap: DEFAULT_OUTPUT_CAP,
             max_return_bytes: 1 << 20,
             keep_resident_bytes: DEFAULT_KEEP_RESIDENT_BYTES,
+            max_loaded_bytes: DEFAULT_MAX_LOADED_BYTES,
         }
     }
 }

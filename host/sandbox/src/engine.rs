@@ -2,7 +2,6 @@
 //! fuel and epoch interruption; the WASI linker every component is linked with;
 //! and the components loaded so far, each kept pre-instantiated.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -21,6 +20,7 @@ use crate::contract::{self, ComponentPre};
 use crate::error::{SandboxError, describe};
 use crate::http::AttemptHttp;
 use crate::limits::AttemptLimiter;
+use crate::loaded::Loaded;
 
 /// What one attempt's store holds: its WASI context (no files, no environment, no
 /// sockets; captured stdio), its resource table, its limiter, what the operator
@@ -60,7 +60,7 @@ pub struct Sandbox {
     pub(crate) slots: tokio::sync::Semaphore,
     linker: Linker<AttemptState>,
     cache: Option<CompileCache>,
-    loaded: Mutex<HashMap<String, Arc<TaskComponent>>>,
+    loaded: Mutex<Loaded>,
 }
 
 impl std::fmt::Debug for Sandbox {
@@ -91,13 +91,14 @@ impl Sandbox {
             .as_deref()
             .map(|dir| CompileCache::open(dir, &engine))
             .transpose()?;
+        let max_loaded_bytes = config.max_loaded_bytes;
         Ok(Sandbox {
             slots: tokio::sync::Semaphore::new(config.pool_slots as usize),
             engine,
             config,
             linker,
             cache,
-            loaded: Mutex::new(HashMap::new()),
+            loaded: Mutex::new(Loaded::new(max_loaded_bytes)),
         })
     }
 
@@ -106,9 +107,14 @@ impl Sandbox {
         &self.config
     }
 
-    /// The component with `digest`, if this sandbox has loaded it.
+    /// The component with `digest`, if this sandbox has it loaded.
     pub fn loaded(&self, digest: &str) -> Option<Arc<TaskComponent>> {
-        self.loaded_components().get(digest).cloned()
+        self.loaded_components().get(digest)
+    }
+
+    /// How many components it keeps loaded, and their machine code in bytes.
+    pub fn loaded_usage(&self) -> (usize, u64) {
+        self.loaded_components().usage()
     }
 
     /// Reads, validates and loads the component in `path`.
@@ -133,6 +139,8 @@ impl Sandbox {
         }
         let size_bytes = bytes.len();
         let (compiled, cache) = self.compile(bytes, &digest).await?;
+        let code = compiled.image_range();
+        let code_bytes = (code.end as usize - code.start as usize) as u64;
         let pre = ComponentPre::link(&self.linker, &compiled)?;
         let description = self.describe(&pre).await?;
         let name = description.name.map(component::check_name).transpose()?;
@@ -140,19 +148,16 @@ impl Sandbox {
         let component = Arc::new(TaskComponent {
             digest: digest.clone(),
             size_bytes,
+            code_bytes,
             name,
             tasks,
             cache,
             pre,
         });
-        Ok(self
-            .loaded_components()
-            .entry(digest)
-            .or_insert(component)
-            .clone())
+        Ok(self.loaded_components().insert(component))
     }
 
-    fn loaded_components(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<TaskComponent>>> {
+    fn loaded_components(&self) -> std::sync::MutexGuard<'_, Loaded> {
         self.loaded
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -30,6 +30,7 @@ pub mod failure;
 mod http;
 pub mod int64;
 mod limits;
+mod loaded;
 mod output;
 mod redact;
 mod signature;
@@ -40,7 +41,7 @@ pub use capabilities::{Capabilities, ConfigValue, REDACTED};
 pub use component::{
     MAX_PRIORITY, MIN_PRIORITY, RetryPolicy, TaskComponent, TaskDefinition, digest, is_valid_name,
 };
-pub use config::{DEFAULT_KEEP_RESIDENT_BYTES, SandboxConfig};
+pub use config::{DEFAULT_KEEP_RESIDENT_BYTES, DEFAULT_MAX_LOADED_BYTES, SandboxConfig};
 pub use engine::Sandbox;
 pub use error::SandboxError;
 pub use failure::TaskFailure;

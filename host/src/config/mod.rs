@@ -28,6 +28,7 @@
 //! interval = "1s"         # fallback poll when nothing wakes the worker
 //! grace_period = "30s"
 //! keep_resident = "16MiB"
+//! component_memory = "512MiB"
 //!
 //! [schedules.nightly]     # a periodic job of the default tenant
 //! cron = "0 3 * * *"      # 5 fields, or 6 with seconds first
@@ -169,6 +170,9 @@ pub struct WorkerSettings {
     /// Bytes of each sandbox slot's memory reset in place and kept resident
     /// ([`wasmtasks_sandbox::SandboxConfig::keep_resident_bytes`]).
     pub keep_resident_bytes: u64,
+    /// Machine code of loaded components kept in memory
+    /// ([`wasmtasks_sandbox::SandboxConfig::max_loaded_bytes`]).
+    pub component_memory_bytes: u64,
 }
 
 impl Default for WorkerSettings {
@@ -179,6 +183,7 @@ impl Default for WorkerSettings {
             interval: Duration::from_secs(1),
             grace_period: Duration::from_secs(30),
             keep_resident_bytes: wasmtasks_sandbox::DEFAULT_KEEP_RESIDENT_BYTES,
+            component_memory_bytes: wasmtasks_sandbox::DEFAULT_MAX_LOADED_BYTES,
         }
     }
 }
@@ -403,6 +408,12 @@ impl Settings {
                 raw.worker.keep_resident.as_deref(),
                 defaults.worker.keep_resident_bytes,
                 "worker.keep_resident",
+                &invalid,
+            )?,
+            component_memory_bytes: size(
+                raw.worker.component_memory.as_deref(),
+                defaults.worker.component_memory_bytes,
+                "worker.component_memory",
                 &invalid,
             )?,
         };

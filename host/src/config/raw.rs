@@ -129,6 +129,7 @@ pub(super) struct RawWorker {
     pub interval: Option<String>,
     pub grace_period: Option<String>,
     pub keep_resident: Option<String>,
+    pub component_memory: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -291,3 +291,52 @@ async fn bytes_that_are_no_task_component_are_refused() {
     let error = sandbox.load(truncated).await.unwrap_err();
     assert!(matches!(error, SandboxError::Invalid(_)), "{error:?}");
 }
+
+/// `bytes` with a custom section appended: the same code, another digest.
+fn variant(bytes: &[u8], n: u32) -> Vec<u8> {
+    let name = b"wasmtasks-test-variant";
+    let payload = n.to_le_bytes();
+    let size = 1 + name.len() + payload.len();
+    assert!(size < 128 && name.len() < 128, "one-byte LEB128 lengths");
+    let mut out = bytes.to_vec();
+    out.extend([0, size as u8, name.len() as u8]);
+    out.extend(name);
+    out.extend(payload);
+    out
+}
+
+#[tokio::test]
+async fn loaded_components_stay_within_their_budget_and_come_back_when_needed() {
+    let budget = 4 << 20;
+    let sandbox = Sandbox::new(SandboxConfig {
+        max_loaded_bytes: budget,
+        ..SandboxConfig::default()
+    })
+    .unwrap();
+    let arith = std::fs::read(example("arith")).unwrap();
+    let mut first = None;
+    for n in 0..24 {
+        let component = sandbox.load(variant(&arith, n)).await.unwrap();
+        let (count, bytes) = sandbox.loaded_usage();
+        assert!(
+            bytes <= budget || count == 1,
+            "{count} loaded, {bytes} bytes"
+        );
+        assert_eq!(
+            returned(&run(&sandbox, &component, &call("add", "[2, 3]")).await),
+            &json!(5)
+        );
+        first.get_or_insert(component.digest().to_owned());
+    }
+    let (count, _) = sandbox.loaded_usage();
+    assert!((1..24).contains(&count), "{count} of 24 still loaded");
+    // The first was let go, and loads (and runs) again.
+    let first = first.unwrap();
+    assert!(sandbox.loaded(&first).is_none());
+    let again = sandbox.load(variant(&arith, 0)).await.unwrap();
+    assert_eq!(again.digest(), first);
+    assert_eq!(
+        returned(&run(&sandbox, &again, &call("add", "[1, 1]")).await),
+        &json!(2)
+    );
+}

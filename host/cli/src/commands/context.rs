@@ -38,6 +38,7 @@ pub fn sandbox(settings: &Settings, concurrency: u32) -> anyhow::Result<Sandbox>
         pool_slots: SandboxConfig::default().pool_slots.max(concurrency + 8),
         cache_dir: settings.cache_dir.clone(),
         keep_resident_bytes: settings.worker.keep_resident_bytes,
+        max_loaded_bytes: settings.worker.component_memory_bytes,
         ..SandboxConfig::default()
     };
     Ok(Sandbox::new(config)?)
