@@ -20,6 +20,7 @@ use crate::config::Settings;
 use crate::registry::{Registry, RegistryError, ResolvedTask};
 use crate::signature::ArgumentCheck;
 use crate::store::NewJob;
+use crate::store::nul::has_nul;
 use crate::task::{Arguments, TaskPath, TaskPathError};
 use crate::unique::{Keyed, UniqueOptions};
 
@@ -249,6 +250,18 @@ impl<'a> Preparer<'a> {
             check,
         } = &self.resolved[&request.task_path];
         let (version, task) = (&target.version, target.task());
+        let arguments = &request.arguments;
+        if arguments.args.iter().any(has_nul)
+            || arguments
+                .kwargs
+                .iter()
+                .any(|(key, value)| key.contains('\0') || has_nul(value))
+        {
+            return Err(EnqueueError::Invalid(
+                "the arguments contain a NUL character (U+0000), which the database cannot store"
+                    .into(),
+            ));
+        }
         if let Some(check) = check {
             check
                 .check(&request.arguments)

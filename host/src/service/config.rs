@@ -41,6 +41,11 @@ impl Config<'_> {
     ) -> Result<(), ServiceError> {
         self.0.authorize(principal, Role::Admin).await?;
         check_names(component, key)?;
+        if value.value.contains('\0') {
+            return Err(ServiceError::Invalid(format!(
+                "the value of `{key}` contains a NUL character (U+0000), which the database cannot store"
+            )));
+        }
         Ok(self
             .0
             .store()

@@ -35,6 +35,7 @@ macro_rules! held_by_another {
 
 mod capabilities;
 mod fair;
+pub mod nul;
 pub mod postgres;
 pub mod sqlite;
 mod types;

@@ -121,6 +121,30 @@ fn user_flow(server: &Server, token: &str) {
     assert_eq!(default["counts"]["SUCCESSFUL"], 1, "{default}");
     assert_eq!(default["counts"]["FAILED"], 1, "{default}");
     assert_eq!(default["counts"]["CANCELLED"], 1, "{default}");
+    // NUL characters, which PostgreSQL cannot store, are refused on every dialect.
+    let nul = post(
+        server,
+        token,
+        "/api/v1/jobs",
+        json!({"task_path": "arith.add", "args": [1], "kwargs": {"b\u{0}": 2}}),
+    );
+    assert!(
+        nul.problem(422, "invalid-request")
+            .contains("NUL character"),
+        "{nul:?}"
+    );
+    let nul = server.send(
+        server
+            .authed(Method::PUT, "/api/v1/components/arith/config/key", token)
+            .json(&json!({"value": "a\u{0}b"})),
+    );
+    assert!(
+        nul.problem(422, "invalid-request")
+            .contains("NUL character"),
+        "{nul:?}"
+    );
+    let queues = get(server, token, "/api/v1/queues");
+    assert_eq!(queues.body, json!([default]), "nothing more was stored");
 }
 
 #[test]

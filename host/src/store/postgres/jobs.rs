@@ -12,6 +12,8 @@ use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Row};
 use wasmtasks_sandbox::LimitOverrides;
 
+use crate::store::nul::{storable, storable_value};
+
 use crate::store::{
     CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, JobClaim, JobList, JobPrune,
     JobSummary, LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, Quotas,
@@ -411,48 +413,6 @@ struct CompletionDocument<'a> {
     http_requests: u64,
     stdout: Cow<'a, str>,
     stderr: Cow<'a, str>,
-}
-
-/// `text` without NUL characters, which PostgreSQL's `text` and `jsonb` cannot hold:
-/// each becomes U+FFFD. Guest output may contain them, and a completion must
-/// never be refused for it (the completer would retry it forever).
-fn storable(text: &str) -> Cow<'_, str> {
-    if text.contains('\0') {
-        Cow::Owned(text.replace('\0', "\u{FFFD}"))
-    } else {
-        Cow::Borrowed(text)
-    }
-}
-
-/// `value` with NUL characters replaced in every string and key, as [`storable`].
-fn storable_value(value: &Value) -> Cow<'_, Value> {
-    fn replace(value: &Value) -> Value {
-        match value {
-            Value::String(text) => Value::String(storable(text).into_owned()),
-            Value::Array(items) => Value::Array(items.iter().map(replace).collect()),
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(key, item)| (storable(key).into_owned(), replace(item)))
-                    .collect(),
-            ),
-            other => other.clone(),
-        }
-    }
-    fn has_nul(value: &Value) -> bool {
-        match value {
-            Value::String(text) => text.contains('\0'),
-            Value::Array(items) => items.iter().any(has_nul),
-            Value::Object(map) => map
-                .iter()
-                .any(|(key, item)| key.contains('\0') || has_nul(item)),
-            _ => false,
-        }
-    }
-    if has_nul(value) {
-        Cow::Owned(replace(value))
-    } else {
-        Cow::Borrowed(value)
-    }
 }
 
 pub(super) async fn complete_many(

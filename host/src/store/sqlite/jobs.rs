@@ -1,5 +1,6 @@
 //! Queries on `tasks` (jobs) and `task_attempts`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use chrono::Utc;
@@ -10,6 +11,7 @@ use wasmtasks_sandbox::LimitOverrides;
 
 use super::{from_micros, micros};
 use crate::store::fair::{self, Offer};
+use crate::store::nul::{storable, storable_value};
 use crate::store::{
     CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, JobClaim, JobList, JobPrune,
     JobSummary, LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, Quotas,
@@ -424,19 +426,19 @@ struct CompletionDocument<'a> {
     finished_at: Option<i64>,
     /// Wrapped in an array, so a task that returned `null` is told apart from no
     /// return value (`->` reads a bare `null` as the JSON text `null`).
-    return_value: Option<[&'a serde_json::Value; 1]>,
+    return_value: Option<[Cow<'a, serde_json::Value>; 1]>,
     only_if_expired: bool,
     attempt_status: &'static str,
     started_at: i64,
     attempt_finished_at: i64,
-    exception_class_path: Option<&'a str>,
-    traceback: Option<&'a str>,
+    exception_class_path: Option<Cow<'a, str>>,
+    traceback: Option<Cow<'a, str>>,
     fuel_consumed: u64,
     peak_memory_bytes: u64,
     duration_us: u64,
     http_requests: u64,
-    stdout: &'a str,
-    stderr: &'a str,
+    stdout: Cow<'a, str>,
+    stderr: Cow<'a, str>,
 }
 
 pub(super) async fn complete_many(
@@ -453,9 +455,12 @@ pub(super) async fn complete_many(
         .map(|c| {
             let finished_at = micros(c.record.finished_at);
             let (status, available_at, job_finished_at, return_value) = match &c.next {
-                NextState::Successful(value) => {
-                    ("SUCCESSFUL", None, Some(finished_at), Some([value]))
-                }
+                NextState::Successful(value) => (
+                    "SUCCESSFUL",
+                    None,
+                    Some(finished_at),
+                    Some([storable_value(value)]),
+                ),
                 NextState::Failed => ("FAILED", None, Some(finished_at), None),
                 NextState::Retry(delay) => {
                     ("READY", Some(now + delay.as_micros() as i64), None, None)
@@ -477,14 +482,14 @@ pub(super) async fn complete_many(
                     .record
                     .error
                     .as_ref()
-                    .map(|e| e.exception_class_path.as_str()),
-                traceback: c.record.error.as_ref().map(|e| e.traceback.as_str()),
+                    .map(|e| storable(&e.exception_class_path)),
+                traceback: c.record.error.as_ref().map(|e| storable(&e.traceback)),
                 fuel_consumed: c.record.metrics.fuel_consumed,
                 peak_memory_bytes: c.record.metrics.peak_memory_bytes,
                 duration_us: c.record.metrics.duration_us,
                 http_requests: c.record.metrics.http_requests,
-                stdout: &c.record.stdout,
-                stderr: &c.record.stderr,
+                stdout: storable(&c.record.stdout),
+                stderr: storable(&c.record.stderr),
             }
         })
         .collect();
