@@ -3,6 +3,7 @@ deferral, priority, refusals, async, signals."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
@@ -19,8 +20,9 @@ from django.utils.module_loading import import_string
 
 from tests import wasm_tasks
 from tests.helpers import cancel, soon
-from tests.server import NtfyReceiver, WasmtasksServer
+from tests.server import TENANT, NtfyReceiver, WasmtasksServer
 from wasmtasks_django import (
+    QuotaExceeded,
     TaskRefused,
     WasmTask,
     WasmTaskResult,
@@ -345,6 +347,24 @@ def test_a_cancelled_job_reads_as_failed(wasmtasks_server: WasmtasksServer) -> N
     assert result.errors == []
     with pytest.raises(ValueError, match="Task failed"):
         result.return_value  # noqa: B018
+
+
+def test_a_quota_refusal_names_the_quota_and_stores_nothing(
+    wasmtasks_server: WasmtasksServer,
+) -> None:
+    wasmtasks_server.cli("tenant", "set", TENANT, "--max-queued", "0")
+    try:
+        time.sleep(1.2)  # the server reads a tenant's quotas at most once a second
+        with pytest.raises(QuotaExceeded) as refused:
+            wasm_tasks.add.enqueue(1, 2)
+        error = refused.value
+        assert (error.status, error.slug, error.limit) == (429, "quota-exceeded", "max_queued")
+        assert error.value == "0"
+        assert "max_queued" in str(error)
+    finally:
+        wasmtasks_server.cli("tenant", "set", TENANT, "--max-queued", "none")
+        time.sleep(1.2)
+    assert finished(wasm_tasks.add.enqueue(1, 2)).return_value == 3
 
 
 def test_refresh_updates_every_attribute() -> None:

@@ -3,7 +3,8 @@
 Everything the server answers with an RFC 9457 problem becomes a ``WasmTasksError``
 carrying the problem's ``type`` slug, HTTP status and ``detail``. An enqueue the
 server refuses becomes ``TaskRefused``, which *is* Django's ``InvalidTask``, so code
-written against ``django.tasks`` catches it as it catches any invalid task.
+written against ``django.tasks`` catches it as it catches any invalid task. A
+request the tenant's quotas refuse becomes ``QuotaExceeded``, naming the quota.
 """
 
 from __future__ import annotations
@@ -53,6 +54,33 @@ class InvalidRequest(WasmTasksError):
     """422 or 400: the server refused the request and stored nothing."""
 
 
+class QuotaExceeded(WasmTasksError):
+    """A quota of the tenant refused the request, and nothing was stored.
+
+    429 (``quota-exceeded``) when it may fit later: too many jobs queued or
+    running, or enqueues faster than the rate; 403 (``over-ceiling``) when it never
+    will (fuel, timeout or memory above the tenant's ceiling). ``limit`` names the
+    quota (``max_queued``, ``enqueue_rate``, ...), ``value`` its setting, and
+    ``retry_after`` the seconds after which the same request may fit, when known.
+    """
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        status: int | None = None,
+        slug: str | None = None,
+        problem: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail, status=status, slug=slug, problem=problem)
+        quota = self.problem.get("quota")
+        quota = quota if isinstance(quota, dict) else {}
+        self.limit: str | None = quota.get("limit")
+        self.value: str | None = quota.get("value")
+        retry_after = quota.get("retry_after_secs")
+        self.retry_after: float | None = None if retry_after is None else float(retry_after)
+
+
 class ServerError(WasmTasksError):
     """Any other error status (500, ...)."""
 
@@ -73,6 +101,8 @@ class TaskRefused(InvalidTask):
         self.problem = error.problem
 
 
+_QUOTA_SLUGS = ("quota-exceeded", "over-ceiling")
+
 _BY_STATUS: dict[int, type[WasmTasksError]] = {
     400: InvalidRequest,
     401: AuthenticationFailed,
@@ -89,5 +119,5 @@ def error_for_problem(status: int, problem: dict[str, Any] | None, text: str) ->
     kind = str(problem.get("type", ""))
     slug = kind.removeprefix(PROBLEM_PREFIX) if kind.startswith(PROBLEM_PREFIX) else None
     detail = str(problem.get("detail") or text.strip() or f"HTTP {status}")
-    cls = _BY_STATUS.get(status, ServerError)
+    cls = QuotaExceeded if slug in _QUOTA_SLUGS else _BY_STATUS.get(status, ServerError)
     return cls(detail, status=status, slug=slug, problem=problem)
