@@ -135,7 +135,8 @@ impl Sandbox {
             .await;
         let duration = started.elapsed();
         // Output is redacted as it is captured; what the guest returns is redacted
-        // here, before anything is cut to size.
+        // here, before anything is cut to size, and what the host says of a failure
+        // last.
         let stderr = attempt.stderr.render();
         let redactor = &attempt.redactor;
         let outcome = match result {
@@ -145,7 +146,16 @@ impl Sandbox {
             }
             Err(trap) => AttemptOutcome::Failed(TaskFailure::from_trap(&trap, &stderr)),
         };
-        let outcome = explain_http(outcome, &attempt.http.lock(), &stderr);
+        let outcome = match explain_http(outcome, &attempt.http.lock(), &stderr) {
+            // What the host wrote about a trap or a refused request may quote what
+            // the guest chose (an origin, a host error's text): redacted too.
+            AttemptOutcome::Failed(failure) => AttemptOutcome::Failed(TaskFailure {
+                exception_class_path: failure.exception_class_path,
+                message: redactor.redact_owned(failure.message),
+                traceback: redactor.redact_owned(failure.traceback),
+            }),
+            returned => returned,
+        };
         Ok(attempt.report(outcome, duration, stderr))
     }
 

@@ -94,6 +94,12 @@ pub enum StoreError {
     /// A write the tenant's quota refuses (`max_queued`); nothing was written.
     #[error(transparent)]
     Quota(#[from] crate::quota::QuotaExceeded),
+    /// The caller stopped waiting for a database that did not answer.
+    #[error("stopped {context}: the database did not answer before the worker had to stop")]
+    Abandoned {
+        /// What the store was doing.
+        context: &'static str,
+    },
 }
 
 impl StoreError {
@@ -101,7 +107,7 @@ impl StoreError {
     /// trying again later may work.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            StoreError::Open { .. } => true,
+            StoreError::Open { .. } | StoreError::Abandoned { .. } => true,
             StoreError::Query { cause, .. } => matches!(
                 cause,
                 sqlx::Error::Io(_)

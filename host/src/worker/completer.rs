@@ -122,8 +122,9 @@ pub(crate) async fn run(
         let applied = match write(store.as_ref(), &batch, &give_up).await {
             Ok(applied) => applied,
             Err(error) => {
+                // The producer stops at this, interrupts its attempts and drops its
+                // sender; what it hands over meanwhile is counted too.
                 give_up.given_up.cancel();
-                receiver.close();
                 let mut unrecorded = batch.len() as u64;
                 while receiver.recv().await.is_some() {
                     unrecorded += 1;
@@ -167,7 +168,14 @@ async fn write(
     let mut delay = Duration::from_millis(50);
     let failing_since = Instant::now();
     loop {
-        let error = match store.job_complete_many(batch).await {
+        let written = tokio::select! {
+            written = store.job_complete_many(batch) => written,
+            // A write that hangs must not hold a worker told to stop now.
+            _ = give_up.stop.cancelled() => Err(StoreError::Abandoned {
+                context: "recording finished attempts",
+            }),
+        };
+        let error = match written {
             Ok(applied) => return Ok(applied),
             Err(error) => error,
         };

@@ -212,3 +212,26 @@ fn a_secret_escaped_or_cut_by_truncation_is_still_redacted() {
         "{error:#}"
     );
 }
+
+#[test]
+fn a_secret_the_host_quotes_in_a_failure_is_redacted() {
+    let workspace = queue_with(&["hostile"]);
+    config(&workspace, &["set", "hostile", "token", SECRET, "--secret"]);
+    // The guest puts the secret in an origin it was not granted; the refusal
+    // names the origin.
+    let url = format!("http://{SECRET}.invalid/");
+    let denied = run_queued(&workspace, "fetch", &[&url, "1"]);
+    let error = &denied["errors"][0];
+    assert_eq!(
+        error["exception_class_path"], "wasmtasks.HttpDenied",
+        "{denied:#}"
+    );
+    let traceback = error["traceback"].as_str().unwrap();
+    assert!(
+        traceback.contains("http://[REDACTED].invalid"),
+        "{traceback}"
+    );
+    // (The arguments hold it as the caller gave them; what the attempt left does not.)
+    let left = format!("{}{}", denied["errors"], denied["attempt_log"]);
+    assert!(!left.contains(SECRET), "{denied:#}");
+}

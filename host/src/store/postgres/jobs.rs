@@ -243,7 +243,15 @@ pub(super) async fn claim(
 ) -> Result<Vec<ClaimedJob>, StoreError> {
     let mut claimed = Vec::with_capacity(params.limit as usize);
     for _ in 0..CLAIM_ROUNDS {
-        let (taken, wanted) = claim_round(pool, &params).await?;
+        let (taken, wanted) = match claim_round(pool, &params).await {
+            Ok(round) => round,
+            Err(error) if claimed.is_empty() => return Err(error),
+            // The jobs of earlier rounds are committed to this worker: hand them over.
+            Err(error) => {
+                tracing::warn!(%error, "a claim's later round failed; starting the jobs it has");
+                break;
+            }
+        };
         let short = taken.len() < wanted;
         params.limit -= taken.len() as u32;
         claimed.extend(taken);

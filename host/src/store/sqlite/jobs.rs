@@ -332,7 +332,14 @@ pub(super) async fn claim(
     drop(connection);
     if claimed.len() < picked.len() {
         params.limit -= claimed.len() as u32;
-        claimed.extend(claim_locked(writer, &params, now).await?);
+        match claim_locked(writer, &params, now).await {
+            Ok(rest) => claimed.extend(rest),
+            Err(error) if claimed.is_empty() => return Err(error),
+            // The jobs taken already are committed to this worker: hand them over.
+            Err(error) => {
+                tracing::warn!(%error, "filling a claim failed; starting the jobs it has")
+            }
+        }
     }
     Ok(claimed)
 }

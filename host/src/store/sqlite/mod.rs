@@ -94,8 +94,15 @@ impl SqliteStore {
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
-            .max_lifetime(None)
-            .after_release(|connection, _| Box::pin(still_usable(connection)))
+            .max_lifetime(None);
+        // An in-memory database lives and dies with its one connection: never
+        // replace it.
+        let writer = if in_memory {
+            writer
+        } else {
+            writer.after_release(|connection, _| Box::pin(still_usable(connection)))
+        };
+        let writer = writer
             .connect_with(options.clone())
             .await
             .map_err(|e| open_error(hint(&e)))?;
