@@ -64,21 +64,28 @@ class QuotaExceeded(WasmTasksError):
     ``retry_after`` the seconds after which the same request may fit, when known.
     """
 
-    def __init__(
-        self,
-        detail: str,
-        *,
-        status: int | None = None,
-        slug: str | None = None,
-        problem: dict[str, Any] | None = None,
-    ) -> None:
-        super().__init__(detail, status=status, slug=slug, problem=problem)
+    @property
+    def _quota(self) -> dict[str, Any]:
         quota = self.problem.get("quota")
-        quota = quota if isinstance(quota, dict) else {}
-        self.limit: str | None = quota.get("limit")
-        self.value: str | None = quota.get("value")
-        retry_after = quota.get("retry_after_secs")
-        self.retry_after: float | None = None if retry_after is None else float(retry_after)
+        return quota if isinstance(quota, dict) else {}
+
+    @property
+    def limit(self) -> str | None:
+        """The quota's name, e.g. ``max_queued``."""
+        limit = self._quota.get("limit")
+        return None if limit is None else str(limit)
+
+    @property
+    def value(self) -> str | None:
+        """The quota's setting for the tenant, e.g. ``100``."""
+        value = self._quota.get("value")
+        return None if value is None else str(value)
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds after which the same request may fit, when known."""
+        seconds = self._quota.get("retry_after_secs")
+        return None if seconds is None else float(seconds)
 
 
 class ServerError(WasmTasksError):
