@@ -80,31 +80,31 @@ impl Capture {
         captured.pending = pending;
     }
 
-    /// Everything kept, as text, with a marker where bytes were dropped.
+    /// Everything kept, as text, with a marker where bytes were dropped (bytes
+    /// still held back are redacted and kept as a write would keep them).
     pub(crate) fn render(&self) -> String {
         let captured = self.lock();
-        let mut bytes = captured.head.clone();
-        let mut tail: Vec<u8> = captured.tail.iter().copied().collect();
-        let mut dropped = captured.dropped;
+        let mut view = Captured {
+            head: captured.head.clone(),
+            tail: captured.tail.clone(),
+            half: captured.half,
+            dropped: captured.dropped,
+            redactor: Redactor::default(),
+            pending: Vec::new(),
+        };
         if !captured.pending.is_empty() {
-            let mut rest = Vec::new();
             let pending = &captured.pending;
+            let mut rest = Vec::new();
             captured
                 .redactor
                 .redact_into(pending, pending.len(), &mut rest);
-            // What is left of the head's room first, then the tail as `keep` would.
-            let room = captured.half.saturating_sub(bytes.len());
-            let (head, rest) = rest.split_at(room.min(rest.len()));
-            bytes.extend_from_slice(head);
-            tail.extend_from_slice(rest);
-            let overflow = tail.len().saturating_sub(captured.half);
-            tail.drain(..overflow);
-            dropped += overflow as u64;
+            view.keep(&rest);
         }
-        if dropped > 0 {
-            bytes.extend_from_slice(truncation_marker(dropped).as_bytes());
+        let mut bytes = view.head;
+        if view.dropped > 0 {
+            bytes.extend_from_slice(truncation_marker(view.dropped).as_bytes());
         }
-        bytes.extend(tail);
+        bytes.extend(view.tail);
         String::from_utf8_lossy(&bytes).into_owned()
     }
 }
