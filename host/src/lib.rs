@@ -19,6 +19,7 @@ pub mod capabilities;
 pub mod config;
 pub mod enqueue;
 pub mod immediate;
+pub mod metrics;
 pub mod pipeline;
 pub mod quota;
 pub mod rate;

@@ -15,6 +15,7 @@ use std::time::Duration;
 use tokio::sync::OnceCell;
 use wasmtasks_sandbox::{Sandbox, SandboxError, TaskComponent, TaskDefinition};
 
+use crate::metrics::Metrics;
 use crate::signature::ArgumentCheck;
 use crate::store::{
     ComponentInsert, ComponentInserted, ComponentLookup, ComponentResolve, ComponentVersion, Store,
@@ -122,6 +123,8 @@ pub struct Registry {
     checks: Mutex<Checks>,
     /// The newest version of each `(tenant, name)` resolved lately.
     newest: TtlCache<(String, String), Arc<ComponentVersion>>,
+    /// This process's metrics.
+    metrics: Arc<Metrics>,
 }
 
 /// The argument checks compiled so far, by digest and task name.
@@ -136,7 +139,13 @@ impl Registry {
             loading: Mutex::new(HashMap::new()),
             checks: Mutex::new(HashMap::new()),
             newest: TtlCache::new(NEWEST_FOR, 10_000),
+            metrics: Arc::default(),
         }
+    }
+
+    /// This process's metrics: what its services and workers did.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// The store behind it.

@@ -7,6 +7,7 @@
 //!   handlers (the copy checked into `host/server/openapi.json` is kept equal to
 //!   it by a test).
 //! - `/healthz` (the process is up) and `/readyz` (the store answers).
+//! - `/metrics`: Prometheus metrics, for an operator token ([`metrics`]).
 //!
 //! [`router`] builds it; [`serve`] runs it until shutdown.
 
@@ -14,6 +15,7 @@
 
 pub mod api;
 pub mod extract;
+pub mod metrics;
 pub mod problem;
 pub mod state;
 
@@ -55,8 +57,13 @@ pub fn router(services: Services, options: ServerOptions) -> axum::Router {
         )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics::scrape))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::record,
+        ))
         .layer(DefaultBodyLimit::max(options.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

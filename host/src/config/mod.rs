@@ -27,6 +27,7 @@
 //! lease = "30s"
 //! interval = "1s"         # fallback poll when nothing wakes the worker
 //! grace_period = "30s"
+//! heartbeat = "5s"        # in the list of workers; 3 missed beats mark a worker lost
 //! keep_resident = "16MiB"
 //! component_memory = "512MiB"
 //!
@@ -167,6 +168,8 @@ pub struct WorkerSettings {
     pub interval: Duration,
     /// How long running attempts may finish after a shutdown signal.
     pub grace_period: Duration,
+    /// How often the worker heartbeats in the list of workers.
+    pub heartbeat: Duration,
     /// Bytes of each sandbox slot's memory reset in place and kept resident
     /// ([`wasmtasks_sandbox::SandboxConfig::keep_resident_bytes`]).
     pub keep_resident_bytes: u64,
@@ -182,6 +185,7 @@ impl Default for WorkerSettings {
             lease: Duration::from_secs(30),
             interval: Duration::from_secs(1),
             grace_period: Duration::from_secs(30),
+            heartbeat: Duration::from_secs(5),
             keep_resident_bytes: wasmtasks_sandbox::DEFAULT_KEEP_RESIDENT_BYTES,
             component_memory_bytes: wasmtasks_sandbox::DEFAULT_MAX_LOADED_BYTES,
         }
@@ -404,6 +408,12 @@ impl Settings {
                 "worker.grace_period",
                 &invalid,
             )?,
+            heartbeat: duration(
+                raw.worker.heartbeat.as_deref(),
+                defaults.worker.heartbeat,
+                "worker.heartbeat",
+                &invalid,
+            )?,
             keep_resident_bytes: size(
                 raw.worker.keep_resident.as_deref(),
                 defaults.worker.keep_resident_bytes,
@@ -419,6 +429,9 @@ impl Settings {
         };
         if worker.lease < Duration::from_secs(1) {
             return Err(invalid("worker.lease", "must be at least 1s".into()));
+        }
+        if worker.heartbeat < Duration::from_millis(100) {
+            return Err(invalid("worker.heartbeat", "must be at least 100ms".into()));
         }
         let days = |value: Option<i64>, default: u32, key: &str| match value {
             None => Ok(default),

@@ -128,6 +128,7 @@ pub(super) struct RawWorker {
     pub lease: Option<String>,
     pub interval: Option<String>,
     pub grace_period: Option<String>,
+    pub heartbeat: Option<String>,
     pub keep_resident: Option<String>,
     pub component_memory: Option<String>,
 }

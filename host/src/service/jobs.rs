@@ -127,11 +127,16 @@ impl Jobs<'_> {
             .await
             .map_err(ServiceError::from)?;
         let result = TaskResult::ready(&job);
+        let queue = job.queue_name.clone();
         match self.0.inner.enqueuer.enqueue(job).await? {
-            None => Ok(EnqueueOutcome {
-                result,
-                duplicate: false,
-            }),
+            None => {
+                let metrics = self.0.registry().metrics();
+                metrics.count_enqueued(principal.tenant(), &queue);
+                Ok(EnqueueOutcome {
+                    result,
+                    duplicate: false,
+                })
+            }
             Some(existing) => Ok(EnqueueOutcome {
                 result: self.get(principal, &existing).await?,
                 duplicate: true,
@@ -154,6 +159,10 @@ impl Jobs<'_> {
         let jobs = self.prepare_all(principal, requests).await?;
         let mut ids: Vec<String> = jobs.iter().map(|job| job.id.clone()).collect();
         let duplicates = self.0.store().job_insert_many(&jobs).await?;
+        self.0
+            .registry()
+            .metrics()
+            .count_inserted(&jobs, &duplicates);
         let mut positions = Vec::with_capacity(duplicates.len());
         for duplicate in duplicates {
             if let Some(position) = ids.iter().position(|id| *id == duplicate.id) {

@@ -8,8 +8,9 @@
 //! view on [`Services`]: [`components`](Services::components),
 //! [`jobs`](Services::jobs), [`queues`](Services::queues),
 //! [`config`](Services::config) (values and secrets), [`grants`](Services::grants),
-//! [`tenants`](Services::tenants), [`tokens`](Services::tokens) and
-//! [`usage`](Services::usage).
+//! [`tenants`](Services::tenants), [`tokens`](Services::tokens),
+//! [`usage`](Services::usage), [`workers`](Services::workers) and
+//! [`metrics`](Services::metrics).
 
 pub mod components;
 pub mod config;
@@ -18,12 +19,14 @@ mod error;
 pub mod events;
 pub mod grants;
 pub mod jobs;
+pub mod metrics;
 pub mod queues;
 mod quotas;
 pub mod schedules;
 pub mod tenants;
 pub mod tokens;
 pub mod usage;
+pub mod workers;
 
 use std::sync::Arc;
 
@@ -128,6 +131,16 @@ impl Services {
     /// API tokens, and authentication.
     pub fn tokens(&self) -> tokens::Tokens<'_> {
         tokens::Tokens(self)
+    }
+
+    /// This process's Prometheus metrics.
+    pub fn metrics(&self) -> metrics::Metrics<'_> {
+        metrics::Metrics(self)
+    }
+
+    /// The registry of workers.
+    pub fn workers(&self) -> workers::Workers<'_> {
+        workers::Workers(self)
     }
 
     /// Whether the store answers (`/readyz`).

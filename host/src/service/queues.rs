@@ -56,7 +56,7 @@ impl Queues<'_> {
     /// Every configured queue and every queue with jobs, by name.
     pub async fn list(&self, principal: &Principal) -> Result<Vec<QueueSummary>, ServiceError> {
         self.0.authorize(principal, Role::Reader).await?;
-        let stats = self.0.store().queue_stats(principal.tenant()).await?;
+        let stats = self.0.store().queue_stats(Some(principal.tenant())).await?;
         let settings = self.0.settings();
         let empty = || QueueSummary {
             queue_name: String::new(),

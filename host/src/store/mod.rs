@@ -39,6 +39,7 @@ pub mod nul;
 pub mod postgres;
 pub mod sqlite;
 mod types;
+mod workers;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -49,6 +50,7 @@ use chrono::{DateTime, Utc};
 use wasmtasks_sandbox::{ConfigValue, OriginPattern};
 
 pub use types::*;
+pub use workers::*;
 
 /// The time now, in the whole microseconds both stores keep.
 pub fn now_micros() -> DateTime<Utc> {
@@ -262,14 +264,19 @@ pub(crate) fn retry_outcomes(
     Ok(outcomes)
 }
 
-/// Queue statistics from `(queue_name, status, count, oldest available)` rows.
+/// A row of queue statistics: tenant, queue, status, count, and when the oldest
+/// runnable READY job became available.
+pub(crate) type QueueStatRow = (String, String, String, i64, Option<DateTime<Utc>>);
+
+/// Queue statistics from their rows.
 pub(crate) fn queue_stats_from(
-    rows: Vec<(String, String, i64, Option<chrono::DateTime<chrono::Utc>>)>,
+    rows: Vec<QueueStatRow>,
     context: &'static str,
 ) -> Result<Vec<QueueStat>, StoreError> {
     rows.into_iter()
-        .map(|(queue_name, status, count, oldest_available_at)| {
+        .map(|(tenant, queue_name, status, count, oldest_available_at)| {
             Ok(QueueStat {
+                tenant,
                 queue_name,
                 status: parse_status(&status, context)?,
                 count: count as u64,
@@ -421,8 +428,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
         to: chrono::NaiveDate,
     ) -> Result<Vec<UsageDay>, StoreError>;
 
-    /// Job counts per queue and status.
-    async fn queue_stats(&self, tenant: &str) -> Result<Vec<QueueStat>, StoreError>;
+    /// Job counts per queue and status, of `tenant` (of every tenant for `None`),
+    /// by tenant, queue and status.
+    async fn queue_stats(&self, tenant: Option<&str>) -> Result<Vec<QueueStat>, StoreError>;
 
     /// Pauses (`paused`) or resumes `tenant`'s queue `queue`: no claim takes a job
     /// of a paused queue, whose jobs stay READY. Whether anything changed.
@@ -511,6 +519,18 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Revokes a token; false if there is no such token or it was revoked already.
     async fn token_revoke(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Registers a worker as it starts (replacing a registration of the same id),
+    /// and deletes registrations whose heartbeat is [`FORGET_WORKERS_AFTER`] old.
+    async fn worker_register(&self, worker: &WorkerRegistration) -> Result<(), StoreError>;
+
+    /// Records a worker's heartbeat (its last one when `stopped`); false if it is
+    /// not registered.
+    async fn worker_heartbeat(&self, beat: WorkerHeartbeat<'_>) -> Result<bool, StoreError>;
+
+    /// The registered workers, by id, each with the jobs it is running: of
+    /// `tenant` only, or of every tenant for `None`.
+    async fn worker_list(&self, tenant: Option<&str>) -> Result<Vec<WorkerRecord>, StoreError>;
 
     /// Closes the store's connections, waiting for those in use to come back.
     async fn close(&self);

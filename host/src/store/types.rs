@@ -406,6 +406,8 @@ pub struct PruneBatch {
 /// The number of jobs of one queue in one status.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct QueueStat {
+    /// The tenant.
+    pub tenant: String,
     /// Queue.
     pub queue_name: String,
     /// Status.

@@ -11,6 +11,7 @@ use wasmtasks_sandbox::Capabilities;
 
 use crate::capabilities;
 use crate::config::Settings;
+use crate::metrics::FinishedAttempt;
 use crate::pipeline;
 use crate::registry::Registry;
 use crate::store::{ClaimedJob, Completion, NextState, StoreError};
@@ -23,7 +24,11 @@ pub(crate) async fn run(
     capabilities: &OnceCell<Capabilities>,
 ) -> Completion {
     let prepared = prepare(&context.registry, &context.settings, &job, capabilities).await;
-    let task_path = job.task_path.clone();
+    let (task_path, tenant, queue) = (
+        job.task_path.clone(),
+        job.tenant.clone(),
+        job.queue_name.clone(),
+    );
     let completion = pipeline::run(
         context.registry.sandbox(),
         prepared,
@@ -32,23 +37,33 @@ pub(crate) async fn run(
         &context.worker_id,
     )
     .await;
-    log_attempt(&task_path, &completion);
-    completion
-}
-
-/// One line per finished attempt: job, task, attempt, how it ended, how long it
-/// took and, for a failure, the error's class.
-fn log_attempt(task_path: &str, completion: &Completion) {
-    let record = &completion.record;
     let status = match completion.next {
         NextState::Successful(_) => "SUCCESSFUL",
         NextState::Failed => "FAILED",
         NextState::Retry(_) => "RETRY",
     };
+    let record = &completion.record;
     let error = record
         .error
         .as_ref()
         .map(|e| e.exception_class_path.as_str());
+    context.registry.metrics().record_attempt(FinishedAttempt {
+        tenant: &tenant,
+        queue: &queue,
+        status,
+        exception_class: error,
+        duration: Duration::from_micros(record.metrics.duration_us),
+        fuel: record.metrics.fuel_consumed,
+        peak_memory_bytes: record.metrics.peak_memory_bytes,
+    });
+    log_attempt(&task_path, &completion, status, error);
+    completion
+}
+
+/// One line per finished attempt: job, task, attempt, how it ended, how long it
+/// took and, for a failure, the error's class.
+fn log_attempt(task_path: &str, completion: &Completion, status: &str, error: Option<&str>) {
+    let record = &completion.record;
     tracing::info!(
         target: "wasmtasks::attempt",
         job = %completion.id,

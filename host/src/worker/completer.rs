@@ -18,6 +18,8 @@ use std::time::Duration;
 
 use tokio::sync::{Notify, mpsc};
 use tokio::time::Instant;
+
+use crate::metrics::Metrics;
 use tokio_util::sync::CancellationToken;
 
 use crate::store::{Completion, NextState, Store, StoreError};
@@ -108,6 +110,7 @@ pub(crate) async fn run(
     max_batch: usize,
     backlog: Arc<Backlog>,
     give_up: GiveUp,
+    metrics: Arc<Metrics>,
 ) -> Completed {
     let mut counts = CompletionCounts::default();
     let mut batch = Vec::with_capacity(max_batch);
@@ -119,8 +122,12 @@ pub(crate) async fn run(
                 Err(_) => break,
             }
         }
+        let started = Instant::now();
         let applied = match write(store.as_ref(), &batch, &give_up).await {
-            Ok(applied) => applied,
+            Ok(applied) => {
+                metrics.record_completion_batch(batch.len(), started.elapsed());
+                applied
+            }
             Err(error) => {
                 // The producer stops at this, interrupts its attempts and drops its
                 // sender; what it hands over meanwhile is counted too.

@@ -28,6 +28,7 @@
 mod attempt;
 pub mod clock;
 pub mod completer;
+mod heartbeat;
 mod producer;
 pub mod pruner;
 pub mod rescuer;
@@ -44,6 +45,7 @@ use tokio_util::sync::CancellationToken;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use completer::CompletionCounts;
 use completer::{Backlog, GiveUp};
+use heartbeat::Heartbeat;
 pub use pruner::{Pruner, PrunerConfig};
 pub use rescuer::{Rescuer, WORKER_LOST, rescue_stuck};
 pub use scheduler::Scheduler;
@@ -79,6 +81,8 @@ pub struct WorkerOptions {
     pub max_completion_batch: usize,
     /// How often to look for jobs whose worker died.
     pub rescue_interval: Duration,
+    /// How often it heartbeats in the list of workers.
+    pub heartbeat: Duration,
 }
 
 impl WorkerOptions {
@@ -98,6 +102,7 @@ impl WorkerOptions {
             grace_period: settings.worker.grace_period,
             max_completion_batch: 512,
             rescue_interval: (settings.worker.lease / 2).max(Duration::from_secs(1)),
+            heartbeat: settings.worker.heartbeat,
         }
     }
 }
@@ -257,7 +262,10 @@ impl Worker {
             options.max_completion_batch,
             backlog.clone(),
             give_up.clone(),
+            self.registry.metrics().clone(),
         ));
+        let heartbeat = Heartbeat::new(store.clone(), options, self.progress.clone());
+        heartbeat.register().await;
         let mut report = WorkerReport::default();
         // Rescue once before the first claim (so a draining `--batch` worker picks up
         // the jobs of dead workers too), then every rescue interval.
@@ -290,6 +298,12 @@ impl Worker {
                 Pruner::new(store.clone(), self.clock.clone(), config).run(services_stop.clone()),
             );
         }
+        let heartbeat = Arc::new(heartbeat);
+        services.spawn({
+            let heartbeat = heartbeat.clone();
+            let stop = services_stop.clone();
+            async move { heartbeat.beat_until(stop).await }
+        });
         let producer = Producer::new(
             attempt::AttemptContext {
                 registry: self.registry.clone(),
@@ -310,6 +324,7 @@ impl Worker {
             .await
             .map_err(|error| WorkerError::Completer(error.to_string()));
         stop_writing.abort();
+        heartbeat.stopped().await;
         let completed = completed?;
         if let Some(error) = completed.gave_up {
             return Err(WorkerError::Unrecorded {

@@ -136,8 +136,11 @@ impl Producer {
             limit,
             lease: self.options.lease,
         };
+        let started = Instant::now();
         match self.store().job_claim(claim).await {
             Ok(jobs) => {
+                let metrics = self.context.registry.metrics();
+                metrics.record_claim(jobs.len(), started.elapsed());
                 self.claim_errors = 0;
                 self.last_claim_full = jobs.len() == limit as usize;
                 self.may_have_jobs = self.last_claim_full;

@@ -157,6 +157,9 @@ impl Scheduler {
             .store()
             .job_insert_many(std::slice::from_ref(&job))
             .await?;
+        self.registry
+            .metrics()
+            .count_inserted(std::slice::from_ref(&job), &duplicates);
         Ok(Ok(duplicates
             .into_iter()
             .next()

@@ -74,7 +74,7 @@ async fn dummy_stores_in_memory_and_never_runs() {
         fixture
             .registry
             .store()
-            .queue_stats("default")
+            .queue_stats(Some("default"))
             .await
             .unwrap()
             .is_empty(),
@@ -161,7 +161,7 @@ async fn every_backend_refuses_the_same_bad_requests() {
         fixture
             .registry
             .store()
-            .queue_stats("default")
+            .queue_stats(Some("default"))
             .await
             .unwrap()
             .is_empty()

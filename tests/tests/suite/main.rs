@@ -12,6 +12,7 @@ mod examples;
 mod hostile;
 mod http;
 mod isolation;
+mod observability;
 mod postgres_queue;
 mod queue_cli;
 mod queue_support;

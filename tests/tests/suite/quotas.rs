@@ -322,7 +322,7 @@ fn workers_never_pass_max_running(workspace: &Workspace, database_url: &str) {
         let started = std::time::Instant::now();
         let mut most = 0;
         loop {
-            let stats = store.queue_stats("alice").await.unwrap();
+            let stats = store.queue_stats(Some("alice")).await.unwrap();
             let count = |status| {
                 stats
                     .iter()

@@ -608,7 +608,7 @@ pub async fn prune_deletes_finished_results_by_age(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!((only_successful.successful, only_successful.failed), (1, 0));
-    let stats = store.queue_stats(TENANT).await.unwrap();
+    let stats = store.queue_stats(Some(TENANT)).await.unwrap();
     let count = |status| {
         stats
             .iter()
@@ -635,7 +635,7 @@ pub async fn queue_stats_count_by_queue_and_status(store: Arc<dyn Store>) {
         })
         .await
         .unwrap();
-    let stats = store.queue_stats(TENANT).await.unwrap();
+    let stats = store.queue_stats(Some(TENANT)).await.unwrap();
     let counts: Vec<(&str, TaskStatus, u64)> = stats
         .iter()
         .map(|s| (s.queue_name.as_str(), s.status, s.count))
@@ -647,7 +647,27 @@ pub async fn queue_stats_count_by_queue_and_status(store: Arc<dyn Store>) {
     let oldest = stats[0].oldest_available_at.expect("READY jobs have a lag");
     assert!(oldest <= Utc::now() && Utc::now() - oldest < Age::minutes(1));
     assert_eq!(stats[1].oldest_available_at, None, "only READY jobs wait");
-    assert!(store.queue_stats("other").await.unwrap().is_empty());
+    assert!(store.queue_stats(Some("other")).await.unwrap().is_empty());
+    store.job_insert_many(&[job_of("tenant-2")]).await.unwrap();
+    let every: Vec<(String, String, TaskStatus, u64)> = store
+        .queue_stats(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.tenant, s.queue_name, s.status, s.count))
+        .collect();
+    let row = |tenant: &str, queue: &str, status, count| {
+        (tenant.to_owned(), queue.to_owned(), status, count)
+    };
+    assert_eq!(
+        every,
+        [
+            row(TENANT, "a", TaskStatus::Ready, 2),
+            row(TENANT, "b", TaskStatus::Running, 1),
+            row("tenant-2", "default", TaskStatus::Ready, 1),
+        ],
+        "every tenant's, by tenant, queue and status"
+    );
 }
 
 pub async fn concurrent_claims_never_share_a_job(store: Arc<dyn Store>) {
@@ -1053,7 +1073,7 @@ pub async fn tenants_and_tokens_are_stored_and_deleted_with_all_they_own(store: 
     assert!(store.job_get("alice", &alices.id).await.unwrap().is_none());
     assert_eq!(store.token_list(None).await.unwrap().len(), 1);
     assert!(store.tenant_delete("alice").await.unwrap().is_none());
-    assert_eq!(store.queue_stats(TENANT).await.unwrap()[0].count, 1);
+    assert_eq!(store.queue_stats(Some(TENANT)).await.unwrap()[0].count, 1);
     // A new tenant of the same name inherits none of the old one's events.
     assert!(store.tenant_create("alice").await.unwrap());
     let after = store
@@ -1378,6 +1398,120 @@ pub async fn paused_queues_are_not_claimed_until_resumed(store: Arc<dyn Store>) 
     assert_eq!(resumed[0].id, waiting.id);
 }
 
+/// A worker registration of `id` heartbeating every `every`.
+fn registration(id: &str, tenants: Option<&[&str]>, every: Duration) -> WorkerRegistration {
+    WorkerRegistration {
+        id: id.into(),
+        host: "host-1".into(),
+        pid: 4242,
+        version: "0.0.0-test".into(),
+        queues: QueueFilter::All {
+            exclude: vec!["bulk".into()],
+        }
+        .describe(),
+        tenants: tenants.map(|tenants| tenants.iter().map(|t| t.to_string()).collect()),
+        concurrency: 8,
+        heartbeat_every: every,
+    }
+}
+
+pub async fn workers_register_heartbeat_and_show_what_they_run(store: Arc<dyn Store>) {
+    let second = Duration::from_secs(1);
+    store
+        .worker_register(&registration("w1", None, second))
+        .await
+        .unwrap();
+    store
+        .worker_register(&registration("w2", Some(&["tenant-2"]), second))
+        .await
+        .unwrap();
+    let mine = job(0, "default");
+    let theirs = job_of("tenant-2");
+    store
+        .job_insert_many(&[mine.clone(), theirs.clone()])
+        .await
+        .unwrap();
+    assert_eq!(store.job_claim(claim("w1", 10)).await.unwrap().len(), 2);
+
+    let all = store.worker_list(None).await.unwrap();
+    assert_eq!(
+        all.iter().map(|w| w.id.as_str()).collect::<Vec<_>>(),
+        ["w1", "w2"]
+    );
+    let w1 = &all[0];
+    assert_eq!(
+        (
+            w1.host.as_str(),
+            w1.pid,
+            w1.version.as_str(),
+            w1.queues.as_str()
+        ),
+        ("host-1", 4242, "0.0.0-test", "* except bulk")
+    );
+    assert_eq!((w1.concurrency, w1.heartbeat_every_ms), (8, 1000));
+    assert_eq!(w1.state, WorkerState::Live);
+    assert_eq!(w1.tenants, None);
+    assert_eq!(all[1].tenants, Some(vec!["tenant-2".to_owned()]));
+    let mut running: Vec<_> = w1.running.iter().map(|j| j.id.clone()).collect();
+    running.sort();
+    let mut expected = vec![mine.id.clone(), theirs.id.clone()];
+    expected.sort();
+    assert_eq!(running, expected);
+    assert!(
+        w1.running
+            .iter()
+            .all(|j| j.attempt == 1 && j.started_at.is_some())
+    );
+    assert!(all[1].running.is_empty());
+
+    let of_tenant = store.worker_list(Some(TENANT)).await.unwrap();
+    assert_eq!(of_tenant[0].running.len(), 1, "only the tenant's own jobs");
+    assert_eq!(of_tenant[0].running[0].id, mine.id);
+    assert_eq!(of_tenant[0].running[0].tenant, TENANT);
+
+    let beat = |id, stopped| WorkerHeartbeat {
+        id,
+        finished: 5,
+        failed: 1,
+        stopped,
+    };
+    let before = all[0].heartbeat_at;
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    assert!(store.worker_heartbeat(beat("w1", false)).await.unwrap());
+    assert!(!store.worker_heartbeat(beat("nobody", false)).await.unwrap());
+    let w1 = store.worker_list(None).await.unwrap().remove(0);
+    assert_eq!((w1.finished, w1.failed), (5, 1));
+    assert!(w1.heartbeat_at > before);
+    assert_eq!(w1.stopped_at, None);
+
+    assert!(store.worker_heartbeat(beat("w1", true)).await.unwrap());
+    let w1 = store.worker_list(None).await.unwrap().remove(0);
+    assert_eq!(w1.state, WorkerState::Stopped);
+    assert!(w1.stopped_at.is_some());
+
+    // Registering again (a restart with the same id) starts afresh.
+    store
+        .worker_register(&registration("w1", None, second))
+        .await
+        .unwrap();
+    let w1 = store.worker_list(None).await.unwrap().remove(0);
+    assert_eq!(
+        (w1.state, w1.stopped_at, w1.finished),
+        (WorkerState::Live, None, 0)
+    );
+
+    // A heartbeat three intervals late marks the worker lost.
+    store
+        .worker_register(&registration("w3", None, Duration::from_millis(100)))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let workers = store.worker_list(None).await.unwrap();
+    assert_eq!(workers[2].id, "w3");
+    assert_eq!(workers[2].state, WorkerState::Lost);
+    assert_eq!(workers[0].state, WorkerState::Live);
+}
+
 /// A job unique by `key`, blocking duplicates while READY, RUNNING or SUCCESSFUL.
 fn unique(key: &str) -> NewJob {
     NewJob {
@@ -1494,7 +1628,7 @@ pub async fn concurrent_duplicates_insert_exactly_one_job(store: Arc<dyn Store>)
         .collect();
     assert_eq!(stored.len(), 1);
     assert_eq!(&stored[0].id, holder);
-    let stats = store.queue_stats(TENANT).await.unwrap();
+    let stats = store.queue_stats(Some(TENANT)).await.unwrap();
     assert_eq!(stats.iter().map(|s| s.count).sum::<u64>(), 1);
 }
 
@@ -1559,7 +1693,7 @@ pub async fn max_queued_refuses_a_batch_whole_and_stores_nothing(store: Arc<dyn 
             .contains("tenant `alice` may have 3 READY jobs (max_queued) and has 2"),
         "{error}"
     );
-    let stats = store.queue_stats("alice").await.unwrap();
+    let stats = store.queue_stats(Some("alice")).await.unwrap();
     assert_eq!(stats.iter().map(|s| s.count).sum::<u64>(), 2);
     // A batch with another tenant's jobs is refused whole too.
     let mixed = vec![job_of(TENANT), job_of("alice"), job_of("alice")];
@@ -1567,7 +1701,7 @@ pub async fn max_queued_refuses_a_batch_whole_and_stores_nothing(store: Arc<dyn 
         store.job_insert_many(&mixed).await,
         Err(StoreError::Quota(_))
     ));
-    assert!(store.queue_stats(TENANT).await.unwrap().is_empty());
+    assert!(store.queue_stats(Some(TENANT)).await.unwrap().is_empty());
     // One fits; once claimed, the READY count drops and more fit again.
     store.job_insert_many(&[job_of("alice")]).await.unwrap();
     assert!(store.job_insert_many(&[job_of("alice")]).await.is_err());
@@ -1607,7 +1741,7 @@ pub async fn concurrent_enqueuers_never_pass_max_queued(store: Arc<dyn Store>) {
         stored += joined.unwrap();
     }
     let ready: u64 = store
-        .queue_stats("alice")
+        .queue_stats(Some("alice"))
         .await
         .unwrap()
         .iter()

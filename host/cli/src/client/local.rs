@@ -20,7 +20,7 @@ use wasmtasks::service::tokens::{CreatedToken, TokenInfo, TokenRequest};
 use wasmtasks::service::usage::UsageReport;
 use wasmtasks::service::{ServiceError, Services};
 use wasmtasks::store::{
-    ComponentVersion, Quotas, RetryOutcome, RetrySelection, Tenant, TenantDeleted,
+    ComponentVersion, Quotas, RetryOutcome, RetrySelection, Tenant, TenantDeleted, WorkerRecord,
 };
 use wasmtasks::task::TaskResult;
 use wasmtasks::tenant::Principal;
@@ -120,6 +120,10 @@ impl Api for Local {
             .usage()
             .report(&self.principal, from, to)
             .await
+    }
+
+    async fn workers(&self) -> Result<Vec<WorkerRecord>, ServiceError> {
+        self.services.workers().list(&self.principal).await
     }
 
     async fn queue_set_paused(

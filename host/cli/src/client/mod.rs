@@ -27,7 +27,7 @@ use wasmtasks::service::tenants::TenantDetails;
 use wasmtasks::service::tokens::{CreatedToken, TokenInfo, TokenRequest};
 use wasmtasks::service::usage::UsageReport;
 use wasmtasks::store::{
-    ComponentVersion, Quotas, RetryOutcome, RetrySelection, Tenant, TenantDeleted,
+    ComponentVersion, Quotas, RetryOutcome, RetrySelection, Tenant, TenantDeleted, WorkerRecord,
 };
 use wasmtasks::task::TaskResult;
 
@@ -76,6 +76,8 @@ pub trait Api: Send + Sync {
         from: Option<chrono::NaiveDate>,
         to: Option<chrono::NaiveDate>,
     ) -> Result<UsageReport, ServiceError>;
+    /// The registered workers.
+    async fn workers(&self) -> Result<Vec<WorkerRecord>, ServiceError>;
     /// Pauses or resumes a queue.
     async fn queue_set_paused(&self, queue: &str, paused: bool)
     -> Result<QueuePause, ServiceError>;

@@ -28,7 +28,7 @@ use wasmtasks::service::tenants::TenantDetails;
 use wasmtasks::service::tokens::{CreatedToken, TokenInfo, TokenRequest};
 use wasmtasks::service::usage::UsageReport;
 use wasmtasks::store::{
-    ComponentVersion, Quotas, RetryOutcome, RetrySelection, Tenant, TenantDeleted,
+    ComponentVersion, Quotas, RetryOutcome, RetrySelection, Tenant, TenantDeleted, WorkerRecord,
 };
 use wasmtasks::task::TaskResult;
 use wasmtasks_server::Problem;
@@ -399,6 +399,10 @@ impl Api for Remote {
             .collect();
         self.send(self.request(Method::GET, "/usage").query(&range))
             .await
+    }
+
+    async fn workers(&self) -> Result<Vec<WorkerRecord>, ServiceError> {
+        self.send(self.request(Method::GET, "/workers")).await
     }
 
     async fn queue_set_paused(

@@ -26,6 +26,7 @@ mod units;
 mod upload;
 mod usage;
 mod worker;
+mod workers;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -138,6 +139,8 @@ enum Command {
     Queue(queues::QueueArgs),
     /// Show what the tenant used per day: jobs, attempts, fuel, time, memory, HTTP.
     Usage(usage::UsageArgs),
+    /// List the workers (live, lost or stopped) and the jobs each is running.
+    Workers(workers::WorkersArgs),
     /// Show the periodic jobs and their next runs.
     Schedules(schedules::SchedulesArgs),
     /// Create, delete, pause or resume a periodic job.
@@ -205,6 +208,7 @@ impl Cli {
             Command::Queues(args) => queues::execute(args, &global).await,
             Command::Queue(args) => queues::execute_control(args, &global).await,
             Command::Usage(args) => usage::execute(args, &global).await,
+            Command::Workers(args) => workers::execute(args, &global).await,
             Command::Schedules(args) => schedules::execute(args, &global).await,
             Command::Schedule(args) => schedules::execute_control(args, &global).await,
             Command::Config(args) => config::execute(args, &global).await,

@@ -18,7 +18,7 @@ use wasmtasks_server::ServerOptions;
 
 use super::GlobalArgs;
 use super::context;
-use super::worker::{WorkerArgs, forward_signals, log_start};
+use super::worker::{WorkerArgs, forward_signals, log_start, serve_metrics};
 
 /// The largest `--max-body-size`: 4 GiB.
 const MAX_BODY_SIZE: u64 = 4 << 30;
@@ -59,6 +59,7 @@ pub async fn execute(args: ServeArgs, global: &GlobalArgs) -> anyhow::Result<Exi
         options.concurrency
     );
     let services = context::services(settings, slots).await?;
+    serve_metrics(args.worker.metrics_listen, &services).await?;
     let shutdown = Shutdown::default();
     tokio::spawn(forward_signals(shutdown.clone()));
     let mut workers = JoinSet::new();

@@ -10,14 +10,17 @@
 //! to READY.
 
 use crate::output::tell;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::Args;
 use wasmtasks::config::{MAX_CONCURRENCY, Settings};
 use wasmtasks::registry::Registry;
+use wasmtasks::service::Services;
 use wasmtasks::store::QueueFilter;
 use wasmtasks::store::postgres::redacted;
 use wasmtasks::worker::{Shutdown, Worker, WorkerOptions};
@@ -58,6 +61,10 @@ pub struct WorkerArgs {
     /// Time running attempts get to finish after SIGINT/SIGTERM [default: the configuration's].
     #[arg(long, value_parser = parse_duration)]
     grace_period: Option<Duration>,
+    /// Serve Prometheus metrics at http://ADDRESS/metrics, without a token (e.g.
+    /// 127.0.0.1:9090; choose an address only your scraper reaches).
+    #[arg(long, value_name = "ADDRESS")]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl WorkerArgs {
@@ -106,6 +113,7 @@ pub async fn execute(args: WorkerArgs, global: &GlobalArgs) -> anyhow::Result<Ex
         services.settings().clone(),
         options,
     )?;
+    serve_metrics(args.metrics_listen, &services).await?;
     let shutdown = Shutdown::default();
     tokio::spawn(forward_signals(shutdown.clone()));
     log_start(&worker, services.registry(), services.settings());
@@ -141,6 +149,27 @@ pub async fn execute(args: WorkerArgs, global: &GlobalArgs) -> anyhow::Result<Ex
     Ok(ExitCode::SUCCESS)
 }
 
+/// Serves `/metrics` on `address`, if given, until the process exits.
+pub async fn serve_metrics(address: Option<SocketAddr>, services: &Services) -> anyhow::Result<()> {
+    let Some(address) = address else {
+        return Ok(());
+    };
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address} (--metrics-listen)"))?;
+    let address = listener.local_addr()?;
+    let router = wasmtasks_server::metrics::listener_router(services.clone());
+    tokio::spawn(async move {
+        let forever = std::future::pending();
+        if let Err(error) = wasmtasks_server::serve(listener, router, forever, Duration::ZERO).await
+        {
+            tracing::error!(%error, "the metrics listener failed");
+        }
+    });
+    tell!("metrics at http://{address}/metrics");
+    Ok(())
+}
+
 /// The most resident memory this process has used (0 if the system cannot tell).
 fn peak_rss_bytes() -> u64 {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
@@ -157,11 +186,7 @@ fn peak_rss_bytes() -> u64 {
 /// The startup line: who the worker is and what it serves.
 pub fn log_start(worker: &Worker, registry: &Arc<Registry>, settings: &Settings) {
     let options = worker.options();
-    let queues = match &options.queues {
-        QueueFilter::Only(queues) => queues.join(","),
-        QueueFilter::All { exclude } if exclude.is_empty() => "*".to_owned(),
-        QueueFilter::All { exclude } => format!("* except {}", exclude.join(",")),
-    };
+    let queues = options.queues.describe();
     let tenants = options
         .tenants
         .as_ref()

@@ -11,6 +11,7 @@ pub mod tenants;
 pub mod tokens;
 pub mod types;
 pub mod usage;
+pub mod workers;
 
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
@@ -40,6 +41,7 @@ use crate::state::AppState;
         (name = "tenants", description = "Tenants (operator)"),
         (name = "tokens", description = "API tokens"),
         (name = "usage", description = "What the tenant used, per day"),
+        (name = "workers", description = "Workers and what they run"),
     )
 )]
 struct ApiDoc;
@@ -137,6 +139,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             .merge(schedules::router())
             .merge(tenants::router())
             .merge(tokens::router())
-            .merge(usage::router()),
+            .merge(usage::router())
+            .merge(workers::router()),
     )
 }

@@ -16,8 +16,8 @@ use crate::store::nul::{storable, storable_value};
 
 use crate::store::{
     CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, JobClaim, JobList, JobPrune,
-    JobSummary, LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, Quotas,
-    RetryOutcome, RetrySelection, StoreError, StuckJob, check_queued, in_django_order,
+    JobSummary, LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, QueueStatRow,
+    Quotas, RetryOutcome, RetrySelection, StoreError, StuckJob, check_queued, in_django_order,
     parse_status, prune_report, queue_stats_from, retry_outcomes,
 };
 
@@ -719,13 +719,16 @@ pub(super) async fn prune(pool: &PgPool, params: JobPrune) -> Result<PruneReport
     Ok(report)
 }
 
-pub(super) async fn queue_stats(pool: &PgPool, tenant: &str) -> Result<Vec<QueueStat>, StoreError> {
+pub(super) async fn queue_stats(
+    pool: &PgPool,
+    tenant: Option<&str>,
+) -> Result<Vec<QueueStat>, StoreError> {
     let context = "counting jobs per queue";
-    let rows: Vec<(String, String, i64, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "SELECT queue_name, status, count(*),
+    let rows: Vec<QueueStatRow> = sqlx::query_as(
+        "SELECT tenant, queue_name, status, count(*),
             min(available_at) FILTER (WHERE status = 'READY' AND available_at <= now())
-         FROM tasks WHERE tenant = $1
-         GROUP BY queue_name, status ORDER BY queue_name, status",
+         FROM tasks WHERE $1::text IS NULL OR tenant = $1
+         GROUP BY tenant, queue_name, status ORDER BY tenant, queue_name, status",
     )
     .bind(tenant)
     .fetch_all(pool)

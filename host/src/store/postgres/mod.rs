@@ -31,6 +31,7 @@ mod queues;
 mod results;
 mod schedules;
 mod tenants;
+mod workers;
 
 use std::str::FromStr;
 use std::sync::Arc;
@@ -434,7 +435,7 @@ impl Store for PostgresStore {
         tenants::usage_days(&self.pool, tenant, from, to).await
     }
 
-    async fn queue_stats(&self, tenant: &str) -> Result<Vec<QueueStat>, StoreError> {
+    async fn queue_stats(&self, tenant: Option<&str>) -> Result<Vec<QueueStat>, StoreError> {
         jobs::queue_stats(&self.pool, tenant).await
     }
 
@@ -544,6 +545,18 @@ impl Store for PostgresStore {
 
     async fn token_revoke(&self, id: &str) -> Result<bool, StoreError> {
         tenants::token_revoke(&self.pool, id).await
+    }
+
+    async fn worker_register(&self, worker: &WorkerRegistration) -> Result<(), StoreError> {
+        workers::register(&self.pool, worker).await
+    }
+
+    async fn worker_heartbeat(&self, beat: WorkerHeartbeat<'_>) -> Result<bool, StoreError> {
+        workers::heartbeat(&self.pool, beat).await
+    }
+
+    async fn worker_list(&self, tenant: Option<&str>) -> Result<Vec<WorkerRecord>, StoreError> {
+        workers::list(&self.pool, tenant).await
     }
 
     async fn close(&self) {

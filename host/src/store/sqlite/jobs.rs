@@ -762,14 +762,14 @@ pub(super) async fn prune(pool: &SqlitePool, params: JobPrune) -> Result<PruneRe
 
 pub(super) async fn queue_stats(
     pool: &SqlitePool,
-    tenant: &str,
+    tenant: Option<&str>,
 ) -> Result<Vec<QueueStat>, StoreError> {
     let context = "counting jobs per queue";
-    let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT queue_name, status, count(*),
+    let rows: Vec<(String, String, String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT tenant, queue_name, status, count(*),
             min(CASE WHEN status = 'READY' AND available_at <= ?2 THEN available_at END)
-         FROM tasks WHERE tenant = ?1
-         GROUP BY queue_name, status ORDER BY queue_name, status",
+         FROM tasks WHERE ?1 IS NULL OR tenant = ?1
+         GROUP BY tenant, queue_name, status ORDER BY tenant, queue_name, status",
     )
     .bind(tenant)
     .bind(micros(Utc::now()))
@@ -778,7 +778,9 @@ pub(super) async fn queue_stats(
     .map_err(StoreError::query(context))?;
     let rows = rows
         .into_iter()
-        .map(|(queue, status, count, oldest)| (queue, status, count, oldest.map(from_micros)))
+        .map(|(tenant, queue, status, count, oldest)| {
+            (tenant, queue, status, count, oldest.map(from_micros))
+        })
         .collect();
     queue_stats_from(rows, context)
 }

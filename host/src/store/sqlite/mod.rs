@@ -20,6 +20,7 @@ mod queues;
 mod results;
 mod schedules;
 mod tenants;
+mod workers;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -308,7 +309,7 @@ impl Store for SqliteStore {
         tenants::usage_days(&self.reader, tenant, from, to).await
     }
 
-    async fn queue_stats(&self, tenant: &str) -> Result<Vec<QueueStat>, StoreError> {
+    async fn queue_stats(&self, tenant: Option<&str>) -> Result<Vec<QueueStat>, StoreError> {
         jobs::queue_stats(&self.reader, tenant).await
     }
 
@@ -418,6 +419,18 @@ impl Store for SqliteStore {
 
     async fn token_revoke(&self, id: &str) -> Result<bool, StoreError> {
         tenants::token_revoke(&self.writer, id).await
+    }
+
+    async fn worker_register(&self, worker: &WorkerRegistration) -> Result<(), StoreError> {
+        workers::register(&self.writer, worker).await
+    }
+
+    async fn worker_heartbeat(&self, beat: WorkerHeartbeat<'_>) -> Result<bool, StoreError> {
+        workers::heartbeat(&self.writer, beat).await
+    }
+
+    async fn worker_list(&self, tenant: Option<&str>) -> Result<Vec<WorkerRecord>, StoreError> {
+        workers::list(&self.reader, tenant).await
     }
 
     async fn close(&self) {
