@@ -15,10 +15,11 @@ use wasmtasks_sandbox::LimitOverrides;
 use crate::store::nul::{storable, storable_value};
 
 use crate::store::{
-    CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, JobClaim, JobList, JobPrune,
-    JobSummary, LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, Quotas,
-    RetryOutcome, RetrySelection, StoreError, StuckJob, check_queued, in_django_order,
-    parse_status, prune_report, queue_stats_from, retry_outcomes,
+    CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, FinishedBucket, JobClaim,
+    JobCountFinished, JobList, JobPrune, JobSummary, LeaseRenewal, NewJob, NextState, PruneReport,
+    QueueFilter, QueueStat, Quotas, RetryOutcome, RetrySelection, StoreError, StuckJob,
+    check_queued, finished_buckets_from, in_django_order, parse_status, prune_report,
+    queue_stats_from, retry_outcomes,
 };
 
 /// The channel `LISTEN`ing workers are woken on (the statements that notify name it
@@ -848,4 +849,25 @@ pub(super) async fn retry(
     };
     tx.commit().await.map_err(StoreError::query(context))?;
     retry_outcomes(&selection, retried, others, context)
+}
+
+pub(super) async fn count_finished(
+    pool: &PgPool,
+    params: JobCountFinished,
+) -> Result<Vec<FinishedBucket>, StoreError> {
+    let context = "counting finished jobs";
+    let width = (params.bucket.as_micros() as i64).max(1);
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT floor(extract(epoch FROM finished_at - $2) * 1000000 / $3)::bigint AS bucket,
+            status, count(*)
+         FROM tasks WHERE finished_at >= $2 AND tenant = $1
+         GROUP BY bucket, status ORDER BY bucket, status",
+    )
+    .bind(&params.tenant)
+    .bind(params.since)
+    .bind(width)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    finished_buckets_from(rows, context)
 }

@@ -13,10 +13,11 @@ use super::{from_micros, micros};
 use crate::store::fair::{self, Offer};
 use crate::store::nul::{storable, storable_value};
 use crate::store::{
-    CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, JobClaim, JobList, JobPrune,
-    JobSummary, LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, Quotas,
-    RetryOutcome, RetrySelection, StoreError, StuckJob, check_queued, in_django_order,
-    parse_status, prune_report, queue_stats_from, retry_outcomes,
+    CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, FinishedBucket, JobClaim,
+    JobCountFinished, JobList, JobPrune, JobSummary, LeaseRenewal, NewJob, NextState, PruneReport,
+    QueueFilter, QueueStat, Quotas, RetryOutcome, RetrySelection, StoreError, StuckJob,
+    check_queued, finished_buckets_from, in_django_order, parse_status, prune_report,
+    queue_stats_from, retry_outcomes,
 };
 
 pub(super) fn json<T: Serialize>(value: &T, context: &'static str) -> Result<String, StoreError> {
@@ -903,4 +904,27 @@ pub(super) async fn retry(
     };
     tx.commit().await.map_err(StoreError::query(context))?;
     retry_outcomes(&selection, retried, others, context)
+}
+
+pub(super) async fn count_finished(
+    pool: &SqlitePool,
+    params: JobCountFinished,
+) -> Result<Vec<FinishedBucket>, StoreError> {
+    let context = "counting finished jobs";
+    let width = (params.bucket.as_micros() as i64).max(1);
+    // `+tenant`: the range on the finished jobs' index is the narrow one, not the
+    // tenant's every job.
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT (finished_at - ?2) / ?3 AS bucket, status, count(*)
+         FROM tasks
+         WHERE finished_at >= ?2 AND +tenant = ?1
+         GROUP BY bucket, status ORDER BY bucket, status",
+    )
+    .bind(&params.tenant)
+    .bind(micros(params.since))
+    .bind(width)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    finished_buckets_from(rows, context)
 }
