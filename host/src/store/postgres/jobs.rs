@@ -723,10 +723,17 @@ pub(super) async fn prune(pool: &PgPool, params: JobPrune) -> Result<PruneReport
 pub(super) async fn queue_stats(pool: &PgPool, tenant: &str) -> Result<Vec<QueueStat>, StoreError> {
     let context = "counting jobs per queue";
     let rows: Vec<(String, String, i64, Option<DateTime<Utc>>)> = sqlx::query_as(
-        "SELECT queue_name, status, count(*),
-            min(available_at) FILTER (WHERE status = 'READY' AND available_at <= now())
-         FROM tasks WHERE tenant = $1
-         GROUP BY queue_name, status ORDER BY queue_name, status",
+        // The counts read tasks_queue_status alone; each queue's oldest runnable
+        // READY job is one seek in it.
+        "SELECT c.queue_name, c.status, c.n,
+            CASE WHEN c.status = 'READY' THEN
+                (SELECT min(t.available_at) FROM tasks t
+                 WHERE t.tenant = $1 AND t.queue_name = c.queue_name
+                   AND t.status = 'READY' AND t.available_at <= now())
+            END
+         FROM (SELECT queue_name, status, count(*) AS n FROM tasks WHERE tenant = $1
+               GROUP BY queue_name, status) c
+         ORDER BY c.queue_name, c.status",
     )
     .bind(tenant)
     .fetch_all(pool)
@@ -860,7 +867,7 @@ pub(super) async fn count_finished(
     let rows: Vec<(i64, String, i64)> = sqlx::query_as(
         "SELECT floor(extract(epoch FROM finished_at - $2) * 1000000 / $3)::bigint AS bucket,
             status, count(*)
-         FROM tasks WHERE finished_at >= $2 AND tenant = $1
+         FROM tasks WHERE tenant = $1 AND finished_at >= $2
          GROUP BY bucket, status ORDER BY bucket, status",
     )
     .bind(&params.tenant)

@@ -767,10 +767,17 @@ pub(super) async fn queue_stats(
 ) -> Result<Vec<QueueStat>, StoreError> {
     let context = "counting jobs per queue";
     let rows: Vec<(String, String, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT queue_name, status, count(*),
-            min(CASE WHEN status = 'READY' AND available_at <= ?2 THEN available_at END)
-         FROM tasks WHERE tenant = ?1
-         GROUP BY queue_name, status ORDER BY queue_name, status",
+        // The counts read tasks_queue_status alone; each queue's oldest runnable
+        // READY job is one seek in it.
+        "SELECT c.queue_name, c.status, c.n,
+            CASE WHEN c.status = 'READY' THEN
+                (SELECT min(t.available_at) FROM tasks t
+                 WHERE t.tenant = ?1 AND t.queue_name = c.queue_name
+                   AND t.status = 'READY' AND t.available_at <= ?2)
+            END
+         FROM (SELECT queue_name, status, count(*) AS n FROM tasks WHERE tenant = ?1
+               GROUP BY queue_name, status) c
+         ORDER BY c.queue_name, c.status",
     )
     .bind(tenant)
     .bind(micros(Utc::now()))
@@ -795,14 +802,25 @@ pub(super) async fn list(
 ) -> Result<Vec<JobSummary>, StoreError> {
     let context = "listing jobs";
     let statuses: Vec<&str> = params.statuses.iter().map(|s| s.as_str()).collect();
-    let rows = sqlx::query(
+    // Newest first, reading a page's rows and stopping: the tenant's jobs in id
+    // order (tasks_tenant_id), or a status's (tasks_tenant_status_id; without the
+    // hint the planner takes the former and reads past every other status).
+    let (index, status_filter) = if statuses.is_empty() {
+        ("tasks_tenant_id", "?2 = '[]'")
+    } else {
+        (
+            "tasks_tenant_status_id",
+            "t.status IN (SELECT value FROM jsonb_each(?2))",
+        )
+    };
+    let sql = format!(
         "SELECT t.id, t.task_path, t.status, t.queue_name, t.priority, t.enqueued_at, t.finished_at,
             t.attempt,
             (SELECT a.exception_class_path FROM task_attempts a WHERE a.task_id = t.id
              ORDER BY a.attempt DESC LIMIT 1) AS last_error
-         FROM tasks t
+         FROM tasks t INDEXED BY {index}
          WHERE t.tenant = ?1
-           AND (?2 = '[]' OR t.status IN (SELECT value FROM jsonb_each(?2)))
+           AND {status_filter}
            AND (?3 IS NULL OR t.queue_name = ?3)
            AND (?4 IS NULL OR t.component = ?4)
            AND (?5 IS NULL OR t.task_name = ?5)
@@ -810,20 +828,22 @@ pub(super) async fn list(
            AND (?7 IS NULL OR t.enqueued_at < ?7)
            AND (?8 IS NULL OR t.id < ?8)
          ORDER BY t.id DESC
-         LIMIT ?9",
-    )
-    .bind(&params.tenant)
-    .bind(json(&statuses, context)?)
-    .bind(&params.queue_name)
-    .bind(&params.component)
-    .bind(&params.task_name)
-    .bind(params.since.map(micros))
-    .bind(params.until.map(micros))
-    .bind(&params.before_id)
-    .bind(params.limit)
-    .fetch_all(pool)
-    .await
-    .map_err(StoreError::query(context))?;
+         LIMIT ?9"
+    );
+    // Only the two fixed fragments above are formatted in; every value is bound.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&params.tenant)
+        .bind(json(&statuses, context)?)
+        .bind(&params.queue_name)
+        .bind(&params.component)
+        .bind(&params.task_name)
+        .bind(params.since.map(micros))
+        .bind(params.until.map(micros))
+        .bind(&params.before_id)
+        .bind(params.limit)
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::query(context))?;
     rows.iter()
         .map(|row| {
             let get = |e| StoreError::Query { context, cause: e };
@@ -912,12 +932,12 @@ pub(super) async fn count_finished(
 ) -> Result<Vec<FinishedBucket>, StoreError> {
     let context = "counting finished jobs";
     let width = (params.bucket.as_micros() as i64).max(1);
-    // `+tenant`: the range on the finished jobs' index is the narrow one, not the
-    // tenant's every job.
+    // The tenant's range of finish times in tasks_tenant_finished, which covers
+    // the status: no row is read.
     let rows: Vec<(i64, String, i64)> = sqlx::query_as(
         "SELECT (finished_at - ?2) / ?3 AS bucket, status, count(*)
          FROM tasks
-         WHERE finished_at >= ?2 AND +tenant = ?1
+         WHERE tenant = ?1 AND finished_at >= ?2
          GROUP BY bucket, status ORDER BY bucket, status",
     )
     .bind(&params.tenant)
