@@ -75,7 +75,9 @@ impl Browser {
     /// The CSRF token the page at `path` embeds in its forms.
     fn csrf(&self, path: &str) -> String {
         let page = self.page(path);
-        let start = page.find("name=\"csrf\" value=\"").expect("a form with the CSRF token")
+        let start = page
+            .find("name=\"csrf\" value=\"")
+            .expect("a form with the CSRF token")
             + "name=\"csrf\" value=\"".len();
         page[start..start + 64].to_owned()
     }
@@ -117,7 +119,11 @@ fn fixture() -> Fixture {
 }
 
 fn status(fixture: &Fixture, id: &str) -> String {
-    let reply = get(&fixture.server, &fixture.alice, &format!("/api/v1/jobs/{id}"));
+    let reply = get(
+        &fixture.server,
+        &fixture.alice,
+        &format!("/api/v1/jobs/{id}"),
+    );
     reply.body["status"].as_str().unwrap().to_owned()
 }
 
@@ -125,10 +131,18 @@ fn status(fixture: &Fixture, id: &str) -> String {
 fn dashboard_pages_need_a_session_and_login_sets_a_strict_cookie() {
     let fixture = fixture();
     let anonymous = Browser::new(&fixture.server);
-    for path in ["/", "/jobs", &format!("/jobs/{}", fixture.job), "/components"] {
+    for path in [
+        "/",
+        "/jobs",
+        &format!("/jobs/{}", fixture.job),
+        "/components",
+    ] {
         let answer = anonymous.get(path);
         assert_eq!(
-            (answer.status().as_u16(), answer.headers().get(LOCATION).cloned()),
+            (
+                answer.status().as_u16(),
+                answer.headers().get(LOCATION).cloned()
+            ),
             (303, Some("/login".parse().unwrap())),
             "GET {path} without a session"
         );
@@ -142,7 +156,10 @@ fn dashboard_pages_need_a_session_and_login_sets_a_strict_cookie() {
     assert_eq!(answer.status(), 303);
     let cookie = answer.headers()[SET_COOKIE].to_str().unwrap().to_owned();
     let attributes: Vec<&str> = cookie.split(';').map(str::trim).collect();
-    assert_eq!(attributes[0], format!("wasmtasks_session={}", fixture.alice));
+    assert_eq!(
+        attributes[0],
+        format!("wasmtasks_session={}", fixture.alice)
+    );
     for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(attributes.contains(&attribute), "{cookie}");
     }
@@ -161,7 +178,12 @@ fn dashboard_pages_need_a_session_and_login_sets_a_strict_cookie() {
     // A page that is not there is an HTML page; under /api/ a problem detail.
     let missing = alice.get("/no-such-page");
     assert_eq!(missing.status(), 404);
-    assert!(missing.headers()[CONTENT_TYPE].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        missing.headers()[CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let missing = alice.get("/api/v1/no-such-route");
     assert_eq!(missing.headers()[CONTENT_TYPE], "application/problem+json");
 }
@@ -173,7 +195,11 @@ fn dashboard_actions_need_the_csrf_token_and_a_confirmation() {
     let cancel = format!("/jobs/{}/cancel", fixture.job);
     let asking = alice.page(&cancel);
     assert!(asking.contains("Really cancel job"), "{asking}");
-    assert_eq!(status(&fixture, &fixture.job), "READY", "GET changes nothing");
+    assert_eq!(
+        status(&fixture, &fixture.job),
+        "READY",
+        "GET changes nothing"
+    );
     let csrf = alice.csrf(&cancel);
     let wrong = "0".repeat(64);
     for form in [
@@ -239,7 +265,10 @@ fn dashboard_another_tenants_job_is_a_404_page() {
         assert_eq!(answer.status(), 404, "GET {path}");
         let page = answer.text().unwrap();
         assert!(page.contains("no task result with id"), "{page}");
-        assert!(!page.contains("arith.add"), "nothing of the job shows: {page}");
+        assert!(
+            !page.contains("arith.add"),
+            "nothing of the job shows: {page}"
+        );
     }
     let cancel = format!("/jobs/{}/cancel", fixture.job);
     let answer = bob.post(&cancel, &[("csrf", &bob.csrf("/")), ("confirm", "yes")]);
@@ -263,8 +292,17 @@ fn dashboard_operator_sees_each_tenants_jobs_with_the_filter() {
     assert!(alices.contains(&fixture.job) && !alices.contains(&bobs_job));
     let bobs = operator.page("/jobs?tenant=bob");
     assert!(bobs.contains(&bobs_job) && !bobs.contains(&fixture.job));
-    assert!(operator.page(&format!("/jobs/{bobs_job}?tenant=bob")).contains("arith.add"));
-    assert_eq!(operator.get(&format!("/jobs/{bobs_job}?tenant=alice")).status(), 404);
+    assert!(
+        operator
+            .page(&format!("/jobs/{bobs_job}?tenant=bob"))
+            .contains("arith.add")
+    );
+    assert_eq!(
+        operator
+            .get(&format!("/jobs/{bobs_job}?tenant=alice"))
+            .status(),
+        404
+    );
     let tenants = operator.page("/tenants");
     assert!(tenants.contains("tenant-alice") && tenants.contains("tenant-bob"));
     assert!(tenants.contains(token_id(&fixture.alice)));

@@ -209,14 +209,8 @@ pub async fn page(
     let mut response = if headers.contains_key("hx-request") {
         render(&table)
     } else {
-        let queue_names = state
-            .services
-            .queues()
-            .list(principal)
-            .await?
-            .into_iter()
-            .map(|queue| queue.queue_name)
-            .collect();
+        // The configured queues (counting every job's queue would cost a scan).
+        let queue_names = state.services.settings().queues.keys().cloned().collect();
         let layout = Layout::new(&state, &session, "jobs", "/jobs").await?;
         render(&JobsPage {
             layout,

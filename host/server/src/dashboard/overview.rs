@@ -6,6 +6,7 @@ use std::time::Duration;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
+use wasmtasks::service::jobs::{Throughput, ThroughputBucket};
 use wasmtasks::service::queues::STATUSES;
 
 use super::chart::{self, Totals};
@@ -42,11 +43,27 @@ struct OverviewPage {
     charts: Vec<Chart>,
 }
 
-/// The charts: the last hour in 5-minute buckets, the last day in hours.
-const CHARTS: [(&str, &str, Duration, u32, usize); 2] = [
-    ("Last hour", "hour", Duration::from_secs(300), 12, 3),
-    ("Last 24 hours", "day", Duration::from_secs(3600), 24, 4),
-];
+/// The finished jobs are counted once, in 5-minute buckets over the last day.
+const BUCKET: Duration = Duration::from_secs(300);
+/// 24 hours of them.
+const BUCKETS: u32 = 288;
+
+/// `series`' last `take` buckets, summed `group` at a time.
+fn regroup(series: &Throughput, take: usize, group: usize) -> Throughput {
+    let start = series.buckets.len().saturating_sub(take);
+    Throughput {
+        bucket_seconds: series.bucket_seconds * group as u64,
+        buckets: series.buckets[start..]
+            .chunks(group)
+            .map(|chunk| ThroughputBucket {
+                start: chunk[0].start,
+                successful: chunk.iter().map(|b| b.successful).sum(),
+                failed: chunk.iter().map(|b| b.failed).sum(),
+                cancelled: chunk.iter().map(|b| b.cancelled).sum(),
+            })
+            .collect(),
+    }
+}
 
 /// `GET /`.
 pub async fn page(State(state): State<AppState>, session: Session) -> Result<Response, PageError> {
@@ -70,30 +87,37 @@ pub async fn page(State(state): State<AppState>, session: Session) -> Result<Res
             name: queue.queue_name,
         })
         .collect();
-    let mut charts = Vec::with_capacity(CHARTS.len());
-    for (title, id, bucket, buckets, label_every) in CHARTS {
-        let series = services
-            .jobs()
-            .throughput(principal, bucket, buckets)
-            .await?;
+    let series = services
+        .jobs()
+        .throughput(principal, BUCKET, BUCKETS)
+        .await?;
+    // The last hour in 5-minute bars, the last day in hours (of 12 buckets each).
+    let charts = [
+        ("Last hour", "hour", regroup(&series, 12, 1), 3),
+        (
+            "Last 24 hours",
+            "day",
+            regroup(&series, BUCKETS as usize, 12),
+            4,
+        ),
+    ]
+    .into_iter()
+    .map(|(title, id, series, label_every)| {
         let totals = Totals::of(&series);
-        let starts: Vec<String> = series
-            .buckets
-            .iter()
-            .map(|b| b.start.format("%H:%M").to_string())
-            .collect();
         let svg = chart::svg(&format!("chart-{id}"), &series, |index| {
-            (index % label_every == 0).then(|| starts[index].clone())
+            (index % label_every == 0)
+                .then(|| series.buckets[index].start.format("%H:%M").to_string())
         });
-        charts.push(Chart {
+        Chart {
             title,
             svg,
             successful: totals.successful,
             failed: totals.failed,
             cancelled: totals.cancelled,
             failure_rate: totals.failure_rate(),
-        });
-    }
+        }
+    })
+    .collect();
     let layout = Layout::new(&state, &session, "overview", "/").await?;
     Ok(render(&OverviewPage {
         layout,
