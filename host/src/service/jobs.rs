@@ -285,6 +285,13 @@ impl Jobs<'_> {
             )));
         }
         let (component, task_name) = task_filter(filter.task.as_deref())?;
+        // A time range is also a range of ids, which bounds the pages' index scan
+        // to it; the times themselves are still compared exactly.
+        let until_id = filter.until.map(|until| id_floor(until + ID_CLOCK_MARGIN));
+        let before_id = match (filter.cursor, until_id) {
+            (Some(cursor), Some(until)) => Some(cursor.min(until)),
+            (cursor, until) => cursor.or(until),
+        };
         let jobs = self
             .0
             .store()
@@ -296,7 +303,8 @@ impl Jobs<'_> {
                 task_name,
                 since: filter.since,
                 until: filter.until,
-                before_id: filter.cursor,
+                before_id,
+                after_id: filter.since.map(|since| id_floor(since - ID_CLOCK_MARGIN)),
                 limit,
             })
             .await?;
@@ -415,6 +423,40 @@ impl Jobs<'_> {
     }
 }
 
+/// How far a job's id time and its `enqueued_at` may be apart: both are read
+/// from the clock microseconds apart as the job is prepared; the margin covers a
+/// clock step between the two reads.
+const ID_CLOCK_MARGIN: chrono::Duration = chrono::Duration::seconds(1);
+
+/// The smallest job id of a job enqueued at `time` or later: ids are UUIDv7
+/// strings, which begin with their millisecond time in hex and sort as it does.
+fn id_floor(time: DateTime<Utc>) -> String {
+    let millis = time.timestamp_millis().max(0) as u64;
+    format!(
+        "{:08x}-{:04x}-0000-0000-000000000000",
+        millis >> 16,
+        millis & 0xffff
+    )
+}
+
 fn not_found(id: &str) -> ServiceError {
     ServiceError::NotFound(format!("no task result with id `{id}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_floor_sorts_with_the_ids_of_its_time() {
+        let before = Utc::now();
+        let id = uuid::Uuid::now_v7().to_string();
+        let after = Utc::now() + chrono::Duration::milliseconds(1);
+        assert!(id_floor(before) <= id, "{} <= {id}", id_floor(before));
+        assert!(id < id_floor(after), "{id} < {}", id_floor(after));
+        assert_eq!(
+            id_floor(DateTime::from_timestamp_millis(0x0123_4567_89ab).unwrap()),
+            "01234567-89ab-0000-0000-000000000000"
+        );
+    }
 }

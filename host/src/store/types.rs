@@ -457,6 +457,8 @@ pub struct JobList {
     pub until: Option<DateTime<Utc>>,
     /// Only jobs older than this id (the cursor: the last id of the previous page).
     pub before_id: Option<String>,
+    /// Only jobs of this id or newer (ids sort as their enqueue times do).
+    pub after_id: Option<String>,
     /// At most this many.
     pub limit: u32,
 }

@@ -703,6 +703,35 @@ pub async fn job_count_finished_buckets_by_time_and_status(store: Arc<dyn Store>
     );
 }
 
+pub async fn job_list_after_id_keeps_that_id_and_newer(store: Arc<dyn Store>) {
+    let jobs: Vec<NewJob> = (0..3).map(|_| job(0, "default")).collect();
+    store.job_insert_many(&jobs).await.unwrap();
+    let listed = store
+        .job_list(JobList {
+            tenant: TENANT.into(),
+            after_id: Some(jobs[1].id.clone()),
+            limit: 10,
+            ..JobList::default()
+        })
+        .await
+        .unwrap();
+    let ids: Vec<&str> = listed.iter().map(|job| job.id.as_str()).collect();
+    assert_eq!(ids, [jobs[2].id.as_str(), jobs[1].id.as_str()]);
+    let between = store
+        .job_list(JobList {
+            tenant: TENANT.into(),
+            after_id: Some(jobs[0].id.clone()),
+            before_id: Some(jobs[2].id.clone()),
+            statuses: vec![TaskStatus::Ready],
+            limit: 10,
+            ..JobList::default()
+        })
+        .await
+        .unwrap();
+    let ids: Vec<&str> = between.iter().map(|job| job.id.as_str()).collect();
+    assert_eq!(ids, [jobs[1].id.as_str(), jobs[0].id.as_str()]);
+}
+
 pub async fn concurrent_claims_never_share_a_job(store: Arc<dyn Store>) {
     let jobs: Vec<NewJob> = (0..200).map(|_| job(0, "default")).collect();
     store.job_insert_many(&jobs).await.unwrap();

@@ -764,6 +764,7 @@ pub(super) async fn list(pool: &PgPool, params: JobList) -> Result<Vec<JobSummar
            AND ($6::timestamptz IS NULL OR t.enqueued_at >= $6)
            AND ($7::timestamptz IS NULL OR t.enqueued_at < $7)
            AND ($8::text IS NULL OR t.id < $8)
+           AND ($10::text IS NULL OR t.id >= $10)
          ORDER BY t.id DESC
          LIMIT $9",
     )
@@ -776,6 +777,7 @@ pub(super) async fn list(pool: &PgPool, params: JobList) -> Result<Vec<JobSummar
     .bind(params.until)
     .bind(&params.before_id)
     .bind(i64::from(params.limit))
+    .bind(&params.after_id)
     .fetch_all(pool)
     .await
     .map_err(StoreError::query(context))?;

@@ -804,7 +804,9 @@ pub(super) async fn list(
     let statuses: Vec<&str> = params.statuses.iter().map(|s| s.as_str()).collect();
     // Newest first, reading a page's rows and stopping: the tenant's jobs in id
     // order (tasks_tenant_id), or a status's (tasks_tenant_status_id; without the
-    // hint the planner takes the former and reads past every other status).
+    // hint the planner takes the former and reads past every other status). The
+    // id bounds are written as ranges (`coalesce`, not `? IS NULL OR`) so that
+    // the index seeks to them; ids are lowercase hex, below `g`.
     let (index, status_filter) = if statuses.is_empty() {
         ("tasks_tenant_id", "?2 = '[]'")
     } else {
@@ -826,7 +828,7 @@ pub(super) async fn list(
            AND (?5 IS NULL OR t.task_name = ?5)
            AND (?6 IS NULL OR t.enqueued_at >= ?6)
            AND (?7 IS NULL OR t.enqueued_at < ?7)
-           AND (?8 IS NULL OR t.id < ?8)
+           AND t.id < coalesce(?8, 'g') AND t.id >= coalesce(?10, '')
          ORDER BY t.id DESC
          LIMIT ?9"
     );
@@ -841,6 +843,7 @@ pub(super) async fn list(
         .bind(params.until.map(micros))
         .bind(&params.before_id)
         .bind(params.limit)
+        .bind(&params.after_id)
         .fetch_all(pool)
         .await
         .map_err(StoreError::query(context))?;
