@@ -69,11 +69,21 @@ impl FromRequestParts<AppState> for Caller {
                     "no token; send `Authorization: Bearer wt_…`".into(),
                 ))
             })?;
-        let principal = state
-            .services
-            .tokens()
-            .authenticate(token.trim(), tenant)
-            .await?;
-        Ok(Caller(principal))
+        Ok(Caller(principal_of(state, token, tenant).await?))
     }
+}
+
+/// The principal `token` stands for (an operator token's within `tenant`): the
+/// one way from a token to a principal, for the API's bearer tokens and the
+/// dashboard's session cookie alike.
+pub async fn principal_of(
+    state: &AppState,
+    token: &str,
+    tenant: Option<&str>,
+) -> Result<Principal, wasmtasks::service::ServiceError> {
+    state
+        .services
+        .tokens()
+        .authenticate(token.trim(), tenant)
+        .await
 }

@@ -8,12 +8,16 @@
 //!   it by a test).
 //! - `/healthz` (the process is up) and `/readyz` (the store answers).
 //! - `/metrics`: Prometheus metrics, for an operator token ([`metrics`]).
+//! - everything else: the dashboard ([`dashboard`]), HTML pages over the same
+//!   services, logged in with a token; an unknown path is an HTML 404 page there,
+//!   and a problem detail under `/api/`.
 //!
 //! [`router`] builds it; [`serve`] runs it until shutdown.
 
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod dashboard;
 pub mod extract;
 pub mod metrics;
 pub mod problem;
@@ -25,7 +29,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderName, StatusCode};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -51,6 +55,7 @@ pub fn router(services: Services, options: ServerOptions) -> axum::Router {
     let request_id = HeaderName::from_static("x-request-id");
     axum::Router::new()
         .merge(api)
+        .merge(dashboard::router())
         .route(
             "/api/v1/openapi.json",
             get(move || async move { Json(document) }),
@@ -108,20 +113,33 @@ async fn readyz(State(state): State<AppState>) -> Result<&'static str, Problem> 
     Ok("ready")
 }
 
-async fn not_found(uri: axum::http::Uri) -> impl IntoResponse {
+/// Whether `uri` is the API's (its errors are problem details; the rest are pages).
+fn is_api(uri: &axum::http::Uri) -> bool {
+    uri.path() == "/api" || uri.path().starts_with("/api/")
+}
+
+async fn not_found(uri: axum::http::Uri) -> Response {
+    if !is_api(&uri) {
+        return dashboard::not_found(uri.path());
+    }
     Problem::new(
         404,
         "not-found",
         "Not found",
         format!("no such route: {}", uri.path()),
     )
+    .into_response()
 }
 
-async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> impl IntoResponse {
+async fn method_not_allowed(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    if !is_api(&uri) {
+        return dashboard::method_not_allowed(method.as_str(), uri.path());
+    }
     Problem::new(
         405,
         "method-not-allowed",
         "Method not allowed",
         format!("{method} is not allowed on {}", uri.path()),
     )
+    .into_response()
 }

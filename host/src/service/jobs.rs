@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use super::{BatchProblem, ServiceError, Services};
 use crate::enqueue::{EnqueueRequest, Preparer};
 use crate::store::{
-    CancelOutcome, JobList, JobPrune, JobSummary, NewJob, PruneReport, RetryOutcome, RetrySelection,
+    CancelOutcome, JobCountFinished, JobList, JobPrune, JobSummary, NewJob, PruneReport,
+    RetryOutcome, RetrySelection,
 };
 use crate::task::{TaskResult, TaskStatus};
 use crate::tenant::{Principal, Role};
@@ -52,6 +53,31 @@ pub struct JobPage {
     pub jobs: Vec<JobSummary>,
     /// Pass as `cursor` for the next page; absent on the last one.
     pub next_cursor: Option<String>,
+}
+
+/// The most buckets a throughput series has.
+pub const MAX_BUCKETS: u32 = 500;
+
+/// Jobs finished per bucket of time: throughput and failure rate.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Throughput {
+    /// The width of a bucket, in seconds.
+    pub bucket_seconds: u64,
+    /// Every bucket, oldest first; the last one is the bucket now runs in.
+    pub buckets: Vec<ThroughputBucket>,
+}
+
+/// The jobs that finished within one bucket of time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThroughputBucket {
+    /// When the bucket starts.
+    pub start: DateTime<Utc>,
+    /// Jobs that finished SUCCESSFUL.
+    pub successful: u64,
+    /// Jobs that finished FAILED.
+    pub failed: u64,
+    /// Jobs CANCELLED.
+    pub cancelled: u64,
 }
 
 /// `component` or `component.task` as the two filters they stand for.
@@ -268,6 +294,13 @@ impl Jobs<'_> {
             )));
         }
         let (component, task_name) = task_filter(filter.task.as_deref())?;
+        // A time range is also a range of ids, which bounds the pages' index scan
+        // to it; the times themselves are still compared exactly.
+        let until_id = filter.until.map(|until| id_floor(until + ID_CLOCK_MARGIN));
+        let before_id = match (filter.cursor, until_id) {
+            (Some(cursor), Some(until)) => Some(cursor.min(until)),
+            (cursor, until) => cursor.or(until),
+        };
         let jobs = self
             .0
             .store()
@@ -279,7 +312,8 @@ impl Jobs<'_> {
                 task_name,
                 since: filter.since,
                 until: filter.until,
-                before_id: filter.cursor,
+                before_id,
+                after_id: filter.since.map(|since| id_floor(since - ID_CLOCK_MARGIN)),
                 limit,
             })
             .await?;
@@ -287,6 +321,64 @@ impl Jobs<'_> {
             .then(|| jobs.last().map(|job| job.id.clone()))
             .flatten();
         Ok(JobPage { jobs, next_cursor })
+    }
+
+    /// The tenant's finished jobs in `buckets` buckets of `bucket` each, the last
+    /// one the bucket now runs in (buckets start at multiples of their width).
+    pub async fn throughput(
+        &self,
+        principal: &Principal,
+        bucket: Duration,
+        buckets: u32,
+    ) -> Result<Throughput, ServiceError> {
+        self.0.authorize(principal, Role::Reader).await?;
+        let width = chrono::Duration::from_std(bucket)
+            .ok()
+            .filter(|width| width.num_seconds() >= 1)
+            .ok_or_else(|| {
+                ServiceError::Invalid(format!("a bucket is at least 1s, got {bucket:?}"))
+            })?;
+        if !(1..=MAX_BUCKETS).contains(&buckets) {
+            return Err(ServiceError::Invalid(format!(
+                "buckets must be 1..={MAX_BUCKETS}, got {buckets}"
+            )));
+        }
+        let seconds = width.num_seconds();
+        let now = Utc::now().timestamp();
+        let since = DateTime::from_timestamp(now - now.rem_euclid(seconds), 0).unwrap_or_default()
+            - width * (buckets as i32 - 1);
+        let counted = self
+            .0
+            .store()
+            .job_count_finished(JobCountFinished {
+                tenant: principal.tenant().to_owned(),
+                since,
+                bucket,
+            })
+            .await?;
+        let mut series: Vec<ThroughputBucket> = (0..buckets)
+            .map(|n| ThroughputBucket {
+                start: since + width * n as i32,
+                successful: 0,
+                failed: 0,
+                cancelled: 0,
+            })
+            .collect();
+        for count in counted {
+            let Some(bucket) = series.get_mut(count.bucket as usize) else {
+                continue;
+            };
+            match count.status {
+                TaskStatus::Successful => bucket.successful += count.count,
+                TaskStatus::Failed => bucket.failed += count.count,
+                TaskStatus::Cancelled => bucket.cancelled += count.count,
+                TaskStatus::Ready | TaskStatus::Running => {}
+            }
+        }
+        Ok(Throughput {
+            bucket_seconds: seconds as u64,
+            buckets: series,
+        })
     }
 
     /// Cancels a READY job; returns its CANCELLED TaskResult.
@@ -340,6 +432,40 @@ impl Jobs<'_> {
     }
 }
 
+/// How far a job's id time and its `enqueued_at` may be apart: both are read
+/// from the clock microseconds apart as the job is prepared; the margin covers a
+/// clock step between the two reads.
+const ID_CLOCK_MARGIN: chrono::Duration = chrono::Duration::seconds(1);
+
+/// The smallest job id of a job enqueued at `time` or later: ids are UUIDv7
+/// strings, which begin with their millisecond time in hex and sort as it does.
+fn id_floor(time: DateTime<Utc>) -> String {
+    let millis = time.timestamp_millis().max(0) as u64;
+    format!(
+        "{:08x}-{:04x}-0000-0000-000000000000",
+        millis >> 16,
+        millis & 0xffff
+    )
+}
+
 fn not_found(id: &str) -> ServiceError {
     ServiceError::NotFound(format!("no task result with id `{id}`"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_floor_sorts_with_the_ids_of_its_time() {
+        let before = Utc::now();
+        let id = uuid::Uuid::now_v7().to_string();
+        let after = Utc::now() + chrono::Duration::milliseconds(1);
+        assert!(id_floor(before) <= id, "{} <= {id}", id_floor(before));
+        assert!(id < id_floor(after), "{id} < {}", id_floor(after));
+        assert_eq!(
+            id_floor(DateTime::from_timestamp_millis(0x0123_4567_89ab).unwrap()),
+            "01234567-89ab-0000-0000-000000000000"
+        );
+    }
 }

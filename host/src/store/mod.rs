@@ -286,6 +286,22 @@ pub(crate) fn queue_stats_from(
         .collect()
 }
 
+/// Rows of (bucket, status, count) as [`FinishedBucket`]s.
+pub(crate) fn finished_buckets_from(
+    rows: Vec<(i64, String, i64)>,
+    context: &'static str,
+) -> Result<Vec<FinishedBucket>, StoreError> {
+    rows.into_iter()
+        .map(|(bucket, status, count)| {
+            Ok(FinishedBucket {
+                bucket: bucket.max(0) as u32,
+                status: parse_status(&status, context)?,
+                count: count as u64,
+            })
+        })
+        .collect()
+}
+
 /// The driver interface every dialect implements.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
@@ -431,6 +447,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Job counts per queue and status, of `tenant` (of every tenant for `None`),
     /// by tenant, queue and status.
     async fn queue_stats(&self, tenant: Option<&str>) -> Result<Vec<QueueStat>, StoreError>;
+
+    /// Jobs finished since `params.since`, counted per bucket of time and status
+    /// (buckets with none are left out).
+    async fn job_count_finished(
+        &self,
+        params: JobCountFinished,
+    ) -> Result<Vec<FinishedBucket>, StoreError>;
 
     /// Pauses (`paused`) or resumes `tenant`'s queue `queue`: no claim takes a job
     /// of a paused queue, whose jobs stay READY. Whether anything changed.

@@ -418,6 +418,28 @@ pub struct QueueStat {
     pub oldest_available_at: Option<DateTime<Utc>>,
 }
 
+/// Which finished jobs to count, in buckets of time (throughput and failure rate).
+#[derive(Debug, Clone)]
+pub struct JobCountFinished {
+    /// Tenant.
+    pub tenant: String,
+    /// Jobs finished at or after this time; bucket 0 starts here.
+    pub since: DateTime<Utc>,
+    /// The width of one bucket.
+    pub bucket: Duration,
+}
+
+/// How many jobs finished in one status within one bucket of time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FinishedBucket {
+    /// The bucket: 0 starts at `since`, each one bucket's width later.
+    pub bucket: u32,
+    /// SUCCESSFUL, FAILED or CANCELLED.
+    pub status: TaskStatus,
+    /// How many.
+    pub count: u64,
+}
+
 /// Which jobs to list, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct JobList {
@@ -437,6 +459,8 @@ pub struct JobList {
     pub until: Option<DateTime<Utc>>,
     /// Only jobs older than this id (the cursor: the last id of the previous page).
     pub before_id: Option<String>,
+    /// Only jobs of this id or newer (ids sort as their enqueue times do).
+    pub after_id: Option<String>,
     /// At most this many.
     pub limit: u32,
 }

@@ -8,6 +8,7 @@ mod bad_input;
 mod cache;
 mod capabilities;
 mod cli_ux;
+mod dashboard;
 mod examples;
 mod hostile;
 mod http;

@@ -670,6 +670,88 @@ pub async fn queue_stats_count_by_queue_and_status(store: Arc<dyn Store>) {
     );
 }
 
+pub async fn job_count_finished_buckets_by_time_and_status(store: Arc<dyn Store>) {
+    let jobs: Vec<NewJob> = (0..4).map(|_| job(0, "default")).collect();
+    store.job_insert_many(&jobs).await.unwrap();
+    assert!(store.tenant_create("other").await.unwrap());
+    store.job_insert_many(&[job_of("other")]).await.unwrap();
+    let since = Utc::now() - Age::minutes(30);
+    let claimed = store.job_claim(claim("w", 10)).await.unwrap();
+    let mut completions: Vec<Completion> = Vec::new();
+    for (n, claimed) in claimed.iter().filter(|c| c.tenant == TENANT).enumerate() {
+        let next = match n {
+            0 | 1 => NextState::Successful(json!(n)),
+            2 => NextState::Failed,
+            _ => continue,
+        };
+        completions.push(completion(claimed, "w", next));
+    }
+    store.job_complete_many(&completions).await.unwrap();
+    let count = |bucket: Duration| {
+        store.job_count_finished(JobCountFinished {
+            tenant: TENANT.into(),
+            since,
+            bucket,
+        })
+    };
+    // Every job finished within the last minute: in the last of 30 one-minute
+    // buckets (or the one after, if the minute turned meanwhile).
+    let buckets = count(Duration::from_secs(60)).await.unwrap();
+    let counts: Vec<(TaskStatus, u64)> = buckets.iter().map(|b| (b.status, b.count)).collect();
+    assert_eq!(
+        counts,
+        [(TaskStatus::Failed, 1), (TaskStatus::Successful, 2)],
+        "RUNNING and READY jobs and another tenant's are not counted: {buckets:?}"
+    );
+    assert!(
+        buckets.iter().all(|b| (29..=30).contains(&b.bucket)),
+        "{buckets:?}"
+    );
+    let hourly = count(Duration::from_secs(3600)).await.unwrap();
+    assert!(hourly.iter().all(|b| b.bucket == 0), "{hourly:?}");
+    let later = store
+        .job_count_finished(JobCountFinished {
+            tenant: TENANT.into(),
+            since: Utc::now() + Age::minutes(1),
+            bucket: Duration::from_secs(60),
+        })
+        .await
+        .unwrap();
+    assert!(
+        later.is_empty(),
+        "nothing finished after `since`: {later:?}"
+    );
+}
+
+pub async fn job_list_after_id_keeps_that_id_and_newer(store: Arc<dyn Store>) {
+    let jobs: Vec<NewJob> = (0..3).map(|_| job(0, "default")).collect();
+    store.job_insert_many(&jobs).await.unwrap();
+    let listed = store
+        .job_list(JobList {
+            tenant: TENANT.into(),
+            after_id: Some(jobs[1].id.clone()),
+            limit: 10,
+            ..JobList::default()
+        })
+        .await
+        .unwrap();
+    let ids: Vec<&str> = listed.iter().map(|job| job.id.as_str()).collect();
+    assert_eq!(ids, [jobs[2].id.as_str(), jobs[1].id.as_str()]);
+    let between = store
+        .job_list(JobList {
+            tenant: TENANT.into(),
+            after_id: Some(jobs[0].id.clone()),
+            before_id: Some(jobs[2].id.clone()),
+            statuses: vec![TaskStatus::Ready],
+            limit: 10,
+            ..JobList::default()
+        })
+        .await
+        .unwrap();
+    let ids: Vec<&str> = between.iter().map(|job| job.id.as_str()).collect();
+    assert_eq!(ids, [jobs[1].id.as_str(), jobs[0].id.as_str()]);
+}
+
 pub async fn concurrent_claims_never_share_a_job(store: Arc<dyn Store>) {
     let jobs: Vec<NewJob> = (0..200).map(|_| job(0, "default")).collect();
     store.job_insert_many(&jobs).await.unwrap();

@@ -76,6 +76,29 @@ async fn upload(
     ApiQuery(query): ApiQuery<UploadQuery>,
     request: Request,
 ) -> Result<(StatusCode, Json<UploadReport>), Problem> {
+    let upload = UploadRequest {
+        name: query.name,
+        allow_http: origins(query.allow_http.as_deref().unwrap_or("").split(','))?,
+        bytes: Vec::new(),
+    };
+    let upload = read_upload(&state, request, upload).await?;
+    let report = state
+        .services
+        .components()
+        .upload(&principal, upload)
+        .await?;
+    Ok((StatusCode::CREATED, Json(report)))
+}
+
+/// Reads a component upload's body into `upload`: the component itself
+/// (`application/wasm` or `application/octet-stream`), or a `multipart/form-data`
+/// form with the file in `component` and the options as fields (the API's upload
+/// and the dashboard's form alike).
+pub(crate) async fn read_upload(
+    state: &AppState,
+    request: Request,
+    mut upload: UploadRequest,
+) -> Result<UploadRequest, Problem> {
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -87,13 +110,8 @@ async fn upload(
     let limit = state.services.settings().max_component_bytes as usize + (1 << 20);
     let (parts, body) = request.into_parts();
     let request = Request::from_parts(parts, Body::new(http_body_util::Limited::new(body, limit)));
-    let mut upload = UploadRequest {
-        name: query.name,
-        allow_http: origins(query.allow_http.as_deref().unwrap_or("").split(','))?,
-        bytes: Vec::new(),
-    };
     if content_type.starts_with("multipart/form-data") {
-        let mut form = Multipart::from_request(request, &state).await?;
+        let mut form = Multipart::from_request(request, state).await?;
         while let Some(field) = form
             .next_field()
             .await
@@ -114,7 +132,8 @@ async fn upload(
             };
             match name.as_str() {
                 "component" => upload.bytes = bytes.to_vec(),
-                "name" => upload.name = Some(text()?),
+                // An empty name (a form's blank field) is no name.
+                "name" => upload.name = Some(text()?).filter(|name| !name.is_empty()),
                 "allow_http" => upload.allow_http.extend(origins(text()?.split(','))?),
                 other => {
                     return Err(Problem::invalid(format!(
@@ -129,7 +148,7 @@ async fn upload(
     } else if content_type.starts_with("application/wasm")
         || content_type.starts_with("application/octet-stream")
     {
-        upload.bytes = Bytes::from_request(request, &state).await?.to_vec();
+        upload.bytes = Bytes::from_request(request, state).await?.to_vec();
     } else {
         return Err(Problem::new(
             415,
@@ -140,12 +159,7 @@ async fn upload(
             ),
         ));
     }
-    let report = state
-        .services
-        .components()
-        .upload(&principal, upload)
-        .await?;
-    Ok((StatusCode::CREATED, Json(report)))
+    Ok(upload)
 }
 
 /// Every version of every component, newest first within a name.

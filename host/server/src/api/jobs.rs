@@ -7,9 +7,11 @@ use axum::response::{IntoResponse, Response};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use wasmtasks::enqueue::{EnqueueRequest, JobSpec};
+use wasmtasks::service::ServiceError;
 use wasmtasks::service::jobs::{JobFilter, JobPage};
 use wasmtasks::store::{RetryOutcome, RetrySelection};
 use wasmtasks::task::{TaskResult, TaskStatus};
+use wasmtasks::tenant::Principal;
 
 use super::types::{BulkEnqueue, Enqueued, JobsQuery, ResultQuery, RetryRequest};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Caller};
@@ -182,7 +184,8 @@ async fn list(
     Ok(Json(state.services.jobs().list(&principal, filter).await?))
 }
 
-fn parse_status(text: &str) -> Result<TaskStatus, Problem> {
+/// A status by its name, in any case (`failed`, `FAILED`).
+pub(crate) fn parse_status(text: &str) -> Result<TaskStatus, Problem> {
     serde_json::from_value(serde_json::Value::String(text.to_ascii_uppercase())).map_err(|_| {
         Problem::invalid(format!(
             "unknown status `{text}`: use READY, RUNNING, SUCCESSFUL, FAILED or CANCELLED"
@@ -221,22 +224,31 @@ async fn retry(
     Caller(principal): Caller,
     ApiPath(id): ApiPath<String>,
 ) -> Result<Json<TaskResult>, Problem> {
-    let jobs = state.services.jobs();
-    let outcome = jobs
-        .retry(&principal, RetrySelection::Ids(vec![id.clone()]))
-        .await?;
-    let outcome = outcome
+    retry_one(&state, &principal, &id).await?;
+    Ok(Json(state.services.jobs().get(&principal, &id).await?))
+}
+
+/// Puts one FAILED or CANCELLED job back to READY; an unknown job is not found,
+/// one in another status a conflict.
+pub(crate) async fn retry_one(
+    state: &AppState,
+    principal: &Principal,
+    id: &str,
+) -> Result<(), ServiceError> {
+    let outcome = state
+        .services
+        .jobs()
+        .retry(principal, RetrySelection::Ids(vec![id.to_owned()]))
+        .await?
         .into_iter()
         .next()
-        .unwrap_or(RetryOutcome::NotFound { id: id.clone() });
+        .unwrap_or(RetryOutcome::NotFound { id: id.to_owned() });
     match (&outcome, outcome.refusal()) {
-        (RetryOutcome::Retried { .. }, _) => Ok(Json(jobs.get(&principal, &id).await?)),
-        (RetryOutcome::NotFound { .. }, refusal) => Err(Problem::from(
-            wasmtasks::service::ServiceError::NotFound(refusal.unwrap_or_default()),
-        )),
-        (_, refusal) => Err(Problem::from(wasmtasks::service::ServiceError::Conflict(
-            refusal.unwrap_or_default(),
-        ))),
+        (RetryOutcome::Retried { .. }, _) => Ok(()),
+        (RetryOutcome::NotFound { .. }, refusal) => {
+            Err(ServiceError::NotFound(refusal.unwrap_or_default()))
+        }
+        (_, refusal) => Err(ServiceError::Conflict(refusal.unwrap_or_default())),
     }
 }
 

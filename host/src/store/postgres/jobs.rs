@@ -15,10 +15,11 @@ use wasmtasks_sandbox::LimitOverrides;
 use crate::store::nul::{storable, storable_value};
 
 use crate::store::{
-    CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, JobClaim, JobList, JobPrune,
-    JobSummary, LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, QueueStatRow,
-    Quotas, RetryOutcome, RetrySelection, StoreError, StuckJob, check_queued, in_django_order,
-    parse_status, prune_report, queue_stats_from, retry_outcomes,
+    CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, FinishedBucket, JobClaim,
+    JobCountFinished, JobList, JobPrune, JobSummary, LeaseRenewal, NewJob, NextState, PruneReport,
+    QueueFilter, QueueStat, QueueStatRow, Quotas, RetryOutcome, RetrySelection, StoreError,
+    StuckJob, check_queued, finished_buckets_from, in_django_order, parse_status, prune_report,
+    queue_stats_from, retry_outcomes,
 };
 
 /// The channel `LISTEN`ing workers are woken on (the statements that notify name it
@@ -724,16 +725,34 @@ pub(super) async fn queue_stats(
     tenant: Option<&str>,
 ) -> Result<Vec<QueueStat>, StoreError> {
     let context = "counting jobs per queue";
-    let rows: Vec<QueueStatRow> = sqlx::query_as(
-        "SELECT tenant, queue_name, status, count(*),
-            min(available_at) FILTER (WHERE status = 'READY' AND available_at <= now())
-         FROM tasks WHERE $1::text IS NULL OR tenant = $1
-         GROUP BY tenant, queue_name, status ORDER BY tenant, queue_name, status",
-    )
-    .bind(tenant)
-    .fetch_all(pool)
-    .await
-    .map_err(StoreError::query(context))?;
+    // The counts read tasks_queue_status alone; each queue's oldest runnable
+    // READY job is one seek in it. One statement per case, so that a tenant's
+    // counts seek its range of the index.
+    macro_rules! per_queue {
+        ($where:literal) => {
+            concat!(
+                "SELECT c.tenant, c.queue_name, c.status, c.n,
+                    CASE WHEN c.status = 'READY' THEN
+                        (SELECT min(t.available_at) FROM tasks t
+                         WHERE t.tenant = c.tenant AND t.queue_name = c.queue_name
+                           AND t.status = 'READY' AND t.available_at <= now())
+                    END
+                 FROM (SELECT tenant, queue_name, status, count(*) AS n FROM tasks ",
+                $where,
+                " GROUP BY tenant, queue_name, status) c
+                 ORDER BY c.tenant, c.queue_name, c.status"
+            )
+        };
+    }
+    let sql = match tenant {
+        Some(_) => per_queue!("WHERE tenant = $1"),
+        None => per_queue!("WHERE $1::text IS NULL"),
+    };
+    let rows: Vec<QueueStatRow> = sqlx::query_as(sql)
+        .bind(tenant)
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::query(context))?;
     queue_stats_from(rows, context)
 }
 
@@ -759,6 +778,7 @@ pub(super) async fn list(pool: &PgPool, params: JobList) -> Result<Vec<JobSummar
            AND ($6::timestamptz IS NULL OR t.enqueued_at >= $6)
            AND ($7::timestamptz IS NULL OR t.enqueued_at < $7)
            AND ($8::text IS NULL OR t.id < $8)
+           AND ($10::text IS NULL OR t.id >= $10)
          ORDER BY t.id DESC
          LIMIT $9",
     )
@@ -771,6 +791,7 @@ pub(super) async fn list(pool: &PgPool, params: JobList) -> Result<Vec<JobSummar
     .bind(params.until)
     .bind(&params.before_id)
     .bind(i64::from(params.limit))
+    .bind(&params.after_id)
     .fetch_all(pool)
     .await
     .map_err(StoreError::query(context))?;
@@ -851,4 +872,25 @@ pub(super) async fn retry(
     };
     tx.commit().await.map_err(StoreError::query(context))?;
     retry_outcomes(&selection, retried, others, context)
+}
+
+pub(super) async fn count_finished(
+    pool: &PgPool,
+    params: JobCountFinished,
+) -> Result<Vec<FinishedBucket>, StoreError> {
+    let context = "counting finished jobs";
+    let width = (params.bucket.as_micros() as i64).max(1);
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT floor(extract(epoch FROM finished_at - $2) * 1000000 / $3)::bigint AS bucket,
+            status, count(*)
+         FROM tasks WHERE tenant = $1 AND finished_at >= $2
+         GROUP BY bucket, status ORDER BY bucket, status",
+    )
+    .bind(&params.tenant)
+    .bind(params.since)
+    .bind(width)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    finished_buckets_from(rows, context)
 }

@@ -439,6 +439,13 @@ impl Store for PostgresStore {
         jobs::queue_stats(&self.pool, tenant).await
     }
 
+    async fn job_count_finished(
+        &self,
+        params: JobCountFinished,
+    ) -> Result<Vec<FinishedBucket>, StoreError> {
+        jobs::count_finished(&self.pool, params).await
+    }
+
     async fn queue_set_paused(
         &self,
         tenant: &str,

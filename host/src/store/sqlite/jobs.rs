@@ -13,10 +13,11 @@ use super::{from_micros, micros};
 use crate::store::fair::{self, Offer};
 use crate::store::nul::{storable, storable_value};
 use crate::store::{
-    CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, JobClaim, JobList, JobPrune,
-    JobSummary, LeaseRenewal, NewJob, NextState, PruneReport, QueueFilter, QueueStat, Quotas,
-    RetryOutcome, RetrySelection, StoreError, StuckJob, check_queued, in_django_order,
-    parse_status, prune_report, queue_stats_from, retry_outcomes,
+    CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, FinishedBucket, JobClaim,
+    JobCountFinished, JobList, JobPrune, JobSummary, LeaseRenewal, NewJob, NextState, PruneReport,
+    QueueFilter, QueueStat, Quotas, RetryOutcome, RetrySelection, StoreError, StuckJob,
+    check_queued, finished_buckets_from, in_django_order, parse_status, prune_report,
+    queue_stats_from, retry_outcomes,
 };
 
 pub(super) fn json<T: Serialize>(value: &T, context: &'static str) -> Result<String, StoreError> {
@@ -765,17 +766,35 @@ pub(super) async fn queue_stats(
     tenant: Option<&str>,
 ) -> Result<Vec<QueueStat>, StoreError> {
     let context = "counting jobs per queue";
-    let rows: Vec<(String, String, String, i64, Option<i64>)> = sqlx::query_as(
-        "SELECT tenant, queue_name, status, count(*),
-            min(CASE WHEN status = 'READY' AND available_at <= ?2 THEN available_at END)
-         FROM tasks WHERE ?1 IS NULL OR tenant = ?1
-         GROUP BY tenant, queue_name, status ORDER BY tenant, queue_name, status",
-    )
-    .bind(tenant)
-    .bind(micros(Utc::now()))
-    .fetch_all(pool)
-    .await
-    .map_err(StoreError::query(context))?;
+    // The counts read tasks_queue_status alone; each queue's oldest runnable
+    // READY job is one seek in it. One statement per case, so that a tenant's
+    // counts seek its range of the index.
+    macro_rules! per_queue {
+        ($where:literal) => {
+            concat!(
+                "SELECT c.tenant, c.queue_name, c.status, c.n,
+                    CASE WHEN c.status = 'READY' THEN
+                        (SELECT min(t.available_at) FROM tasks t
+                         WHERE t.tenant = c.tenant AND t.queue_name = c.queue_name
+                           AND t.status = 'READY' AND t.available_at <= ?2)
+                    END
+                 FROM (SELECT tenant, queue_name, status, count(*) AS n FROM tasks ",
+                $where,
+                " GROUP BY tenant, queue_name, status) c
+                 ORDER BY c.tenant, c.queue_name, c.status"
+            )
+        };
+    }
+    let sql = match tenant {
+        Some(_) => per_queue!("WHERE tenant = ?1"),
+        None => per_queue!("WHERE ?1 IS NULL"),
+    };
+    let rows: Vec<(String, String, String, i64, Option<i64>)> = sqlx::query_as(sql)
+        .bind(tenant)
+        .bind(micros(Utc::now()))
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::query(context))?;
     let rows = rows
         .into_iter()
         .map(|(tenant, queue, status, count, oldest)| {
@@ -796,35 +815,51 @@ pub(super) async fn list(
 ) -> Result<Vec<JobSummary>, StoreError> {
     let context = "listing jobs";
     let statuses: Vec<&str> = params.statuses.iter().map(|s| s.as_str()).collect();
-    let rows = sqlx::query(
+    // Newest first, reading a page's rows and stopping: the tenant's jobs in id
+    // order (tasks_tenant_id), or a status's (tasks_tenant_status_id; without the
+    // hint the planner takes the former and reads past every other status). The
+    // id bounds are written as ranges (`coalesce`, not `? IS NULL OR`) so that
+    // the index seeks to them; ids are lowercase hex, below `g`.
+    let (index, status_filter) = if statuses.is_empty() {
+        ("tasks_tenant_id", "?2 = '[]'")
+    } else {
+        (
+            "tasks_tenant_status_id",
+            "t.status IN (SELECT value FROM jsonb_each(?2))",
+        )
+    };
+    let sql = format!(
         "SELECT t.id, t.task_path, t.status, t.queue_name, t.priority, t.enqueued_at, t.finished_at,
             t.attempt,
             (SELECT a.exception_class_path FROM task_attempts a WHERE a.task_id = t.id
              ORDER BY a.attempt DESC LIMIT 1) AS last_error
-         FROM tasks t
+         FROM tasks t INDEXED BY {index}
          WHERE t.tenant = ?1
-           AND (?2 = '[]' OR t.status IN (SELECT value FROM jsonb_each(?2)))
+           AND {status_filter}
            AND (?3 IS NULL OR t.queue_name = ?3)
            AND (?4 IS NULL OR t.component = ?4)
            AND (?5 IS NULL OR t.task_name = ?5)
            AND (?6 IS NULL OR t.enqueued_at >= ?6)
            AND (?7 IS NULL OR t.enqueued_at < ?7)
-           AND (?8 IS NULL OR t.id < ?8)
+           AND t.id < coalesce(?8, 'g') AND t.id >= coalesce(?10, '')
          ORDER BY t.id DESC
-         LIMIT ?9",
-    )
-    .bind(&params.tenant)
-    .bind(json(&statuses, context)?)
-    .bind(&params.queue_name)
-    .bind(&params.component)
-    .bind(&params.task_name)
-    .bind(params.since.map(micros))
-    .bind(params.until.map(micros))
-    .bind(&params.before_id)
-    .bind(params.limit)
-    .fetch_all(pool)
-    .await
-    .map_err(StoreError::query(context))?;
+         LIMIT ?9"
+    );
+    // Only the two fixed fragments above are formatted in; every value is bound.
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(&params.tenant)
+        .bind(json(&statuses, context)?)
+        .bind(&params.queue_name)
+        .bind(&params.component)
+        .bind(&params.task_name)
+        .bind(params.since.map(micros))
+        .bind(params.until.map(micros))
+        .bind(&params.before_id)
+        .bind(params.limit)
+        .bind(&params.after_id)
+        .fetch_all(pool)
+        .await
+        .map_err(StoreError::query(context))?;
     rows.iter()
         .map(|row| {
             let get = |e| StoreError::Query { context, cause: e };
@@ -905,4 +940,27 @@ pub(super) async fn retry(
     };
     tx.commit().await.map_err(StoreError::query(context))?;
     retry_outcomes(&selection, retried, others, context)
+}
+
+pub(super) async fn count_finished(
+    pool: &SqlitePool,
+    params: JobCountFinished,
+) -> Result<Vec<FinishedBucket>, StoreError> {
+    let context = "counting finished jobs";
+    let width = (params.bucket.as_micros() as i64).max(1);
+    // The tenant's range of finish times in tasks_tenant_finished, which covers
+    // the status: no row is read.
+    let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT (finished_at - ?2) / ?3 AS bucket, status, count(*)
+         FROM tasks
+         WHERE tenant = ?1 AND finished_at >= ?2
+         GROUP BY bucket, status ORDER BY bucket, status",
+    )
+    .bind(&params.tenant)
+    .bind(micros(params.since))
+    .bind(width)
+    .fetch_all(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    finished_buckets_from(rows, context)
 }

@@ -313,6 +313,13 @@ impl Store for SqliteStore {
         jobs::queue_stats(&self.reader, tenant).await
     }
 
+    async fn job_count_finished(
+        &self,
+        params: JobCountFinished,
+    ) -> Result<Vec<FinishedBucket>, StoreError> {
+        jobs::count_finished(&self.reader, params).await
+    }
+
     async fn queue_set_paused(
         &self,
         tenant: &str,
