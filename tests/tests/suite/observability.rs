@@ -48,6 +48,16 @@ fn api_worker(server: &Server, token: &str, id: &str) -> Option<Value> {
     workers.into_iter().find(|worker| worker["id"] == id)
 }
 
+/// The dashboard's overview page as `token`'s session sees it.
+fn overview(server: &Server, token: &str) -> String {
+    let request = server
+        .request(Method::GET, "/")
+        .header("cookie", format!("wasmtasks_session={token}"));
+    let reply = server.send(request);
+    assert_eq!(reply.status, 200, "{reply:?}");
+    reply.text
+}
+
 fn kill(child: &mut Child) {
     signal(child, "KILL");
     let _ = child.wait();
@@ -111,6 +121,17 @@ fn workers_are_listed_live_with_their_jobs_then_lost_or_stopped() {
     let busy_there = busy_there.expect("a worker of every tenant serves alice too");
     assert_eq!(busy_there["running"], json!([]), "not another tenant's job");
     assert_eq!(busy_there["finished"], 0, "not another tenant's totals");
+    // And on the dashboard's overview, alike.
+    let ours = overview(&server, &reader);
+    assert!(
+        ours.contains(r#"data-worker="busy""#) && ours.contains("hostile.sleep_ms"),
+        "{ours}"
+    );
+    let theirs = overview(&server, &alice);
+    assert!(
+        theirs.contains(r#"data-worker="busy""#) && !theirs.contains("hostile.sleep_ms"),
+        "{theirs}"
+    );
 
     let done = finish(busy);
     assert_eq!(done.code, 0, "{}", done.stderr);
@@ -127,6 +148,16 @@ fn workers_are_listed_live_with_their_jobs_then_lost_or_stopped() {
     let lost = wait_for_worker(&workspace, "killed", |w| w["state"] != "live");
     assert_eq!(lost["state"], "lost", "{lost}");
     assert_eq!(lost["stopped_at"], Value::Null);
+    let page = overview(&server, &reader);
+    let row = page
+        .split("<tr ")
+        .find(|row| row.contains(r#"data-worker="killed""#))
+        .expect("the lost worker is listed");
+    assert!(row.contains("LOST"), "{row}");
+    assert!(
+        !page.contains(r#"data-worker="busy""#),
+        "a stopped worker leaves the overview"
+    );
     let live = workspace.run(&["workers", "--json"]).json();
     assert_eq!(live, json!([]), "without --all, only live workers");
 

@@ -1,5 +1,6 @@
 //! `/`: per queue the jobs in each status, the lag, pause and resume; finished
-//! jobs over the last hour and day as charts (throughput and failure rate).
+//! jobs over the last hour and day as charts (throughput and failure rate); the
+//! workers, live or lost, and what each is running.
 
 use std::time::Duration;
 
@@ -8,6 +9,7 @@ use axum::extract::State;
 use axum::response::Response;
 use wasmtasks::service::jobs::{Throughput, ThroughputBucket};
 use wasmtasks::service::queues::STATUSES;
+use wasmtasks::store::WorkerState;
 
 use super::chart::{self, Totals};
 use super::page::{Layout, PageError, render, seconds};
@@ -21,6 +23,18 @@ struct QueueRow {
     counts: Vec<u64>,
     lag: String,
     paused: bool,
+}
+
+/// One worker's row (live or lost; stopped ones are left out).
+struct WorkerRow {
+    id: String,
+    host: String,
+    lost: bool,
+    queues: String,
+    concurrency: u32,
+    heartbeat: String,
+    /// `(job id, task path, attempt)` of what it runs.
+    running: Vec<(String, String, u32)>,
 }
 
 /// One chart with its totals.
@@ -41,6 +55,7 @@ struct OverviewPage {
     statuses: Vec<String>,
     queues: Vec<QueueRow>,
     charts: Vec<Chart>,
+    workers: Vec<WorkerRow>,
 }
 
 /// The finished jobs are counted once, in 5-minute buckets over the last day.
@@ -118,11 +133,33 @@ pub async fn page(State(state): State<AppState>, session: Session) -> Result<Res
         }
     })
     .collect();
+    let now = chrono::Utc::now();
+    let workers = services
+        .workers()
+        .list(principal)
+        .await?
+        .into_iter()
+        .filter(|worker| worker.state != WorkerState::Stopped)
+        .map(|worker| WorkerRow {
+            heartbeat: seconds((now - worker.heartbeat_at).num_milliseconds() as f64 / 1000.0),
+            lost: worker.state == WorkerState::Lost,
+            running: worker
+                .running
+                .into_iter()
+                .map(|job| (job.id, job.task_path, job.attempt))
+                .collect(),
+            id: worker.id,
+            host: worker.host,
+            queues: worker.queues,
+            concurrency: worker.concurrency,
+        })
+        .collect();
     let layout = Layout::new(&state, &session, "overview", "/").await?;
     Ok(render(&OverviewPage {
         layout,
         statuses: STATUSES.iter().map(ToString::to_string).collect(),
         queues,
         charts,
+        workers,
     }))
 }
