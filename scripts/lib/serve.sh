@@ -3,6 +3,9 @@
 # `$scratch/serve.log`, and sets `server_pid` and `url` once it is listening
 # (exits, showing the log, when it does not start within 10 s).
 serve_start() {
+  # The log exists before the server starts, so that reading it cannot race the
+  # background redirect's creating it (under `set -e` a failed read ends the script).
+  : >"$scratch/serve.log"
   "$wasmtasks" serve --listen 127.0.0.1:0 "$@" 2>"$scratch/serve.log" &
   server_pid=$!
   url=

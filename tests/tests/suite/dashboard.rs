@@ -307,3 +307,43 @@ fn dashboard_operator_sees_each_tenants_jobs_with_the_filter() {
     assert!(tenants.contains("tenant-alice") && tenants.contains("tenant-bob"));
     assert!(tenants.contains(token_id(&fixture.alice)));
 }
+
+#[test]
+fn dashboard_operator_creates_a_token_shown_once_and_revokes_it() {
+    let fixture = fixture();
+    let operator = Browser::logged_in(&fixture.server, &fixture.operator);
+    let csrf = operator.csrf("/tenants");
+    let create = "/tenants/alice/tokens";
+    let form = [("csrf", csrf.as_str()), ("role", "reader"), ("name", "ops")];
+    assert_eq!(
+        operator.post(create, &form).status(),
+        400,
+        "no confirmation"
+    );
+    let created = operator.post(create, &[form.as_slice(), &[("confirm", "yes")]].concat());
+    assert_eq!(created.status(), 200);
+    assert_eq!(created.headers()["cache-control"], "no-store");
+    let page = created.text().unwrap();
+    let start = page.find("id=\"new-token\">").unwrap() + "id=\"new-token\">".len();
+    let token = &page[start..start + page[start..].find('<').unwrap()];
+    assert!(token.starts_with("wt_"), "{token}");
+    assert_eq!(get(&fixture.server, token, "/api/v1/jobs").status, 200);
+    let listed = operator.page("/tenants");
+    assert!(listed.contains(token_id(token)) && !listed.contains(token));
+    let revoke = format!("/tenants/alice/tokens/{}/revoke", token_id(token));
+    assert!(operator.page(&revoke).contains("Really revoke token"));
+    let answer = operator.post(&revoke, &[("csrf", &csrf), ("confirm", "yes")]);
+    assert_eq!(answer.status(), 303);
+    assert_eq!(get(&fixture.server, token, "/api/v1/jobs").status, 401);
+    // A tenant's admin has no tenants page, nor its actions.
+    let alice = Browser::logged_in(&fixture.server, &fixture.alice);
+    let answer = alice.post(
+        create,
+        &[
+            ("csrf", &alice.csrf("/")),
+            ("role", "reader"),
+            ("confirm", "yes"),
+        ],
+    );
+    assert_eq!(answer.status(), 404);
+}
