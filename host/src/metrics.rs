@@ -8,7 +8,7 @@
 //! rest count under [`OTHER`]) so no tenant can blow up the series count; an
 //! error class that does not look like a dotted class name counts as [`OTHER`] too.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -296,12 +296,21 @@ impl Metrics {
             .inc();
     }
 
-    /// Counts the `jobs` an insert stored: all but its `duplicates`.
+    /// Counts the `jobs` an insert stored: all but its `duplicates`. A bulk
+    /// enqueue is counted per queue, not per job (one label lookup per queue).
     pub fn count_inserted(&self, jobs: &[NewJob], duplicates: &[Duplicate]) {
-        for job in jobs {
-            if !duplicates.iter().any(|duplicate| duplicate.id == job.id) {
-                self.count_enqueued(&job.tenant, &job.queue_name);
-            }
+        let duplicate: HashSet<&str> = duplicates.iter().map(|d| d.id.as_str()).collect();
+        let mut per_queue: HashMap<(&str, &str), u64> = HashMap::new();
+        for job in jobs
+            .iter()
+            .filter(|job| !duplicate.contains(job.id.as_str()))
+        {
+            *per_queue.entry((&job.tenant, &job.queue_name)).or_default() += 1;
+        }
+        for ((tenant, queue), count) in per_queue {
+            self.enqueued
+                .get_or_create(&self.queue(tenant, queue))
+                .inc_by(count);
         }
     }
 

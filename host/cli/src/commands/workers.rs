@@ -33,7 +33,7 @@ pub async fn execute(args: WorkersArgs, global: &GlobalArgs) -> anyhow::Result<E
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{:<40} {:<8} {:>7} {:>8} {:<20} {:>20}",
+        "{:<40} {:<8} {:>7} {:>8} {:<20} {:>27}",
         "worker", "state", "running", "slots", "queues", "last heartbeat"
     );
     for worker in &workers {
@@ -43,13 +43,13 @@ pub async fn execute(args: WorkersArgs, global: &GlobalArgs) -> anyhow::Result<E
             WorkerState::Stopped => "stopped",
         };
         println!(
-            "{:<40} {:<8} {:>7} {:>8} {:<20} {:>20}",
+            "{:<40} {:<8} {:>7} {:>8} {:<20} {:>27}",
             worker.id,
             state,
             worker.running.len(),
             worker.concurrency,
             worker.queues,
-            worker.heartbeat_at.format("%Y-%m-%d %H:%M:%S")
+            output::time(worker.heartbeat_at)
         );
         for job in &worker.running {
             println!("    {} {} (attempt {})", job.id, job.task_path, job.attempt);
