@@ -51,9 +51,14 @@ pub struct JobFilter {
 pub struct JobPage {
     /// The jobs.
     pub jobs: Vec<JobSummary>,
-    /// Pass as `cursor` for the next page; absent on the last one.
+    /// Pass as `cursor` for the next page; absent on the last one. A filtered
+    /// page reads at most 10,000 jobs, so it can hold fewer than `limit` jobs (even
+    /// none) and still have a cursor: older jobs were not looked at yet.
     pub next_cursor: Option<String>,
 }
+
+/// The most jobs a filtered page reads (see [`JobPage::next_cursor`]).
+pub const MAX_SCAN: u32 = 10_000;
 
 /// The most buckets a throughput series has.
 pub const MAX_BUCKETS: u32 = 500;
@@ -301,7 +306,13 @@ impl Jobs<'_> {
             (Some(cursor), Some(until)) => Some(cursor.min(until)),
             (cursor, until) => cursor.or(until),
         };
-        let jobs = self
+        // A filter besides the statuses (which an index holds) may match few jobs:
+        // read a bounded number and hand back a cursor instead of every job.
+        let narrowed = filter.queue_name.is_some()
+            || component.is_some()
+            || filter.since.is_some()
+            || filter.until.is_some();
+        let listed = self
             .0
             .store()
             .job_list(JobList {
@@ -315,12 +326,18 @@ impl Jobs<'_> {
                 before_id,
                 after_id: filter.since.map(|since| id_floor(since - ID_CLOCK_MARGIN)),
                 limit,
+                scan: if narrowed { MAX_SCAN } else { limit },
             })
             .await?;
-        let next_cursor = (jobs.len() == limit as usize)
-            .then(|| jobs.last().map(|job| job.id.clone()))
-            .flatten();
-        Ok(JobPage { jobs, next_cursor })
+        let next_cursor = if listed.jobs.len() == limit as usize {
+            listed.jobs.last().map(|job| job.id.clone())
+        } else {
+            listed.scan_ended_at
+        };
+        Ok(JobPage {
+            jobs: listed.jobs,
+            next_cursor,
+        })
     }
 
     /// The tenant's finished jobs in `buckets` buckets of `bucket` each, the last
@@ -332,11 +349,16 @@ impl Jobs<'_> {
         buckets: u32,
     ) -> Result<Throughput, ServiceError> {
         self.0.authorize(principal, Role::Reader).await?;
+        // Finished jobs are counted per minute as they finish.
         let width = chrono::Duration::from_std(bucket)
             .ok()
-            .filter(|width| width.num_seconds() >= 1)
+            .filter(|width| {
+                width.num_seconds() >= 60 && bucket.as_nanos().is_multiple_of(60_000_000_000)
+            })
             .ok_or_else(|| {
-                ServiceError::Invalid(format!("a bucket is at least 1s, got {bucket:?}"))
+                ServiceError::Invalid(format!(
+                    "a bucket is a whole number of minutes, got {bucket:?}"
+                ))
             })?;
         if !(1..=MAX_BUCKETS).contains(&buckets) {
             return Err(ServiceError::Invalid(format!(

@@ -286,6 +286,26 @@ pub(crate) fn queue_stats_from(
         .collect()
 }
 
+/// A bounded job-list read (see [`JobList::scan`]) from its rows: each carries
+/// how many ids the scan read and the oldest of them, and a job unless none of
+/// the ids read matched.
+pub(crate) fn job_listed(
+    rows: Vec<(i64, Option<String>, Option<JobSummary>)>,
+    scan: u32,
+) -> JobListed {
+    let mut listed = JobListed {
+        jobs: Vec::with_capacity(rows.len()),
+        scan_ended_at: None,
+    };
+    for (scanned, oldest, job) in rows {
+        if scanned >= i64::from(scan) {
+            listed.scan_ended_at = oldest;
+        }
+        listed.jobs.extend(job);
+    }
+    listed
+}
+
 /// Rows of (bucket, status, count) as [`FinishedBucket`]s.
 pub(crate) fn finished_buckets_from(
     rows: Vec<(i64, String, i64)>,
@@ -370,7 +390,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn job_get(&self, tenant: &str, id: &str) -> Result<Option<TaskResult>, StoreError>;
 
     /// A page of `tenant`'s jobs, newest first.
-    async fn job_list(&self, params: JobList) -> Result<Vec<JobSummary>, StoreError>;
+    async fn job_list(&self, params: JobList) -> Result<JobListed, StoreError>;
 
     /// Puts FAILED (or CANCELLED) jobs back to READY with a fresh attempt budget,
     /// keeping their attempts; one outcome per job named or matched.
@@ -445,11 +465,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<Vec<UsageDay>, StoreError>;
 
     /// Job counts per queue and status, of `tenant` (of every tenant for `None`),
-    /// by tenant, queue and status.
+    /// by tenant, queue and status. The counts are kept by the dialect's triggers
+    /// as jobs change (`0011_job_counts.sql`), so this reads a few rows however
+    /// many jobs are stored.
     async fn queue_stats(&self, tenant: Option<&str>) -> Result<Vec<QueueStat>, StoreError>;
 
     /// Jobs finished since `params.since`, counted per bucket of time and status
-    /// (buckets with none are left out).
+    /// (buckets with none are left out): from per-minute counts the triggers keep
+    /// for 8 days, which pruning leaves alone.
     async fn job_count_finished(
         &self,
         params: JobCountFinished,

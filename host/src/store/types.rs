@@ -423,9 +423,9 @@ pub struct QueueStat {
 pub struct JobCountFinished {
     /// Tenant.
     pub tenant: String,
-    /// Jobs finished at or after this time; bucket 0 starts here.
+    /// Jobs finished at or after this time's minute; bucket 0 starts there.
     pub since: DateTime<Utc>,
-    /// The width of one bucket.
+    /// The width of one bucket, in whole minutes (jobs are counted per minute).
     pub bucket: Duration,
 }
 
@@ -463,6 +463,20 @@ pub struct JobList {
     pub after_id: Option<String>,
     /// At most this many.
     pub limit: u32,
+    /// Read at most this many of the tenant's jobs in [`JobList::statuses`]
+    /// (newest first, from the id bounds) before the other filters apply, so a
+    /// filter that matches few jobs costs a bounded read; at least `limit`.
+    pub scan: u32,
+}
+
+/// A page of a job list as the store read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobListed {
+    /// The jobs, newest first.
+    pub jobs: Vec<JobSummary>,
+    /// When the read stopped at [`JobList::scan`] jobs: the oldest id it read.
+    /// Older jobs were not looked at.
+    pub scan_ended_at: Option<String>,
 }
 
 /// One job in a list: what a person scans for.

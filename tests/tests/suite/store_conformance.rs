@@ -735,7 +735,7 @@ pub async fn job_list_after_id_keeps_that_id_and_newer(store: Arc<dyn Store>) {
         })
         .await
         .unwrap();
-    let ids: Vec<&str> = listed.iter().map(|job| job.id.as_str()).collect();
+    let ids: Vec<&str> = listed.jobs.iter().map(|job| job.id.as_str()).collect();
     assert_eq!(ids, [jobs[2].id.as_str(), jobs[1].id.as_str()]);
     let between = store
         .job_list(JobList {
@@ -748,7 +748,7 @@ pub async fn job_list_after_id_keeps_that_id_and_newer(store: Arc<dyn Store>) {
         })
         .await
         .unwrap();
-    let ids: Vec<&str> = between.iter().map(|job| job.id.as_str()).collect();
+    let ids: Vec<&str> = between.jobs.iter().map(|job| job.id.as_str()).collect();
     assert_eq!(ids, [jobs[1].id.as_str(), jobs[0].id.as_str()]);
 }
 
@@ -1178,7 +1178,7 @@ pub async fn job_lists_filter_and_page_newest_first(store: Arc<dyn Store>) {
         .unwrap();
     let list = |params: JobList| {
         let store = store.clone();
-        async move { store.job_list(params).await.unwrap() }
+        async move { store.job_list(params).await.unwrap().jobs }
     };
     let base = JobList {
         tenant: TENANT.into(),
@@ -2037,6 +2037,190 @@ pub async fn usage_is_counted_per_tenant_and_day_and_outlives_pruning(store: Arc
     assert_eq!(pruned.successful + pruned.failed + pruned.cancelled, 3);
     let usage = store.usage_days("alice", today, today).await.unwrap();
     assert_eq!(usage[0].used, expected);
+}
+
+/// Every tenant's jobs per (tenant, queue, status), counted from the jobs.
+async fn counted(store: &dyn Store, tenants: &[&str]) -> Vec<(String, String, TaskStatus, u64)> {
+    let mut counts = std::collections::BTreeMap::new();
+    for tenant in tenants {
+        let listed = store
+            .job_list(JobList {
+                tenant: (*tenant).into(),
+                limit: 1000,
+                ..JobList::default()
+            })
+            .await
+            .unwrap();
+        for job in listed.jobs {
+            *counts
+                .entry(((*tenant).to_owned(), job.queue_name, job.status))
+                .or_insert(0) += 1;
+        }
+    }
+    counts
+        .into_iter()
+        .map(|((tenant, queue, status), n)| (tenant, queue, status, n))
+        .collect()
+}
+
+/// The store's kept counts, in the same shape as [`counted`].
+async fn kept(store: &dyn Store) -> Vec<(String, String, TaskStatus, u64)> {
+    let mut stats: Vec<_> = store
+        .queue_stats(None)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| (s.tenant, s.queue_name, s.status, s.count))
+        .collect();
+    stats.sort();
+    stats
+}
+
+pub async fn queue_counts_follow_every_change_of_a_job(store: Arc<dyn Store>) {
+    let tenants = [TENANT, "tenant-2"];
+    assert!(store.tenant_create("tenant-2").await.unwrap());
+    let check = |step: &'static str| {
+        let store = store.clone();
+        async move {
+            assert_eq!(
+                kept(store.as_ref()).await,
+                counted(store.as_ref(), &tenants).await,
+                "after {step}"
+            );
+        }
+    };
+    // One statement per job: more than a PostgreSQL fold's 256 appended deltas.
+    for n in 0..300 {
+        let queue = if n % 3 == 0 { "emails" } else { "default" };
+        store.job_insert_many(&[job(0, queue)]).await.unwrap();
+    }
+    store
+        .job_insert_many(&(0..20).map(|_| job_of("tenant-2")).collect::<Vec<_>>())
+        .await
+        .unwrap();
+    check("enqueueing").await;
+    let claimed = store.job_claim(claim("w", 40)).await.unwrap();
+    check("claiming").await;
+    let completions: Vec<Completion> = claimed
+        .iter()
+        .enumerate()
+        .filter(|(n, _)| n % 4 != 3)
+        .map(|(n, claimed)| {
+            let next = match n % 4 {
+                0 => NextState::Successful(json!(n)),
+                1 => NextState::Failed,
+                _ => NextState::Retry(Duration::ZERO),
+            };
+            completion(claimed, "w", next)
+        })
+        .collect();
+    store.job_complete_many(&completions).await.unwrap();
+    check("completing, failing and retrying").await;
+    let ready = store
+        .job_list(JobList {
+            tenant: TENANT.into(),
+            statuses: vec![TaskStatus::Ready],
+            limit: 1,
+            ..JobList::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        store.job_cancel(TENANT, &ready.jobs[0].id).await.unwrap(),
+        CancelOutcome::Cancelled
+    );
+    check("cancelling").await;
+    let finished_last_hour = || {
+        store.job_count_finished(JobCountFinished {
+            tenant: TENANT.into(),
+            since: Utc::now() - Age::hours(1),
+            bucket: Duration::from_secs(3600),
+        })
+    };
+    let finished_before = finished_last_hour().await.unwrap();
+    store
+        .job_retry(
+            TENANT,
+            RetrySelection::Failed {
+                component: None,
+                task_name: None,
+            },
+        )
+        .await
+        .unwrap();
+    check("retrying the failed jobs").await;
+    let pruned = store
+        .job_prune(JobPrune {
+            tenant: TENANT.into(),
+            finished_before: Utc::now() + Age::hours(1),
+            failed_before: Utc::now() + Age::hours(1),
+            queues: None,
+            components: false,
+            dry_run: false,
+        })
+        .await
+        .unwrap();
+    assert!(pruned.successful > 0 && pruned.cancelled == 1, "{pruned:?}");
+    check("pruning").await;
+    let finished_after = finished_last_hour().await.unwrap();
+    assert_eq!(
+        finished_after, finished_before,
+        "finished jobs stay counted when they are pruned or retried"
+    );
+    store.tenant_delete("tenant-2").await.unwrap();
+    check("deleting a tenant").await;
+    assert!(
+        kept(store.as_ref())
+            .await
+            .iter()
+            .all(|(tenant, ..)| tenant == TENANT),
+        "a deleted tenant's counts are gone"
+    );
+}
+
+pub async fn job_lists_read_a_bounded_number_of_jobs(store: Arc<dyn Store>) {
+    let mut jobs: Vec<NewJob> = (0..30).map(|_| job(0, "default")).collect();
+    jobs[0].queue_name = "rare".into();
+    store.job_insert_many(&jobs).await.unwrap();
+    let rare = |scan: u32, before_id: Option<String>| {
+        let store = store.clone();
+        async move {
+            store
+                .job_list(JobList {
+                    tenant: TENANT.into(),
+                    queue_name: Some("rare".into()),
+                    limit: 5,
+                    scan,
+                    before_id,
+                    ..JobList::default()
+                })
+                .await
+                .unwrap()
+        }
+    };
+    // The newest 10 are read, none matches: the read says where it stopped.
+    let first = rare(10, None).await;
+    assert!(first.jobs.is_empty());
+    assert_eq!(first.scan_ended_at.as_deref(), Some(jobs[20].id.as_str()));
+    let second = rare(10, first.scan_ended_at).await;
+    assert!(second.jobs.is_empty());
+    assert_eq!(second.scan_ended_at.as_deref(), Some(jobs[10].id.as_str()));
+    // The last 10 hold the match; nothing older is left to read.
+    let third = rare(10, second.scan_ended_at).await;
+    let ids: Vec<&str> = third.jobs.iter().map(|job| job.id.as_str()).collect();
+    assert_eq!(ids, [jobs[0].id.as_str()]);
+    assert_eq!(third.scan_ended_at.as_deref(), Some(jobs[0].id.as_str()));
+    assert_eq!(
+        rare(10, Some(jobs[0].id.clone())).await,
+        JobListed {
+            jobs: Vec::new(),
+            scan_ended_at: None,
+        }
+    );
+    // A read wide enough finds it at once and has nothing left.
+    let whole = rare(100, None).await;
+    assert_eq!(whole.jobs.len(), 1);
+    assert_eq!(whole.scan_ended_at, None);
 }
 
 /// Instantiates the conformance tests `$test…` for one dialect: `$fresh` is an

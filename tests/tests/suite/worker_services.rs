@@ -86,6 +86,7 @@ async fn jobs(store: &Arc<dyn Store>) -> usize {
         })
         .await
         .unwrap()
+        .jobs
         .len()
 }
 

@@ -151,6 +151,9 @@ struct JobsTable {
     paged: bool,
     first_url: String,
     next_url: Option<String>,
+    /// The page holds fewer jobs than it could though older ones remain: the
+    /// filter matched none of the rest of the jobs the store read for it.
+    partial: bool,
     refreshed: String,
 }
 
@@ -194,7 +197,9 @@ pub async fn page(
         .await?;
     let filter_query_and = query.query_and(&session);
     let first_url = format!("/jobs?{}", filter_query_and.trim_start_matches('&'));
+    let partial = page.next_cursor.is_some() && page.jobs.len() < PAGE as usize;
     let table = JobsTable {
+        partial,
         jobs: page.jobs.into_iter().map(JobRow::from).collect(),
         live: !paged,
         refresh_url: first_url.clone(),
@@ -281,12 +286,22 @@ async fn bulk_targets(
     if filter.statuses.is_empty() {
         return Ok(Vec::new());
     }
-    let page = state
-        .services
-        .jobs()
-        .list(&session.principal, filter)
-        .await?;
-    Ok(page.jobs.into_iter().map(|job| job.id).collect())
+    // A filtered page reads a bounded number of jobs: follow its cursor until the
+    // action has its jobs or there are no older ones.
+    let mut ids = Vec::new();
+    loop {
+        filter.limit = Some(MAX_PAGE - ids.len() as u32);
+        let page = state
+            .services
+            .jobs()
+            .list(&session.principal, filter.clone())
+            .await?;
+        ids.extend(page.jobs.into_iter().map(|job| job.id));
+        match page.next_cursor {
+            Some(cursor) if ids.len() < MAX_PAGE as usize => filter.cursor = Some(cursor),
+            _ => return Ok(ids),
+        }
+    }
 }
 
 /// `GET /jobs/bulk?action=…&<filter>`: how many jobs it would touch, and a form

@@ -16,10 +16,10 @@ use crate::store::nul::{storable, storable_value};
 
 use crate::store::{
     CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, FinishedBucket, JobClaim,
-    JobCountFinished, JobList, JobPrune, JobSummary, LeaseRenewal, NewJob, NextState, PruneReport,
-    QueueFilter, QueueStat, QueueStatRow, Quotas, RetryOutcome, RetrySelection, StoreError,
-    StuckJob, check_queued, finished_buckets_from, in_django_order, parse_status, prune_report,
-    queue_stats_from, retry_outcomes,
+    JobCountFinished, JobList, JobListed, JobPrune, JobSummary, LeaseRenewal, NewJob, NextState,
+    PruneReport, QueueFilter, QueueStat, QueueStatRow, Quotas, RetryOutcome, RetrySelection,
+    StoreError, StuckJob, check_queued, finished_buckets_from, in_django_order, job_listed,
+    parse_status, prune_report, queue_stats_from, retry_outcomes,
 };
 
 /// The channel `LISTEN`ing workers are woken on (the statements that notify name it
@@ -725,9 +725,10 @@ pub(super) async fn queue_stats(
     tenant: Option<&str>,
 ) -> Result<Vec<QueueStat>, StoreError> {
     let context = "counting jobs per queue";
-    // The counts read tasks_queue_status alone; each queue's oldest runnable
-    // READY job is one seek in it. One statement per case, so that a tenant's
-    // counts seek its range of the index.
+    // The counts are deltas kept by triggers (0011_job_counts.sql), a few
+    // hundred rows; each queue's oldest runnable READY job is one seek in
+    // tasks_queue_status. One statement per case, so that a tenant's counts
+    // seek its range.
     macro_rules! per_queue {
         ($where:literal) => {
             concat!(
@@ -737,9 +738,10 @@ pub(super) async fn queue_stats(
                          WHERE t.tenant = c.tenant AND t.queue_name = c.queue_name
                            AND t.status = 'READY' AND t.available_at <= now())
                     END
-                 FROM (SELECT tenant, queue_name, status, count(*) AS n FROM tasks ",
+                 FROM (SELECT tenant, queue_name, status, sum(n)::bigint AS n
+                       FROM queue_count_deltas ",
                 $where,
-                " GROUP BY tenant, queue_name, status) c
+                " GROUP BY tenant, queue_name, status HAVING sum(n) > 0) c
                  ORDER BY c.tenant, c.queue_name, c.status"
             )
         };
@@ -761,26 +763,40 @@ fn duration(micros: i64) -> std::time::Duration {
     std::time::Duration::from_micros(micros.max(0) as u64)
 }
 
-pub(super) async fn list(pool: &PgPool, params: JobList) -> Result<Vec<JobSummary>, StoreError> {
+pub(super) async fn list(pool: &PgPool, params: JobList) -> Result<JobListed, StoreError> {
     let context = "listing jobs";
     let statuses: Vec<&str> = params.statuses.iter().map(|s| s.as_str()).collect();
+    // Newest first, reading at most `scan` ids of the tenant (and statuses) and
+    // stopping; the other filters apply to the ids read. The one-row `scanned` is
+    // there even when none match.
     let rows = sqlx::query(
-        "SELECT t.id, t.task_path, t.status, t.queue_name, t.priority, t.enqueued_at, t.finished_at,
-            t.attempt,
-            (SELECT a.exception_class_path FROM task_attempts a WHERE a.task_id = t.id
-             ORDER BY a.attempt DESC LIMIT 1) AS last_error
-         FROM tasks t
-         WHERE t.tenant = $1
-           AND (cardinality($2::text[]) = 0 OR t.status = ANY($2))
-           AND ($3::text IS NULL OR t.queue_name = $3)
-           AND ($4::text IS NULL OR t.component = $4)
-           AND ($5::text IS NULL OR t.task_name = $5)
-           AND ($6::timestamptz IS NULL OR t.enqueued_at >= $6)
-           AND ($7::timestamptz IS NULL OR t.enqueued_at < $7)
-           AND ($8::text IS NULL OR t.id < $8)
-           AND ($10::text IS NULL OR t.id >= $10)
-         ORDER BY t.id DESC
-         LIMIT $9",
+        "WITH scan AS MATERIALIZED (
+            SELECT t.id FROM tasks t
+            WHERE t.tenant = $1
+              AND (cardinality($2::text[]) = 0 OR t.status = ANY($2))
+              AND ($8::text IS NULL OR t.id < $8)
+              AND ($10::text IS NULL OR t.id >= $10)
+            ORDER BY t.id DESC
+            LIMIT $11
+         ),
+         page AS (
+            SELECT t.id, t.task_path, t.status, t.queue_name, t.priority, t.enqueued_at,
+                t.finished_at, t.attempt,
+                (SELECT a.exception_class_path FROM task_attempts a WHERE a.task_id = t.id
+                 ORDER BY a.attempt DESC LIMIT 1) AS last_error
+            FROM scan s JOIN tasks t ON t.id = s.id
+            WHERE ($3::text IS NULL OR t.queue_name = $3)
+              AND ($4::text IS NULL OR t.component = $4)
+              AND ($5::text IS NULL OR t.task_name = $5)
+              AND ($6::timestamptz IS NULL OR t.enqueued_at >= $6)
+              AND ($7::timestamptz IS NULL OR t.enqueued_at < $7)
+            ORDER BY t.id DESC
+            LIMIT $9
+         )
+         SELECT p.*, scanned.n AS scanned, scanned.oldest AS scan_oldest
+         FROM (SELECT count(*) AS n, min(id) AS oldest FROM scan) scanned
+         LEFT JOIN page p ON true
+         ORDER BY p.id DESC",
     )
     .bind(&params.tenant)
     .bind(&statuses)
@@ -792,14 +808,21 @@ pub(super) async fn list(pool: &PgPool, params: JobList) -> Result<Vec<JobSummar
     .bind(&params.before_id)
     .bind(i64::from(params.limit))
     .bind(&params.after_id)
+    .bind(i64::from(params.scan.max(params.limit)))
     .fetch_all(pool)
     .await
     .map_err(StoreError::query(context))?;
-    rows.iter()
+    let get = |e| StoreError::Query { context, cause: e };
+    let rows = rows
+        .iter()
         .map(|row| {
-            let get = |e| StoreError::Query { context, cause: e };
-            Ok(JobSummary {
-                id: row.try_get("id").map_err(get)?,
+            let scanned: i64 = row.try_get("scanned").map_err(get)?;
+            let oldest: Option<String> = row.try_get("scan_oldest").map_err(get)?;
+            let Some(id) = row.try_get::<Option<String>, _>("id").map_err(get)? else {
+                return Ok((scanned, oldest, None));
+            };
+            let job = JobSummary {
+                id,
                 task_path: row.try_get("task_path").map_err(get)?,
                 status: parse_status(&row.try_get::<String, _>("status").map_err(get)?, context)?,
                 queue_name: row.try_get("queue_name").map_err(get)?,
@@ -808,9 +831,11 @@ pub(super) async fn list(pool: &PgPool, params: JobList) -> Result<Vec<JobSummar
                 finished_at: row.try_get("finished_at").map_err(get)?,
                 attempts: row.try_get::<i32, _>("attempt").map_err(get)? as u32,
                 last_error: row.try_get("last_error").map_err(get)?,
-            })
+            };
+            Ok((scanned, oldest, Some(job)))
         })
-        .collect()
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(job_listed(rows, params.scan.max(params.limit)))
 }
 
 pub(super) async fn retry(
@@ -879,15 +904,18 @@ pub(super) async fn count_finished(
     params: JobCountFinished,
 ) -> Result<Vec<FinishedBucket>, StoreError> {
     let context = "counting finished jobs";
-    let width = (params.bucket.as_micros() as i64).max(1);
+    // Whole minutes since the epoch, as finished_minutes (kept by triggers,
+    // 0011_job_counts.sql) holds them: a day is 1,440 rows per status at most.
+    let since = params.since.timestamp().div_euclid(60);
+    let width = (params.bucket.as_secs() / 60).max(1) as i64;
     let rows: Vec<(i64, String, i64)> = sqlx::query_as(
-        "SELECT floor(extract(epoch FROM finished_at - $2) * 1000000 / $3)::bigint AS bucket,
-            status, count(*)
-         FROM tasks WHERE tenant = $1 AND finished_at >= $2
+        "SELECT (minute - $2) / $3 AS bucket, status, sum(n)::bigint
+         FROM finished_minutes
+         WHERE tenant = $1 AND minute >= $2
          GROUP BY bucket, status ORDER BY bucket, status",
     )
     .bind(&params.tenant)
-    .bind(params.since)
+    .bind(since)
     .bind(width)
     .fetch_all(pool)
     .await

@@ -369,7 +369,7 @@ impl Store for PostgresStore {
         results::get(&self.pool, tenant, id).await
     }
 
-    async fn job_list(&self, params: JobList) -> Result<Vec<JobSummary>, StoreError> {
+    async fn job_list(&self, params: JobList) -> Result<JobListed, StoreError> {
         jobs::list(&self.pool, params).await
     }
 

@@ -14,10 +14,10 @@ use crate::store::fair::{self, Offer};
 use crate::store::nul::{storable, storable_value};
 use crate::store::{
     CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, FinishedBucket, JobClaim,
-    JobCountFinished, JobList, JobPrune, JobSummary, LeaseRenewal, NewJob, NextState, PruneReport,
-    QueueFilter, QueueStat, Quotas, RetryOutcome, RetrySelection, StoreError, StuckJob,
-    check_queued, finished_buckets_from, in_django_order, parse_status, prune_report,
-    queue_stats_from, retry_outcomes,
+    JobCountFinished, JobList, JobListed, JobPrune, JobSummary, LeaseRenewal, NewJob, NextState,
+    PruneReport, QueueFilter, QueueStat, Quotas, RetryOutcome, RetrySelection, StoreError,
+    StuckJob, check_queued, finished_buckets_from, in_django_order, job_listed, parse_status,
+    prune_report, queue_stats_from, retry_outcomes,
 };
 
 pub(super) fn json<T: Serialize>(value: &T, context: &'static str) -> Result<String, StoreError> {
@@ -766,9 +766,9 @@ pub(super) async fn queue_stats(
     tenant: Option<&str>,
 ) -> Result<Vec<QueueStat>, StoreError> {
     let context = "counting jobs per queue";
-    // The counts read tasks_queue_status alone; each queue's oldest runnable
-    // READY job is one seek in it. One statement per case, so that a tenant's
-    // counts seek its range of the index.
+    // The counts are kept by triggers (0011_job_counts.sql); each queue's oldest
+    // runnable READY job is one seek in tasks_queue_status. One statement per
+    // case, so that a tenant's counts seek its range.
     macro_rules! per_queue {
         ($where:literal) => {
             concat!(
@@ -778,16 +778,15 @@ pub(super) async fn queue_stats(
                          WHERE t.tenant = c.tenant AND t.queue_name = c.queue_name
                            AND t.status = 'READY' AND t.available_at <= ?2)
                     END
-                 FROM (SELECT tenant, queue_name, status, count(*) AS n FROM tasks ",
+                 FROM queue_counts c WHERE c.n > 0 AND ",
                 $where,
-                " GROUP BY tenant, queue_name, status) c
-                 ORDER BY c.tenant, c.queue_name, c.status"
+                " ORDER BY c.tenant, c.queue_name, c.status"
             )
         };
     }
     let sql = match tenant {
-        Some(_) => per_queue!("WHERE tenant = ?1"),
-        None => per_queue!("WHERE ?1 IS NULL"),
+        Some(_) => per_queue!("c.tenant = ?1"),
+        None => per_queue!("?1 IS NULL"),
     };
     let rows: Vec<(String, String, String, i64, Option<i64>)> = sqlx::query_as(sql)
         .bind(tenant)
@@ -809,17 +808,15 @@ fn duration(micros: i64) -> std::time::Duration {
     std::time::Duration::from_micros(micros.max(0) as u64)
 }
 
-pub(super) async fn list(
-    pool: &SqlitePool,
-    params: JobList,
-) -> Result<Vec<JobSummary>, StoreError> {
+pub(super) async fn list(pool: &SqlitePool, params: JobList) -> Result<JobListed, StoreError> {
     let context = "listing jobs";
     let statuses: Vec<&str> = params.statuses.iter().map(|s| s.as_str()).collect();
-    // Newest first, reading a page's rows and stopping: the tenant's jobs in id
-    // order (tasks_tenant_id), or a status's (tasks_tenant_status_id; without the
-    // hint the planner takes the former and reads past every other status). The
-    // id bounds are written as ranges (`coalesce`, not `? IS NULL OR`) so that
-    // the index seeks to them; ids are lowercase hex, below `g`.
+    // Newest first, reading at most `scan` ids and stopping: the tenant's jobs in
+    // id order (tasks_tenant_id), or a status's (tasks_tenant_status_id; without
+    // the hint the planner takes the former and reads past every other status).
+    // The id bounds are written as ranges (`coalesce`, not `? IS NULL OR`) so that
+    // the index seeks to them; ids are lowercase hex, below `g`. The other filters
+    // apply to the ids read; the one-row `scanned` is there even when none match.
     let (index, status_filter) = if statuses.is_empty() {
         ("tasks_tenant_id", "?2 = '[]'")
     } else {
@@ -829,21 +826,32 @@ pub(super) async fn list(
         )
     };
     let sql = format!(
-        "SELECT t.id, t.task_path, t.status, t.queue_name, t.priority, t.enqueued_at, t.finished_at,
-            t.attempt,
-            (SELECT a.exception_class_path FROM task_attempts a WHERE a.task_id = t.id
-             ORDER BY a.attempt DESC LIMIT 1) AS last_error
-         FROM tasks t INDEXED BY {index}
-         WHERE t.tenant = ?1
-           AND {status_filter}
-           AND (?3 IS NULL OR t.queue_name = ?3)
-           AND (?4 IS NULL OR t.component = ?4)
-           AND (?5 IS NULL OR t.task_name = ?5)
-           AND (?6 IS NULL OR t.enqueued_at >= ?6)
-           AND (?7 IS NULL OR t.enqueued_at < ?7)
-           AND t.id < coalesce(?8, 'g') AND t.id >= coalesce(?10, '')
-         ORDER BY t.id DESC
-         LIMIT ?9"
+        "WITH scan AS MATERIALIZED (
+            SELECT t.id FROM tasks t INDEXED BY {index}
+            WHERE t.tenant = ?1
+              AND {status_filter}
+              AND t.id < coalesce(?8, 'g') AND t.id >= coalesce(?10, '')
+            ORDER BY t.id DESC
+            LIMIT ?11
+         ),
+         page AS (
+            SELECT t.id, t.task_path, t.status, t.queue_name, t.priority, t.enqueued_at,
+                t.finished_at, t.attempt,
+                (SELECT a.exception_class_path FROM task_attempts a WHERE a.task_id = t.id
+                 ORDER BY a.attempt DESC LIMIT 1) AS last_error
+            FROM scan s JOIN tasks t ON t.id = s.id
+            WHERE (?3 IS NULL OR t.queue_name = ?3)
+              AND (?4 IS NULL OR t.component = ?4)
+              AND (?5 IS NULL OR t.task_name = ?5)
+              AND (?6 IS NULL OR t.enqueued_at >= ?6)
+              AND (?7 IS NULL OR t.enqueued_at < ?7)
+            ORDER BY t.id DESC
+            LIMIT ?9
+         )
+         SELECT p.*, scanned.n AS scanned, scanned.oldest AS scan_oldest
+         FROM (SELECT count(*) AS n, min(id) AS oldest FROM scan) scanned
+         LEFT JOIN page p ON 1
+         ORDER BY p.id DESC"
     );
     // Only the two fixed fragments above are formatted in; every value is bound.
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
@@ -857,14 +865,21 @@ pub(super) async fn list(
         .bind(&params.before_id)
         .bind(params.limit)
         .bind(&params.after_id)
+        .bind(params.scan.max(params.limit))
         .fetch_all(pool)
         .await
         .map_err(StoreError::query(context))?;
-    rows.iter()
+    let get = |e| StoreError::Query { context, cause: e };
+    let rows = rows
+        .iter()
         .map(|row| {
-            let get = |e| StoreError::Query { context, cause: e };
-            Ok(JobSummary {
-                id: row.try_get("id").map_err(get)?,
+            let scanned: i64 = row.try_get("scanned").map_err(get)?;
+            let oldest: Option<String> = row.try_get("scan_oldest").map_err(get)?;
+            let Some(id) = row.try_get::<Option<String>, _>("id").map_err(get)? else {
+                return Ok((scanned, oldest, None));
+            };
+            let job = JobSummary {
+                id,
                 task_path: row.try_get("task_path").map_err(get)?,
                 status: parse_status(&row.try_get::<String, _>("status").map_err(get)?, context)?,
                 queue_name: row.try_get("queue_name").map_err(get)?,
@@ -876,9 +891,11 @@ pub(super) async fn list(
                     .map(from_micros),
                 attempts: row.try_get::<i64, _>("attempt").map_err(get)? as u32,
                 last_error: row.try_get("last_error").map_err(get)?,
-            })
+            };
+            Ok((scanned, oldest, Some(job)))
         })
-        .collect()
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    Ok(job_listed(rows, params.scan.max(params.limit)))
 }
 
 pub(super) async fn retry(
@@ -947,17 +964,18 @@ pub(super) async fn count_finished(
     params: JobCountFinished,
 ) -> Result<Vec<FinishedBucket>, StoreError> {
     let context = "counting finished jobs";
-    let width = (params.bucket.as_micros() as i64).max(1);
-    // The tenant's range of finish times in tasks_tenant_finished, which covers
-    // the status: no row is read.
+    // Whole minutes since the epoch, as finished_minutes (kept by triggers,
+    // 0011_job_counts.sql) holds them: a day is 1,440 rows per status at most.
+    let since = params.since.timestamp().div_euclid(60);
+    let width = (params.bucket.as_secs() / 60).max(1) as i64;
     let rows: Vec<(i64, String, i64)> = sqlx::query_as(
-        "SELECT (finished_at - ?2) / ?3 AS bucket, status, count(*)
-         FROM tasks
-         WHERE tenant = ?1 AND finished_at >= ?2
+        "SELECT (minute - ?2) / ?3 AS bucket, status, sum(n)
+         FROM finished_minutes
+         WHERE tenant = ?1 AND minute >= ?2
          GROUP BY bucket, status ORDER BY bucket, status",
     )
     .bind(&params.tenant)
-    .bind(micros(params.since))
+    .bind(since)
     .bind(width)
     .fetch_all(pool)
     .await

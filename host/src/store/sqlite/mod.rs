@@ -243,7 +243,7 @@ impl Store for SqliteStore {
         results::get(&self.reader, tenant, id).await
     }
 
-    async fn job_list(&self, params: JobList) -> Result<Vec<JobSummary>, StoreError> {
+    async fn job_list(&self, params: JobList) -> Result<JobListed, StoreError> {
         jobs::list(&self.reader, params).await
     }
 
