@@ -94,7 +94,7 @@ pub async fn execute(args: ServeArgs, global: &GlobalArgs) -> anyhow::Result<Exi
     tracing::info!(target: "wasmtasks::serve", %address, workers = args.workers, "serving the API");
     // One line on stderr whatever the log level, for people and scripts alike.
     tell!(
-        "wasmtasks serving http://{address} (API under /api/v1, {} workers)",
+        "wasmtasks serving http://{address} (dashboard at /, API under /api/v1, metrics at /metrics; {} workers)",
         args.workers
     );
     let stopping = shutdown.stop_claiming.clone();

@@ -11,6 +11,8 @@
 //! | `/components` | versions, tasks, grants, configuration keys, upload ([`components`]) |
 //! | `/tenants` | the operator's: quotas, usage, tokens ([`tenants`]) |
 //!
+//! Every response carries a Content-Security-Policy that allows only the
+//! dashboard's own scripts and styles (no inline script, no eval, no framing).
 //! Every page needs a session (else it redirects to `/login`); every action is a
 //! POST that needs the session's CSRF token ([`session::require_csrf`]) and a
 //! confirmation step ([`actions`]). The operator picks the tenant shown with
@@ -30,14 +32,20 @@ mod tenants;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use page::PageError;
 pub use session::{COOKIE, CSRF_FIELD, CSRF_HEADER, csrf_token};
 
 use crate::state::AppState;
+
+/// What a dashboard page may load and do.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
+    style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; \
+    frame-ancestors 'none'; base-uri 'none'";
 
 /// Every page of the dashboard, with the CSRF check on every POST.
 pub fn router() -> Router<AppState> {
@@ -70,6 +78,14 @@ pub fn router() -> Router<AppState> {
         )
         .route("/assets/{file}", get(assets::serve))
         .layer(axum::middleware::from_fn(session::require_csrf))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
 }
 
 /// The 404 page, for a path that is no page.

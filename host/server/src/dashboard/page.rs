@@ -37,6 +37,8 @@ pub struct Layout {
     pub css_url: String,
     /// htmx's URL.
     pub htmx_url: String,
+    /// The dashboard script's URL.
+    pub js_url: String,
 }
 
 impl Layout {
@@ -76,6 +78,7 @@ impl Layout {
             csrf: session.csrf.clone(),
             css_url: assets::css_url(),
             htmx_url: assets::htmx_url(),
+            js_url: assets::js_url(),
         })
     }
 }

@@ -2,7 +2,8 @@
 //! token every action must send.
 //!
 //! The cookie `wasmtasks_session` holds the token itself (`HttpOnly`,
-//! `SameSite=Strict`, `Path=/`): each request turns it into a principal through
+//! `SameSite=Strict`, `Path=/`, and `Secure` when the login came over HTTPS through
+//! a proxy that says so in `X-Forwarded-Proto`): each request turns it into a principal through
 //! the same path as the API's bearer token ([`crate::extract::principal_of`]), so
 //! a revoked token ends its sessions at once. The CSRF token is the hex SHA-256 of
 //! a fixed label and the session token: a page embeds it in every form (and htmx
@@ -133,11 +134,22 @@ pub struct LoginForm {
 
 /// `POST /login`: checks the token; sets the session cookie and goes to the
 /// overview, or shows the form again with why.
-pub async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let token = form.token.trim();
     match principal_of(&state, token, None).await {
         Ok(_) => {
-            let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/");
+            // `serve` speaks plain HTTP; behind a TLS proxy the cookie must never
+            // travel unencrypted. (A forged header only makes the sender's own
+            // cookie stricter.)
+            let https = headers
+                .get("x-forwarded-proto")
+                .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https"));
+            let secure = if https { "; Secure" } else { "" };
+            let cookie = format!("{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/{secure}");
             ([(header::SET_COOKIE, cookie)], Redirect::to("/")).into_response()
         }
         Err(error) => {
