@@ -58,12 +58,18 @@ impl Bound {
     /// optional parameter was omitted).
     pub fn take<T: DeserializeOwned>(&mut self, index: usize) -> Result<T, RunError> {
         let value = self.values[index].take().unwrap_or(Value::Null);
-        T::deserialize(value).map_err(|error| {
-            RunError::InvalidArguments(wrong_value(
-                self.task,
-                self.params[index].name,
-                &error.to_string(),
-            ))
+        // From the value's text, not the `Value`: with serde_json's
+        // `arbitrary_precision` (which keeps every digit of a number for a `Value`
+        // parameter) a number read from a `Value` into an integer or float type
+        // fails as just "invalid number"; read from text it names what it got
+        // ("invalid type: floating point `1.5`, expected i64").
+        serde_json::from_str(&value.to_string()).map_err(|error| {
+            let message = error.to_string();
+            let message = match message.rfind(" at line ") {
+                Some(end) if error.line() > 0 => &message[..end],
+                _ => &message,
+            };
+            RunError::InvalidArguments(wrong_value(self.task, self.params[index].name, message))
         })
     }
 }

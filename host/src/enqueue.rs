@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use wasmtasks_sandbox::{LimitOverrides, MAX_PRIORITY, MIN_PRIORITY};
+use wasmtasks_sandbox::{LimitOverrides, MAX_PRIORITY, MIN_PRIORITY, numbers};
 
 /// The most attempts a job may be given.
 pub const MAX_ATTEMPTS: u32 = 10_000;
@@ -228,7 +228,7 @@ impl<'a> Preparer<'a> {
     }
 
     /// Validates one request and turns it into a job.
-    pub async fn prepare(&mut self, request: EnqueueRequest) -> Result<NewJob, EnqueueError> {
+    pub async fn prepare(&mut self, mut request: EnqueueRequest) -> Result<NewJob, EnqueueError> {
         if !self.resolved.contains_key(&request.task_path) {
             let path = TaskPath::parse(&request.task_path)?;
             let target = self.registry.resolve(self.tenant, &path).await?;
@@ -250,6 +250,13 @@ impl<'a> Preparer<'a> {
             check,
         } = &self.resolved[&request.task_path];
         let (version, task) = (&target.version, target.task());
+        let arguments = &mut request.arguments;
+        arguments
+            .args
+            .iter_mut()
+            .chain(arguments.kwargs.values_mut())
+            .try_for_each(numbers::canonical)
+            .map_err(|error| EnqueueError::Invalid(error.to_string()))?;
         let arguments = &request.arguments;
         if arguments.args.iter().any(has_nul)
             || arguments

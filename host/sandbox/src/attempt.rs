@@ -260,10 +260,16 @@ impl Sandbox {
                 stderr,
             ));
         }
-        match serde_json::from_str(&json) {
+        let parsed = serde_json::from_str(&json)
+            .map_err(|error| format!("the return value is not valid JSON: {error}"))
+            .and_then(|mut value| {
+                crate::numbers::canonical(&mut value)
+                    .map(|()| value)
+                    .map_err(|error| format!("the return value is not storable: {error}"))
+            });
+        match parsed {
             Ok(value) => AttemptOutcome::Returned(redactor.redact_json(value)),
-            Err(error) => {
-                let message = format!("the return value is not valid JSON: {error}");
+            Err(message) => {
                 AttemptOutcome::Failed(TaskFailure::new(INVALID_RETURN_VALUE, message, "", stderr))
             }
         }

@@ -31,6 +31,7 @@ mod http;
 pub mod int64;
 mod limits;
 mod loaded;
+pub mod numbers;
 mod output;
 mod redact;
 mod signature;

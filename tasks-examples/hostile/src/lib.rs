@@ -2,7 +2,8 @@
 //! endless loop, unbounded memory, a panic, a stack overflow, filesystem,
 //! environment and network access, output floods, sleeping past a deadline, state
 //! left behind for a later attempt, reading another component's configuration,
-//! leaking a secret (also escaped, or where output is cut), huge errors, HTTP
+//! leaking a secret (also escaped, or where output is cut), huge errors, numbers past
+//! every machine type (`echo`), HTTP
 //! requests to origins it was not granted or past its limits) so the host's tests can check that fuel, timeouts, memory caps, fresh
 //! instances, the capability-free WASI context, the HTTP allow-list and redaction
 //! contain it. Access that the sandbox refuses is reported as `hostile.Denied`.
@@ -138,6 +139,13 @@ mod tasks {
         ms
     }
 
+    /// Returns `value` as it came: JSON of any shape, with integers no 64-bit
+    /// float or integer holds, back across the host's JSON boundary.
+    #[task]
+    pub fn echo(value: serde_json::Value) -> serde_json::Value {
+        value
+    }
+
     /// Increments a counter in the component's static memory and returns its new
     /// value: 1 on every attempt, since each attempt gets a fresh instance.
     #[task]
@@ -254,6 +262,7 @@ mod tests {
                 "connect",
                 "flood",
                 "sleep_ms",
+                "echo",
                 "counter",
                 "read_config",
                 "leak_config",
@@ -261,6 +270,15 @@ mod tests {
                 "huge_error",
                 "fetch"
             ]
+        );
+    }
+
+    #[test]
+    fn echo_keeps_every_digit_of_an_integer() {
+        let big = "[123456789012345678901234567890,-99999999999999999999999]";
+        assert_eq!(
+            Component::run("echo", &format!("[{big}]"), "{}", None).unwrap(),
+            big
         );
     }
 

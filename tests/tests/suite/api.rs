@@ -662,3 +662,72 @@ fn the_event_stream_follows_jobs_from_a_cursor() {
     );
     assert_eq!(theirs.body["events"], json!([]));
 }
+
+/// A job whose arguments hold integers no 64-bit type holds, echoed back by a
+/// guest: the enqueue's answer, the result over HTTP and `wasmtasks result`
+/// through the server all carry every digit; a float past a double's range is
+/// refused by name, and nothing is stored for it.
+fn numbers_keep_every_digit(workspace: &Workspace) {
+    let token = alice(workspace);
+    let server = Server::start(workspace, &["--workers", "1", "--interval", "100ms"]);
+    upload(&server, &token, &example("hostile"));
+    let value = r#"{"id":123456789012345678901234567890,"below":-18446744073709551617,"float":1e2,"zero":-0}"#;
+    let spec: Value = serde_json::from_str(&format!(
+        r#"{{"task_path":"hostile.echo","args":[{value}]}}"#
+    ))
+    .unwrap();
+    let stored = r#"{"id":123456789012345678901234567890,"below":-18446744073709551617,"float":100.0,"zero":0}"#;
+    let stored: Value = serde_json::from_str(stored).unwrap();
+    let job = enqueue(&server, &token, spec);
+    assert_eq!(job["args"], json!([stored]), "{job}");
+    let id = job["id"].as_str().unwrap();
+    let done = get(&server, &token, &format!("/api/v1/jobs/{id}?wait=30s"));
+    assert_eq!(done.body["status"], "SUCCESSFUL", "{done:?}");
+    assert_eq!(done.body["return_value"], stored);
+    assert!(
+        done.text.contains("123456789012345678901234567890"),
+        "{}",
+        done.text
+    );
+    let printed = workspace
+        .command()
+        .env("WASMTASKS_SERVER", &server.url)
+        .env("WASMTASKS_TOKEN", &token)
+        .args(["result", id])
+        .output()
+        .unwrap();
+    let printed = String::from_utf8(printed.stdout).unwrap();
+    assert!(
+        printed.contains("123456789012345678901234567890"),
+        "{printed}"
+    );
+    assert!(printed.contains("-18446744073709551617"), "{printed}");
+    let huge: Value =
+        serde_json::from_str(r#"{"task_path":"hostile.echo","args":[1e400]}"#).unwrap();
+    let refused = post(&server, &token, "/api/v1/jobs", huge);
+    assert!(
+        refused
+            .problem(422, "invalid-request")
+            .contains("the number 1e+400 is out of range"),
+        "{refused:?}"
+    );
+    let listed = get(&server, &token, "/api/v1/jobs");
+    assert_eq!(
+        listed.body["jobs"].as_array().unwrap().len(),
+        1,
+        "nothing stored for it"
+    );
+}
+
+#[test]
+fn numbers_keep_every_digit_on_sqlite() {
+    numbers_keep_every_digit(&Workspace::new());
+}
+
+#[test]
+fn numbers_keep_every_digit_on_postgres() {
+    let Some(database) = TestDatabase::create() else {
+        return;
+    };
+    numbers_keep_every_digit(&Workspace::with_database(database.url()));
+}

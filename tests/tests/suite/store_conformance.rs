@@ -2039,6 +2039,39 @@ pub async fn usage_is_counted_per_tenant_and_day_and_outlives_pruning(store: Arc
     assert_eq!(usage[0].used, expected);
 }
 
+pub async fn integers_past_every_machine_type_are_kept_digit_for_digit(store: Arc<dyn Store>) {
+    let big = "123456789012345678901234567890";
+    let mut new = job(0, "default");
+    new.args = format!("[{big}, -18446744073709551617, 0.5]");
+    new.kwargs = format!(r#"{{"id": {big}}}"#);
+    store
+        .job_insert_many(std::slice::from_ref(&new))
+        .await
+        .unwrap();
+    let claimed = store.job_claim(claim("w", 1)).await.unwrap();
+    let parse = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+    assert_eq!(
+        claimed[0].args.replace(' ', ""),
+        format!("[{big},-18446744073709551617,0.5]")
+    );
+    assert_eq!(parse(&claimed[0].kwargs), parse(&new.kwargs));
+    let returned = parse(&format!(r#"{{"total": {big}0, "parts": [{big}]}}"#));
+    store
+        .job_complete_many(&[completion(
+            &claimed[0],
+            "w",
+            NextState::Successful(returned.clone()),
+        )])
+        .await
+        .unwrap();
+    let result = store.job_get(TENANT, &new.id).await.unwrap().unwrap();
+    assert_eq!(result.return_value.as_ref(), Some(&returned));
+    assert_eq!(
+        serde_json::Value::Array(result.args).to_string(),
+        format!("[{big},-18446744073709551617,0.5]")
+    );
+}
+
 /// Every tenant's jobs per (tenant, queue, status), counted from the jobs.
 async fn counted(store: &dyn Store, tenants: &[&str]) -> Vec<(String, String, TaskStatus, u64)> {
     let mut counts = std::collections::BTreeMap::new();

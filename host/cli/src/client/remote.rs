@@ -61,6 +61,23 @@ struct SavedServer {
     token: String,
 }
 
+/// A successful answer's body as `T`, read through a `serde_json::Value`:
+/// with serde_json's `arbitrary_precision` (see the workspace's Cargo.toml), a
+/// `#[serde(flatten)]` field holding numbers (an attempt's metrics, a tenant's
+/// quotas) cannot be read straight from the text.
+async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ServiceError> {
+    let unexpected = |error: String| {
+        ServiceError::Internal(format!(
+            "the server's answer is not what was expected: {error}"
+        ))
+    };
+    let value: serde_json::Value = response
+        .json()
+        .await
+        .map_err(|error| unexpected(error.to_string()))?;
+    serde_json::from_value(value).map_err(|error| unexpected(error.to_string()))
+}
+
 /// Where `wasmtasks login` keeps tokens: `$XDG_CONFIG_HOME/wasmtasks/credentials.json`
 /// (or `~/.config/…`), readable by its owner only.
 pub fn credentials_path() -> anyhow::Result<PathBuf> {
@@ -180,12 +197,7 @@ impl Remote {
     }
 
     async fn send<T: DeserializeOwned>(&self, builder: RequestBuilder) -> Result<T, ServiceError> {
-        let response = self.answer(builder).await?;
-        response.json().await.map_err(|error| {
-            ServiceError::Internal(format!(
-                "the server's answer is not what was expected: {error}"
-            ))
-        })
+        decode(self.answer(builder).await?).await
     }
 
     async fn send_empty(&self, builder: RequestBuilder) -> Result<(), ServiceError> {
@@ -287,11 +299,7 @@ impl Api for Remote {
             .await?;
         // 201: enqueued; 200: the existing job a unique job duplicates.
         let duplicate = response.status() == reqwest::StatusCode::OK;
-        let result = response.json().await.map_err(|error| {
-            ServiceError::Internal(format!(
-                "the server's answer is not what was expected: {error}"
-            ))
-        })?;
+        let result = decode(response).await?;
         Ok(EnqueueOutcome { result, duplicate })
     }
 
