@@ -292,6 +292,11 @@ fn every_numeric_flag_refuses_a_value_past_its_maximum_by_name() {
         (vec!["bench", "--runs", HUGE], "--runs"),
         (vec!["bench", "--prune", HUGE], "--prune"),
         (vec!["bench", "--tenants", "--flood", HUGE], "--flood"),
+        (vec!["bench", "--claim-cost", HUGE], "--claim-cost"),
+        (
+            vec!["bench", "--claim-cost", "1000", "--claim-batch", HUGE],
+            "--claim-batch",
+        ),
     ];
     for (args, named) in cases {
         let run = workspace.run(&args);

@@ -11,6 +11,8 @@
 //!
 //! - `--prune ROWS` instead: the pruner against ROWS finished jobs ([`prune`]).
 //! - `--tenants` instead: fairness when one tenant floods the queue ([`tenants`]).
+//! - `--claim-cost BACKLOG` instead: one claim's cost against BACKLOG READY jobs
+//!   over 100 tenants ([`claims`]).
 //!
 //! Each workload runs `--runs` times; the report gives every run and the medians.
 //! With `--database postgres://…`, each run gets a database of its own on that
@@ -37,6 +39,7 @@ use wasmtasks::tenant::{DEFAULT_TENANT, Principal};
 use super::GlobalArgs;
 use super::context;
 
+mod claims;
 mod prune;
 mod tenants;
 
@@ -75,6 +78,13 @@ pub struct BenchArgs {
     /// Jobs the newcomer enqueues (with --tenants; 1 to 1,000,000).
     #[arg(long, default_value_t = 1000, value_parser = count(1, 1_000_000))]
     newcomer: usize,
+    /// Measure what a claim costs instead, with this many READY jobs over 100
+    /// tenants (100 to 10,000,000).
+    #[arg(long, value_name = "BACKLOG", conflicts_with_all = ["prune", "tenants"], value_parser = count(100, 10_000_000))]
+    claim_cost: Option<usize>,
+    /// Jobs per claim (with --claim-cost; 1 to 4096).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_CONCURRENCY)))]
+    claim_batch: u32,
 }
 
 /// A parser of a count from `min` to `max`.
@@ -139,6 +149,38 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
             "{}",
             serde_json::to_string_pretty(&json!({ "prune": runs }))?
         );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(backlog) = args.claim_cost {
+        let mut runs = Vec::new();
+        for run in 1..=args.runs {
+            let measured = fresh(run)
+                .measure(async |bench| bench.claim_cost(backlog, args.claim_batch).await)
+                .await?;
+            eprintln!(
+                "run {run} claim cost: {}",
+                serde_json::to_string(&measured)?
+            );
+            runs.push(measured);
+        }
+        let median = |pick: fn(&claims::ClaimCostRun) -> f64| {
+            let mut values: Vec<f64> = runs.iter().map(pick).collect();
+            values.sort_by(f64::total_cmp);
+            values[values.len() / 2]
+        };
+        let report = json!({
+            "database": global.database.as_deref().map_or("sqlite (a fresh file per run)".to_owned(), postgres::redacted),
+            "backlog": backlog,
+            "claim_batch": args.claim_batch,
+            "runs": runs,
+            "median": {
+                "claim_p50_ms": median(|r| r.claim_p50_ms),
+                "claim_p99_ms": median(|r| r.claim_p99_ms),
+                "per_job_p50_us": median(|r| r.per_job_p50_us),
+                "jobs_per_claim": median(|r| r.jobs_per_claim),
+            },
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);
     }
     if args.tenants {

@@ -84,7 +84,7 @@ impl Bench {
     }
 
     /// Creates tenant `name` with the arith component; the operator acting in it.
-    async fn tenant_with_arith(&self, name: &str) -> anyhow::Result<Principal> {
+    pub(super) async fn tenant_with_arith(&self, name: &str) -> anyhow::Result<Principal> {
         self.services
             .tenants()
             .create(&self.principal, name)
