@@ -58,18 +58,22 @@ impl Bound {
     /// optional parameter was omitted).
     pub fn take<T: DeserializeOwned>(&mut self, index: usize) -> Result<T, RunError> {
         let value = self.values[index].take().unwrap_or(Value::Null);
-        // From the value's text, not the `Value`: with serde_json's
-        // `arbitrary_precision` (which keeps every digit of a number for a `Value`
-        // parameter) a number read from a `Value` into an integer or float type
-        // fails as just "invalid number"; read from text it names what it got
-        // ("invalid type: floating point `1.5`, expected i64").
-        serde_json::from_str(&value.to_string()).map_err(|error| {
-            let message = error.to_string();
-            let message = match message.rfind(" at line ") {
-                Some(end) if error.line() > 0 => &message[..end],
-                _ => &message,
+        T::deserialize(&value).map_err(|error| {
+            // With the `arbitrary_precision` feature a number read from a `Value`
+            // into an integer or float type fails as just "invalid number"; read
+            // from text, serde names what it got ("invalid type: floating point
+            // `1.5`, expected i64"), so the message comes from there.
+            let message = match serde_json::from_str::<T>(&value.to_string()) {
+                Err(from_text) => {
+                    let message = from_text.to_string();
+                    match message.rfind(" at line ") {
+                        Some(end) if from_text.line() > 0 => message[..end].to_owned(),
+                        _ => message,
+                    }
+                }
+                Ok(_) => error.to_string(),
             };
-            RunError::InvalidArguments(wrong_value(self.task, self.params[index].name, message))
+            RunError::InvalidArguments(wrong_value(self.task, self.params[index].name, &message))
         })
     }
 }

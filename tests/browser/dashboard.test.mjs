@@ -219,6 +219,7 @@ test('pages: components, tenants (operator), and the phone width', async () => {
     operatorPage.waitForURL((to) => to.searchParams.get('tenant') === 'bob'),
     operatorPage.selectOption('form.tenant-picker select', 'bob'),
   ]);
+  assert.equal(await operatorPage.inputValue('form.tenant-picker select'), 'bob', 'the picker shows bob, picked');
   assert.equal(await operatorPage.$(`tr[data-status] a[href*="tenant=alice"]`), null, "picking bob shows bob's jobs");
   await operatorPage.context().close();
 

@@ -4,8 +4,12 @@
 //! - an integer keeps every digit, whatever its size (Python's ints, ids past
 //!   2^53 or past u64), `-0` becoming `0`;
 //! - a number with a fraction or an exponent becomes the nearest 64-bit float
-//!   (`1e2` is `100.0`), as Python's `json` and JavaScript read it; one past a
-//!   float's range (`1e400`, named as serde_json spells it: `1e+400`) is refused.
+//!   (as Python's `json` and JavaScript read it), written in plain digits with a
+//!   fraction (`1e2` is `100.0`, `1e20` is `100000000000000000000.0`, `1e-7` is
+//!   `0.0000001`, `-0.0` is `0.0`): the form PostgreSQL's `jsonb` keeps as it is
+//!   and reads back as a float, where it would rewrite `1e20` as an integer; one
+//!   past a float's range (`1e400`, named as serde_json spells it: `1e+400`) is
+//!   refused.
 
 use serde_json::{Number, Value};
 
@@ -43,7 +47,13 @@ fn settle(number: &Number) -> Result<Option<Number>, NumberOutOfRange> {
         .ok()
         .filter(|float| float.is_finite())
         .ok_or_else(out_of_range)?;
-    let settled = Number::from_f64(float).ok_or_else(out_of_range)?;
+    // Rust writes a float's shortest round-trip digits without an exponent.
+    let digits = match format!("{float}") {
+        zero if float == 0.0 => zero.replace('-', "") + ".0",
+        whole if !whole.contains('.') => whole + ".0",
+        fraction => fraction,
+    };
+    let settled: Number = serde_json::from_str(&digits).map_err(|_| out_of_range())?;
     Ok((settled.as_str() != text).then_some(settled))
 }
 
@@ -76,8 +86,8 @@ mod tests {
     #[test]
     fn fractions_and_exponents_are_floats() {
         assert_eq!(
-            settled("[1e2, 2.50, 0.1, 1.00000000000000000001]").unwrap(),
-            "[100.0,2.5,0.1,1.0]"
+            settled("[1e2, 2.50, 0.1, 1.00000000000000000001, 1e20, 1e-7, -0.0, -1.5e3]").unwrap(),
+            "[100.0,2.5,0.1,1.0,100000000000000000000.0,0.0000001,0.0,-1500.0]"
         );
         let error = settled(r#"{"x": [1e400]}"#).unwrap_err();
         assert_eq!(

@@ -286,26 +286,6 @@ pub(crate) fn queue_stats_from(
         .collect()
 }
 
-/// A bounded job-list read (see [`JobList::scan`]) from its rows: each carries
-/// how many ids the scan read and the oldest of them, and a job unless none of
-/// the ids read matched.
-pub(crate) fn job_listed(
-    rows: Vec<(i64, Option<String>, Option<JobSummary>)>,
-    scan: u32,
-) -> JobListed {
-    let mut listed = JobListed {
-        jobs: Vec::with_capacity(rows.len()),
-        scan_ended_at: None,
-    };
-    for (scanned, oldest, job) in rows {
-        if scanned >= i64::from(scan) {
-            listed.scan_ended_at = oldest;
-        }
-        listed.jobs.extend(job);
-    }
-    listed
-}
-
 /// Rows of (bucket, status, count) as [`FinishedBucket`]s.
 pub(crate) fn finished_buckets_from(
     rows: Vec<(i64, String, i64)>,

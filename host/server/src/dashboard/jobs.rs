@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{NaiveDateTime, Utc};
 use serde::Deserialize;
-use wasmtasks::service::jobs::{JobFilter, MAX_PAGE};
+use wasmtasks::service::jobs::{JobFilter, MAX_PAGE, MAX_SCAN};
 use wasmtasks::service::queues::STATUSES;
 use wasmtasks::store::{JobSummary, RetryOutcome, RetrySelection};
 use wasmtasks::task::TaskStatus;
@@ -23,6 +23,9 @@ use crate::state::AppState;
 
 /// Jobs a page shows.
 const PAGE: u32 = 50;
+/// The most pages a bulk action reads looking for its jobs: with a filter that
+/// matches few, it acts on those among the newest `BULK_READS × MAX_SCAN` jobs.
+const BULK_READS: usize = 10;
 
 /// The filter of the jobs page, as its form sends it (empty fields are no filter).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -287,9 +290,9 @@ async fn bulk_targets(
         return Ok(Vec::new());
     }
     // A filtered page reads a bounded number of jobs: follow its cursor until the
-    // action has its jobs or there are no older ones.
+    // action has its jobs, there are no older ones, or BULK_READS pages were read.
     let mut ids = Vec::new();
-    loop {
+    for _ in 0..BULK_READS {
         filter.limit = Some(MAX_PAGE - ids.len() as u32);
         let page = state
             .services
@@ -299,9 +302,10 @@ async fn bulk_targets(
         ids.extend(page.jobs.into_iter().map(|job| job.id));
         match page.next_cursor {
             Some(cursor) if ids.len() < MAX_PAGE as usize => filter.cursor = Some(cursor),
-            _ => return Ok(ids),
+            _ => break,
         }
     }
+    Ok(ids)
 }
 
 /// `GET /jobs/bulk?action=…&<filter>`: how many jobs it would touch, and a form
@@ -339,8 +343,9 @@ pub async fn bulk_confirm(
     Ok(render(&ConfirmPage {
         question: format!("Really {action} {count} {which} job{}?", plural(count)),
         details: vec![format!(
-            "The filter matches {count} {which} job{} (the newest {MAX_PAGE} at most; repeat for more).",
-            plural(count)
+            "The filter matches {count} {which} job{} (the newest {MAX_PAGE} at most, among the newest {} jobs; repeat for more).",
+            plural(count),
+            BULK_READS * MAX_SCAN as usize
         )],
         action: format!("/jobs/bulk{}", session.tenant_query()),
         fields,

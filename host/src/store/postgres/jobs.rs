@@ -18,8 +18,8 @@ use crate::store::{
     CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, FinishedBucket, JobClaim,
     JobCountFinished, JobList, JobListed, JobPrune, JobSummary, LeaseRenewal, NewJob, NextState,
     PruneReport, QueueFilter, QueueStat, QueueStatRow, Quotas, RetryOutcome, RetrySelection,
-    StoreError, StuckJob, check_queued, finished_buckets_from, in_django_order, job_listed,
-    parse_status, prune_report, queue_stats_from, retry_outcomes,
+    StoreError, StuckJob, check_queued, finished_buckets_from, in_django_order, parse_status,
+    prune_report, queue_stats_from, retry_outcomes,
 };
 
 /// The channel `LISTEN`ing workers are woken on (the statements that notify name it
@@ -746,6 +746,13 @@ pub(super) async fn queue_stats(
             )
         };
     }
+    // The triggers fold the deltas every 256; a reader folds too, so that the
+    // table stays short while those folds wait (an application transaction that
+    // folded holds the fold's lock until it commits).
+    sqlx::query("SELECT wasmtasks_fold_queue_counts()")
+        .execute(pool)
+        .await
+        .map_err(StoreError::query(context))?;
     let sql = match tenant {
         Some(_) => per_queue!("WHERE tenant = $1"),
         None => per_queue!("WHERE $1::text IS NULL"),
@@ -766,38 +773,32 @@ fn duration(micros: i64) -> std::time::Duration {
 pub(super) async fn list(pool: &PgPool, params: JobList) -> Result<JobListed, StoreError> {
     let context = "listing jobs";
     let statuses: Vec<&str> = params.statuses.iter().map(|s| s.as_str()).collect();
-    // Newest first, reading at most `scan` ids of the tenant (and statuses) and
-    // stopping; the other filters apply to the ids read. The one-row `scanned` is
-    // there even when none match.
-    let rows = sqlx::query(
-        "WITH scan AS MATERIALIZED (
-            SELECT t.id FROM tasks t
-            WHERE t.tenant = $1
-              AND (cardinality($2::text[]) = 0 OR t.status = ANY($2))
-              AND ($8::text IS NULL OR t.id < $8)
-              AND ($10::text IS NULL OR t.id >= $10)
-            ORDER BY t.id DESC
-            LIMIT $11
-         ),
-         page AS (
-            SELECT t.id, t.task_path, t.status, t.queue_name, t.priority, t.enqueued_at,
-                t.finished_at, t.attempt,
-                (SELECT a.exception_class_path FROM task_attempts a WHERE a.task_id = t.id
-                 ORDER BY a.attempt DESC LIMIT 1) AS last_error
-            FROM scan s JOIN tasks t ON t.id = s.id
-            WHERE ($3::text IS NULL OR t.queue_name = $3)
-              AND ($4::text IS NULL OR t.component = $4)
-              AND ($5::text IS NULL OR t.task_name = $5)
-              AND ($6::timestamptz IS NULL OR t.enqueued_at >= $6)
-              AND ($7::timestamptz IS NULL OR t.enqueued_at < $7)
-            ORDER BY t.id DESC
-            LIMIT $9
-         )
-         SELECT p.*, scanned.n AS scanned, scanned.oldest AS scan_oldest
-         FROM (SELECT count(*) AS n, min(id) AS oldest FROM scan) scanned
-         LEFT JOIN page p ON true
-         ORDER BY p.id DESC",
-    )
+    // Newest first, reading at most `scan` of the tenant's jobs (of the statuses)
+    // in id order and stopping as soon as the page is full: the inner Limit over
+    // the index scan keeps its order, so the outer one needs no sort. The other
+    // filters apply to what it reads.
+    const READ: &str = "FROM tasks t
+         WHERE t.tenant = $1
+           AND (cardinality($2::text[]) = 0 OR t.status = ANY($2))
+           AND ($8::text IS NULL OR t.id < $8)
+           AND ($10::text IS NULL OR t.id >= $10)
+         ORDER BY t.id DESC
+         LIMIT $11";
+    let scan = i64::from(params.scan.max(params.limit));
+    let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT j.*,
+            (SELECT a.exception_class_path FROM task_attempts a WHERE a.task_id = j.id
+             ORDER BY a.attempt DESC LIMIT 1) AS last_error
+         FROM (SELECT t.id, t.task_path, t.status, t.queue_name, t.priority, t.enqueued_at,
+                  t.finished_at, t.attempt, t.component, t.task_name {READ}) j
+         WHERE ($3::text IS NULL OR j.queue_name = $3)
+           AND ($4::text IS NULL OR j.component = $4)
+           AND ($5::text IS NULL OR j.task_name = $5)
+           AND ($6::timestamptz IS NULL OR j.enqueued_at >= $6)
+           AND ($7::timestamptz IS NULL OR j.enqueued_at < $7)
+         ORDER BY j.id DESC
+         LIMIT $9"
+    )))
     .bind(&params.tenant)
     .bind(&statuses)
     .bind(&params.queue_name)
@@ -808,21 +809,16 @@ pub(super) async fn list(pool: &PgPool, params: JobList) -> Result<JobListed, St
     .bind(&params.before_id)
     .bind(i64::from(params.limit))
     .bind(&params.after_id)
-    .bind(i64::from(params.scan.max(params.limit)))
+    .bind(scan)
     .fetch_all(pool)
     .await
     .map_err(StoreError::query(context))?;
     let get = |e| StoreError::Query { context, cause: e };
-    let rows = rows
+    let jobs = rows
         .iter()
         .map(|row| {
-            let scanned: i64 = row.try_get("scanned").map_err(get)?;
-            let oldest: Option<String> = row.try_get("scan_oldest").map_err(get)?;
-            let Some(id) = row.try_get::<Option<String>, _>("id").map_err(get)? else {
-                return Ok((scanned, oldest, None));
-            };
-            let job = JobSummary {
-                id,
+            Ok(JobSummary {
+                id: row.try_get("id").map_err(get)?,
                 task_path: row.try_get("task_path").map_err(get)?,
                 status: parse_status(&row.try_get::<String, _>("status").map_err(get)?, context)?,
                 queue_name: row.try_get("queue_name").map_err(get)?,
@@ -831,11 +827,37 @@ pub(super) async fn list(pool: &PgPool, params: JobList) -> Result<JobListed, St
                 finished_at: row.try_get("finished_at").map_err(get)?,
                 attempts: row.try_get::<i32, _>("attempt").map_err(get)? as u32,
                 last_error: row.try_get("last_error").map_err(get)?,
-            };
-            Ok((scanned, oldest, Some(job)))
+            })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(job_listed(rows, params.scan.max(params.limit)))
+    if jobs.len() == params.limit as usize {
+        return Ok(JobListed {
+            jobs,
+            scan_ended_at: None,
+        });
+    }
+    // A short page: did the read stop at `scan` jobs, and where? (The index alone.)
+    let (scanned, oldest): (i64, Option<String>) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*), min(id) FROM (SELECT t.id {READ}) j"
+    )))
+    .bind(&params.tenant)
+    .bind(&statuses)
+    .bind(None::<&str>)
+    .bind(None::<&str>)
+    .bind(None::<&str>)
+    .bind(None::<chrono::DateTime<chrono::Utc>>)
+    .bind(None::<chrono::DateTime<chrono::Utc>>)
+    .bind(&params.before_id)
+    .bind(i64::from(params.limit))
+    .bind(&params.after_id)
+    .bind(scan)
+    .fetch_one(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    Ok(JobListed {
+        jobs,
+        scan_ended_at: oldest.filter(|_| scanned >= scan),
+    })
 }
 
 pub(super) async fn retry(

@@ -148,6 +148,8 @@ pub(super) async fn delete(pool: &PgPool, name: &str) -> Result<Option<TenantDel
     run("DELETE FROM task_events WHERE tenant = $1").await?;
     run("DELETE FROM queue_pauses WHERE tenant = $1").await?;
     run("DELETE FROM schedules WHERE tenant = $1").await?;
+    // Its throughput (its job counts went with its jobs, by the triggers).
+    run("DELETE FROM finished_minutes WHERE tenant = $1").await?;
     deleted.tokens = run("DELETE FROM tokens WHERE tenant = $1").await?;
     if run("DELETE FROM tenants WHERE name = $1").await? == 0 {
         return Ok(None);

@@ -16,8 +16,8 @@ use crate::store::{
     CancelOutcome, ClaimRef, ClaimedJob, Completion, Duplicate, FinishedBucket, JobClaim,
     JobCountFinished, JobList, JobListed, JobPrune, JobSummary, LeaseRenewal, NewJob, NextState,
     PruneReport, QueueFilter, QueueStat, Quotas, RetryOutcome, RetrySelection, StoreError,
-    StuckJob, check_queued, finished_buckets_from, in_django_order, job_listed, parse_status,
-    prune_report, queue_stats_from, retry_outcomes,
+    StuckJob, check_queued, finished_buckets_from, in_django_order, parse_status, prune_report,
+    queue_stats_from, retry_outcomes,
 };
 
 pub(super) fn json<T: Serialize>(value: &T, context: &'static str) -> Result<String, StoreError> {
@@ -811,12 +811,14 @@ fn duration(micros: i64) -> std::time::Duration {
 pub(super) async fn list(pool: &SqlitePool, params: JobList) -> Result<JobListed, StoreError> {
     let context = "listing jobs";
     let statuses: Vec<&str> = params.statuses.iter().map(|s| s.as_str()).collect();
-    // Newest first, reading at most `scan` ids and stopping: the tenant's jobs in
-    // id order (tasks_tenant_id), or a status's (tasks_tenant_status_id; without
-    // the hint the planner takes the former and reads past every other status).
-    // The id bounds are written as ranges (`coalesce`, not `? IS NULL OR`) so that
-    // the index seeks to them; ids are lowercase hex, below `g`. The other filters
-    // apply to the ids read; the one-row `scanned` is there even when none match.
+    // Newest first, reading at most `scan` jobs and stopping as soon as the page
+    // is full: the tenant's jobs in id order (tasks_tenant_id), or a status's
+    // (tasks_tenant_status_id; without the hint the planner takes the former and
+    // reads past every other status). The inner query is a co-routine that yields
+    // rows in its order as the outer one asks for them (each row one seek by the
+    // rowid the index holds); the other filters apply to what it yields. The id
+    // bounds are written as ranges (`coalesce`, not `? IS NULL OR`) so that the
+    // index seeks to them; ids are lowercase hex, below `g`.
     let (index, status_filter) = if statuses.is_empty() {
         ("tasks_tenant_id", "?2 = '[]'")
     } else {
@@ -825,35 +827,32 @@ pub(super) async fn list(pool: &SqlitePool, params: JobList) -> Result<JobListed
             "t.status IN (SELECT value FROM jsonb_each(?2))",
         )
     };
-    let sql = format!(
-        "WITH scan AS MATERIALIZED (
-            SELECT t.id FROM tasks t INDEXED BY {index}
-            WHERE t.tenant = ?1
-              AND {status_filter}
-              AND t.id < coalesce(?8, 'g') AND t.id >= coalesce(?10, '')
-            ORDER BY t.id DESC
-            LIMIT ?11
-         ),
-         page AS (
-            SELECT t.id, t.task_path, t.status, t.queue_name, t.priority, t.enqueued_at,
-                t.finished_at, t.attempt,
-                (SELECT a.exception_class_path FROM task_attempts a WHERE a.task_id = t.id
-                 ORDER BY a.attempt DESC LIMIT 1) AS last_error
-            FROM scan s JOIN tasks t ON t.id = s.id
-            WHERE (?3 IS NULL OR t.queue_name = ?3)
-              AND (?4 IS NULL OR t.component = ?4)
-              AND (?5 IS NULL OR t.task_name = ?5)
-              AND (?6 IS NULL OR t.enqueued_at >= ?6)
-              AND (?7 IS NULL OR t.enqueued_at < ?7)
-            ORDER BY t.id DESC
-            LIMIT ?9
-         )
-         SELECT p.*, scanned.n AS scanned, scanned.oldest AS scan_oldest
-         FROM (SELECT count(*) AS n, min(id) AS oldest FROM scan) scanned
-         LEFT JOIN page p ON 1
-         ORDER BY p.id DESC"
+    let scan = params.scan.max(params.limit);
+    let read = format!(
+        "FROM tasks t INDEXED BY {index}
+         WHERE t.tenant = ?1
+           AND {status_filter}
+           AND t.id < coalesce(?8, 'g') AND t.id >= coalesce(?10, '')
+         ORDER BY t.id DESC
+         LIMIT ?11"
     );
-    // Only the two fixed fragments above are formatted in; every value is bound.
+    let newest = format!(
+        "SELECT t.id, t.task_path, t.status, t.queue_name, t.priority, t.enqueued_at,
+            t.finished_at, t.attempt, t.component, t.task_name {read}"
+    );
+    let sql = format!(
+        "SELECT j.*,
+            (SELECT a.exception_class_path FROM task_attempts a WHERE a.task_id = j.id
+             ORDER BY a.attempt DESC LIMIT 1) AS last_error
+         FROM ({newest}) j
+         WHERE (?3 IS NULL OR j.queue_name = ?3)
+           AND (?4 IS NULL OR j.component = ?4)
+           AND (?5 IS NULL OR j.task_name = ?5)
+           AND (?6 IS NULL OR j.enqueued_at >= ?6)
+           AND (?7 IS NULL OR j.enqueued_at < ?7)
+         LIMIT ?9"
+    );
+    // Only the fixed fragments above are formatted in; every value is bound.
     let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(&params.tenant)
         .bind(json(&statuses, context)?)
@@ -865,21 +864,16 @@ pub(super) async fn list(pool: &SqlitePool, params: JobList) -> Result<JobListed
         .bind(&params.before_id)
         .bind(params.limit)
         .bind(&params.after_id)
-        .bind(params.scan.max(params.limit))
+        .bind(scan)
         .fetch_all(pool)
         .await
         .map_err(StoreError::query(context))?;
     let get = |e| StoreError::Query { context, cause: e };
-    let rows = rows
+    let jobs = rows
         .iter()
         .map(|row| {
-            let scanned: i64 = row.try_get("scanned").map_err(get)?;
-            let oldest: Option<String> = row.try_get("scan_oldest").map_err(get)?;
-            let Some(id) = row.try_get::<Option<String>, _>("id").map_err(get)? else {
-                return Ok((scanned, oldest, None));
-            };
-            let job = JobSummary {
-                id,
+            Ok(JobSummary {
+                id: row.try_get("id").map_err(get)?,
                 task_path: row.try_get("task_path").map_err(get)?,
                 status: parse_status(&row.try_get::<String, _>("status").map_err(get)?, context)?,
                 queue_name: row.try_get("queue_name").map_err(get)?,
@@ -891,11 +885,37 @@ pub(super) async fn list(pool: &SqlitePool, params: JobList) -> Result<JobListed
                     .map(from_micros),
                 attempts: row.try_get::<i64, _>("attempt").map_err(get)? as u32,
                 last_error: row.try_get("last_error").map_err(get)?,
-            };
-            Ok((scanned, oldest, Some(job)))
+            })
         })
         .collect::<Result<Vec<_>, StoreError>>()?;
-    Ok(job_listed(rows, params.scan.max(params.limit)))
+    if jobs.len() == params.limit as usize {
+        return Ok(JobListed {
+            jobs,
+            scan_ended_at: None,
+        });
+    }
+    // A short page: did the read stop at `scan` jobs, and where? (The index alone.)
+    let (scanned, oldest): (i64, Option<String>) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*), min(id) FROM (SELECT t.id {read})"
+    )))
+    .bind(&params.tenant)
+    .bind(json(&statuses, context)?)
+    .bind(None::<&str>)
+    .bind(None::<&str>)
+    .bind(None::<&str>)
+    .bind(None::<i64>)
+    .bind(None::<i64>)
+    .bind(&params.before_id)
+    .bind(params.limit)
+    .bind(&params.after_id)
+    .bind(scan)
+    .fetch_one(pool)
+    .await
+    .map_err(StoreError::query(context))?;
+    Ok(JobListed {
+        jobs,
+        scan_ended_at: oldest.filter(|_| scanned >= i64::from(scan)),
+    })
 }
 
 pub(super) async fn retry(
