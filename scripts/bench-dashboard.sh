@@ -3,8 +3,9 @@
 # with JOBS jobs stored (default 1,000,000): a fresh SQLite file, or a fresh
 # PostgreSQL database when a server URL is given, seeded in SQL with one tenant's
 # jobs enqueued evenly over the last two days (90% SUCCESSFUL, 5% FAILED, 1%
-# CANCELLED, 3% READY, 1% RUNNING; 80% in queue `default`, 10% each in `emails`
-# and `reports`) and an attempt for each finished one, then a release `wasmtasks
+# CANCELLED, 3.9% READY, 0.1% RUNNING: 1,000 running, as 16 workers of 64 slots
+# would hold, and the overview lists each under its worker; 80% in queue
+# `default`, 10% each in `emails` and `reports`) and an attempt for each finished one, then a release `wasmtasks
 # serve --workers 0` asked for each page RUNS times (default 21) with curl.
 # Prints the median and the slowest time per page, in milliseconds.
 #
@@ -55,7 +56,7 @@ span_ms=$((2 * 86400 * 1000))
 echo "seeding $jobs jobs ($([ -n "$postgres" ] && echo PostgreSQL || echo SQLite))..." >&2
 seed_started=$SECONDS
 status="CASE WHEN i % 100 < 90 THEN 'SUCCESSFUL' WHEN i % 100 < 95 THEN 'FAILED'
-  WHEN i % 100 < 96 THEN 'CANCELLED' WHEN i % 100 < 99 THEN 'READY' ELSE 'RUNNING' END"
+  WHEN i % 100 < 96 THEN 'CANCELLED' WHEN i % 1000 < 999 THEN 'READY' ELSE 'RUNNING' END"
 queue="CASE i % 10 WHEN 0 THEN 'emails' WHEN 1 THEN 'reports' ELSE 'default' END"
 # An attempt for each finished job (the same SQL in both dialects).
 attempts="INSERT INTO task_attempts (task_id, attempt, tenant, worker_id, started_at, finished_at, status,
@@ -79,11 +80,11 @@ SELECT lpad(to_hex(ms >> 16), 8, '0') || '-' || lpad(to_hex(ms & 65535), 4, '0')
   CASE WHEN status IN ('READY', 'CANCELLED') THEN 0 ELSE 1 END, 3, 2.0, '{}',
   CASE WHEN status = 'RUNNING' THEN 'bench-worker' END,
   CASE WHEN status = 'RUNNING' THEN now() + interval '1 day' END,
-  CASE WHEN status = 'SUCCESSFUL' THEN '3' END
+  CASE WHEN status = 'SUCCESSFUL' THEN '3'::jsonb END
 FROM (SELECT i, $now_ms - $span_ms + i * $span_ms / $jobs AS ms,
         to_timestamp(($now_ms - $span_ms + i * $span_ms / $jobs) / 1000.0) AS at,
         $status AS status, $queue AS queue
-      FROM generate_series(0, $jobs - 1) i) s,
+      FROM generate_series(0::bigint, $jobs - 1) i) s,
      (SELECT digest FROM component_versions LIMIT 1) c;
 $attempts
 INSERT INTO finished_minutes (tenant, minute, status, n)
