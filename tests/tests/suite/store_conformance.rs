@@ -94,6 +94,18 @@ fn completion(claimed: &ClaimedJob, worker: &str, next: NextState) -> Completion
     }
 }
 
+/// A prune of every finished job of `tenant`, whatever its age.
+fn every_finished(tenant: &str) -> JobPrune {
+    JobPrune {
+        tenant: tenant.into(),
+        finished_before: Utc::now() + Age::hours(1),
+        failed_before: Utc::now() + Age::hours(1),
+        queues: None,
+        components: false,
+        dry_run: false,
+    }
+}
+
 fn definition(name: &str) -> TaskDefinition {
     TaskDefinition {
         name: name.into(),
@@ -2023,17 +2035,7 @@ pub async fn usage_is_counted_per_tenant_and_day_and_outlives_pruning(store: Arc
             .is_empty()
     );
     // Pruning the finished jobs and their attempts keeps the usage.
-    let pruned = store
-        .job_prune(JobPrune {
-            tenant: "alice".into(),
-            finished_before: Utc::now() + Age::hours(1),
-            failed_before: Utc::now() + Age::hours(1),
-            queues: None,
-            components: false,
-            dry_run: false,
-        })
-        .await
-        .unwrap();
+    let pruned = store.job_prune(every_finished("alice")).await.unwrap();
     assert_eq!(pruned.successful + pruned.failed + pruned.cancelled, 3);
     let usage = store.usage_days("alice", today, today).await.unwrap();
     assert_eq!(usage[0].used, expected);
@@ -2199,17 +2201,7 @@ pub async fn queue_counts_follow_every_change_of_a_job(store: Arc<dyn Store>) {
         .await
         .unwrap();
     check("retrying the failed jobs").await;
-    let pruned = store
-        .job_prune(JobPrune {
-            tenant: TENANT.into(),
-            finished_before: Utc::now() + Age::hours(1),
-            failed_before: Utc::now() + Age::hours(1),
-            queues: None,
-            components: false,
-            dry_run: false,
-        })
-        .await
-        .unwrap();
+    let pruned = store.job_prune(every_finished(TENANT)).await.unwrap();
     assert!(pruned.successful > 0 && pruned.cancelled == 1, "{pruned:?}");
     check("pruning").await;
     let finished_after = finished_last_hour().await.unwrap();

@@ -87,6 +87,13 @@ pub struct BenchArgs {
     claim_batch: u32,
 }
 
+/// The median of `pick` over `runs` (the upper one of an even count).
+fn median_of<T>(runs: &[T], pick: impl Fn(&T) -> f64) -> f64 {
+    let mut values: Vec<f64> = runs.iter().map(pick).collect();
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
 /// A parser of a count from `min` to `max`.
 fn count(min: u64, max: u64) -> clap::builder::RangedU64ValueParser<usize> {
     clap::builder::RangedU64ValueParser::new().range(min..=max)
@@ -163,11 +170,7 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
             );
             runs.push(measured);
         }
-        let median = |pick: fn(&claims::ClaimCostRun) -> f64| {
-            let mut values: Vec<f64> = runs.iter().map(pick).collect();
-            values.sort_by(f64::total_cmp);
-            values[values.len() / 2]
-        };
+        let median = |pick: fn(&claims::ClaimCostRun) -> f64| median_of(&runs, pick);
         let report = json!({
             "database": global.database.as_deref().map_or("sqlite (a fresh file per run)".to_owned(), postgres::redacted),
             "backlog": backlog,
@@ -196,11 +199,7 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
             eprintln!("run {run} tenants: {}", serde_json::to_string(&measured)?);
             runs.push(measured);
         }
-        let median = |pick: fn(&tenants::FairnessRun) -> f64| {
-            let mut values: Vec<f64> = runs.iter().map(pick).collect();
-            values.sort_by(f64::total_cmp);
-            values[values.len() / 2]
-        };
+        let median = |pick: fn(&tenants::FairnessRun) -> f64| median_of(&runs, pick);
         let report = json!({
             "database": global.database.as_deref().map_or("sqlite (a fresh file per run)".to_owned(), postgres::redacted),
             "flood": args.flood,
@@ -233,11 +232,6 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
         eprintln!("run {run} W2: {}", serde_json::to_string(&w2)?);
         latency.push(w2);
     }
-    let median = |values: Vec<f64>| -> f64 {
-        let mut values = values;
-        values.sort_by(f64::total_cmp);
-        values[values.len() / 2]
-    };
     let report = json!({
         "database": global.database.as_deref().map_or("sqlite (a fresh file per run)".to_owned(), postgres::redacted),
         "jobs": args.jobs,
@@ -247,13 +241,13 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
         "w1": throughput,
         "w2": latency,
         "median": {
-            "enqueue_jobs_per_second": median(throughput.iter().map(|r| r.enqueue_jobs_per_second).collect()),
-            "processing_jobs_per_second": median(throughput.iter().map(|r| r.processing_jobs_per_second).collect()),
-            "worker_wall_seconds": median(throughput.iter().map(|r| r.worker_wall_seconds).collect()),
-            "worker_peak_rss_bytes": median(throughput.iter().map(|r| r.worker_peak_rss_bytes as f64).collect()),
-            "peak_rss_per_slot_bytes": median(throughput.iter().map(|r| r.peak_rss_per_slot_bytes as f64).collect()),
-            "w2_p50_ms": median(latency.iter().map(|r| r.p50_ms).collect()),
-            "w2_p99_ms": median(latency.iter().map(|r| r.p99_ms).collect()),
+            "enqueue_jobs_per_second": median_of(&throughput, |r| r.enqueue_jobs_per_second),
+            "processing_jobs_per_second": median_of(&throughput, |r| r.processing_jobs_per_second),
+            "worker_wall_seconds": median_of(&throughput, |r| r.worker_wall_seconds),
+            "worker_peak_rss_bytes": median_of(&throughput, |r| r.worker_peak_rss_bytes as f64),
+            "peak_rss_per_slot_bytes": median_of(&throughput, |r| r.peak_rss_per_slot_bytes as f64),
+            "w2_p50_ms": median_of(&latency, |r| r.p50_ms),
+            "w2_p99_ms": median_of(&latency, |r| r.p99_ms),
         },
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
