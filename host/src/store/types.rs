@@ -621,7 +621,7 @@ pub struct Quotas {
     #[serde(default)]
     pub max_running: Option<u32>,
     /// READY jobs it may have; an enqueue past it is refused whole.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::sandbox::int64::optional")]
     pub max_queued: Option<u64>,
     /// Jobs it may enqueue per second, on average (per API process).
     #[serde(default)]
@@ -630,13 +630,13 @@ pub struct Quotas {
     #[serde(default)]
     pub enqueue_burst: Option<u32>,
     /// The most fuel one attempt may have.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::sandbox::int64::optional")]
     pub max_fuel: Option<u64>,
     /// The longest one attempt may run, in milliseconds.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::sandbox::int64::optional")]
     pub max_timeout_ms: Option<u64>,
     /// The most memory one attempt may have, in bytes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::sandbox::int64::optional")]
     pub max_memory_bytes: Option<u64>,
     /// The largest component it may upload, in bytes.
     #[serde(default)]
