@@ -397,11 +397,15 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// priorities are not compared.
     ///
     /// Cost: the tenants with READY jobs are found by a loose index scan (one
-    /// probe of `tasks_ready_by_tenant` per tenant), each offers at most `limit`
-    /// jobs from the same index, and the running counts come from the small
-    /// `tasks_running` index: the work grows with the tenants that have jobs
-    /// and with `limit`, not with the backlog. (A tenant whose READY jobs are all
-    /// in the future is walked past on each claim, as in the single-queue order.)
+    /// probe of `tasks_ready_by_tenant` per tenant), and the running counts come
+    /// from the small `tasks_running` index. Each tenant is asked for its share
+    /// of the slots plus one (`fair::ask_shares`), read from the same index, so a
+    /// claim reads about `limit + 2 × tenants` jobs: the work grows with the
+    /// tenants that have jobs and with `limit`, not with the backlog. Only when
+    /// some tenants have fewer runnable jobs than their share are the others
+    /// asked for the rest of their room (a second read on SQLite, a second round
+    /// on PostgreSQL), at most `limit` each. (A tenant whose READY jobs are all in
+    /// the future is walked past on each claim, as in the single-queue order.)
     /// On PostgreSQL, claims are serialised on the rows of tenants that have a
     /// `max_running`, so the last slot under it cannot be taken twice; on SQLite
     /// every claim is one write transaction anyway.

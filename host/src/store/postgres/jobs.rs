@@ -234,17 +234,21 @@ macro_rules! next_jobs_of {
 /// Claims fairly between tenants (see [`crate::store::Store::job_claim`]).
 ///
 /// Each round shares the free slots and takes each tenant's share of jobs that no
-/// other claim holds. A round that finds some of its share held by a claim in
-/// flight leaves those slots to the next round, which sees that claim's outcome:
-/// a claim comes back short only when fewer jobs were ready (a `--batch` worker
-/// stops at a short claim), or after [`CLAIM_ROUNDS`] rounds of contention.
+/// other claim holds. The first asks each tenant for its share of jobs only; when
+/// that leaves slots that jobs not offered could be owed, the next round asks for
+/// every job up to each tenant's room. A round that finds some of its share held
+/// by a claim in flight leaves those slots to the next round, which sees that
+/// claim's outcome: a claim comes back short only when fewer jobs were ready (a
+/// `--batch` worker stops at a short claim), or after [`CLAIM_ROUNDS`] rounds of
+/// contention.
 pub(super) async fn claim(
     pool: &PgPool,
     mut params: JobClaim,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
     let mut claimed = Vec::with_capacity(params.limit as usize);
+    let mut shares = true;
     for _ in 0..CLAIM_ROUNDS {
-        let (taken, wanted) = match claim_round(pool, &params).await {
+        let round = match claim_round(pool, &params, shares).await {
             Ok(round) => round,
             Err(error) if claimed.is_empty() => return Err(error),
             // The jobs of earlier rounds are committed to this worker: hand them over.
@@ -253,25 +257,44 @@ pub(super) async fn claim(
                 break;
             }
         };
-        let short = taken.len() < wanted;
-        params.limit -= taken.len() as u32;
-        claimed.extend(taken);
-        if !short || params.limit == 0 {
+        let contended = round.taken.len() < round.wanted;
+        let undecided = round.cut && round.wanted < params.limit as usize;
+        params.limit -= round.taken.len() as u32;
+        claimed.extend(round.taken);
+        if params.limit == 0 {
+            break;
+        }
+        if undecided {
+            // Some tenants had fewer jobs than their share: offer every job.
+            shares = false;
+        } else if !contended {
             break;
         }
     }
     Ok(claimed)
 }
 
+/// What one round of a claim did.
+struct ClaimRound {
+    /// The jobs it took, in Django's order.
+    taken: Vec<ClaimedJob>,
+    /// How many it chose (those held by other claims were skipped).
+    wanted: usize,
+    /// Whether some tenant offered only its share, so that jobs it did not offer
+    /// could be owed slots the round left empty.
+    cut: bool,
+}
+
 /// Most rounds one claim takes while other claims hold the jobs it chose.
 const CLAIM_ROUNDS: usize = 8;
 
-/// One round of a claim: the jobs it took, in Django's order, and how many it
-/// chose (those held by other claims were skipped).
+/// One round of a claim, each tenant offering its share of jobs (`shares`) or
+/// every job it has room for.
 async fn claim_round(
     pool: &PgPool,
     params: &JobClaim,
-) -> Result<(Vec<ClaimedJob>, usize), StoreError> {
+    shares: bool,
+) -> Result<ClaimRound, StoreError> {
     let context = "claiming jobs";
     let (only, queues) = match &params.queues {
         QueueFilter::Only(queues) => (true, queues),
@@ -302,24 +325,40 @@ async fn claim_round(
             SELECT tenant, count(*) AS n FROM tasks WHERE status = 'RUNNING' GROUP BY tenant),
          active AS (
             SELECT ready.name, coalesce(t.weight, 1) AS weight, coalesce(r.n, 0) AS running,
-                coalesce(t.max_running - coalesce(r.n, 0), $5) AS room
+                least($5, greatest(coalesce(t.max_running - coalesce(r.n, 0), $5), 0)) AS room
             FROM ready LEFT JOIN tenants t ON t.name = ready.name
                 LEFT JOIN running r ON r.tenant = ready.name
             WHERE ready.name IS NOT NULL AND ($6::text[] IS NULL OR ready.name = ANY($6))),
+         -- What each tenant is asked to offer: its share, as `fair::ask_shares`
+         -- computes it, or its whole room ($7 false).
+         asked AS (
+            SELECT name, weight, running, room,
+                CASE WHEN $7 THEN least(room, greatest(0, ceil(
+                    ($5 + sum(running) OVER ())::float8 * weight / sum(weight) OVER ()
+                    - running))::int8 + 1)
+                ELSE room END AS asked
+            FROM active WHERE room > 0),
          candidates AS (
-            SELECT a.name, c.available_at, c.id, a.weight, a.running, a.room,
+            SELECT a.name, c.available_at, c.id, a.weight, a.running, a.room, a.asked,
                 row_number() OVER (PARTITION BY a.name
-                                   ORDER BY c.priority DESC, c.available_at, c.id) AS rank
-            FROM active a CROSS JOIN LATERAL (
+                                   ORDER BY c.priority DESC, c.available_at, c.id) AS rank,
+                count(*) OVER (PARTITION BY a.name) AS offered
+            FROM asked a CROSS JOIN LATERAL (
                 ",
         next_jobs_of!("a.name"),
-        " LIMIT least($5, greatest(a.room, 0))) c),
+        " LIMIT a.asked) c),
+         -- The first key of a job not offered (as `fair::pick` reads it): only
+         -- the jobs below it are sure to be taken by a claim offered every job.
+         unread AS (
+            SELECT min((running + asked + 1)::float8 / weight) AS key
+            FROM candidates WHERE offered = asked AND asked < room),
          -- How many slots each tenant gets; then each takes that many of its next
          -- jobs that no other claim holds. Two workers claiming at once get the
          -- same shares and different jobs.
          shares AS (
             SELECT name, count(*) AS n FROM (
-                SELECT name FROM candidates WHERE rank <= room
+                SELECT name FROM candidates, unread
+                WHERE unread.key IS NULL OR (running + rank)::float8 / weight < unread.key
                 ORDER BY (running + rank)::float8 / weight, available_at, id
                 LIMIT $5) chosen
             GROUP BY name),
@@ -341,7 +380,8 @@ async fn claim_round(
                 available_at)
          -- One row with a NULL id when nothing was taken, so `wanted` always comes back.
          SELECT taken.*, t.max_fuel, t.max_timeout_ms, t.max_memory_bytes,
-            (SELECT coalesce(sum(n), 0) FROM shares)::int8 AS wanted
+            (SELECT coalesce(sum(n), 0) FROM shares)::int8 AS wanted,
+            (SELECT key IS NOT NULL FROM unread) AS cut
          FROM (SELECT 1) one LEFT JOIN taken ON true LEFT JOIN tenants t ON t.name = taken.tenant",
     ))
     .bind(&params.worker_id)
@@ -350,15 +390,19 @@ async fn claim_round(
     .bind(only)
     .bind(i64::from(params.limit))
     .bind(&params.tenants)
+    .bind(shares)
     .fetch_all(&mut *tx)
     .await
     .map_err(StoreError::query(context))?;
     tx.commit().await.map_err(StoreError::query(context))?;
-    let wanted = match rows.first() {
-        Some(row) => row
-            .try_get::<i64, _>("wanted")
-            .map_err(StoreError::query(context))?,
-        None => 0,
+    let (wanted, cut) = match rows.first() {
+        Some(row) => (
+            row.try_get::<i64, _>("wanted")
+                .map_err(StoreError::query(context))?,
+            row.try_get::<bool, _>("cut")
+                .map_err(StoreError::query(context))?,
+        ),
+        None => (0, false),
     };
     let claimed = rows
         .iter()
@@ -396,7 +440,11 @@ async fn claim_round(
         })
         .collect::<Result<Vec<_>, sqlx::Error>>()
         .map_err(StoreError::query(context))?;
-    Ok((in_django_order(claimed), wanted.max(0) as usize))
+    Ok(ClaimRound {
+        taken: in_django_order(claimed),
+        wanted: wanted.max(0) as usize,
+        cut,
+    })
 }
 
 /// One completion, as the document `jsonb_to_recordset` expands.

@@ -202,27 +202,25 @@ async fn queued_limits(
     .map_err(StoreError::query("enqueuing jobs"))
 }
 
-/// What a claim reads before it writes: each tenant's offer and ceilings.
-struct Offers {
-    offers: Vec<Offer<String>>,
+/// What a claim decides before it writes: the jobs it takes and the tenants'
+/// ceilings.
+struct Chosen {
+    picked: Vec<String>,
     ceilings: HashMap<String, LimitOverrides>,
     /// Whether a tenant with READY jobs has a `max_running`.
     limited: bool,
 }
 
-/// Reads the offers of the tenants with READY jobs through `connection`.
-async fn read_offers(
+/// Chooses the jobs a claim takes, through `connection`: reads the tenants with
+/// READY jobs, asks each for its share of jobs, and for the rest of the offers
+/// [`fair::pick`] cannot decide without.
+async fn choose(
     connection: &mut SqliteConnection,
     params: &JobClaim,
     now: i64,
-) -> Result<Offers, StoreError> {
+) -> Result<Chosen, StoreError> {
     let context = "claiming jobs";
-    let (only, queues) = match &params.queues {
-        QueueFilter::Only(queues) => (true, queues),
-        QueueFilter::All { exclude } => (false, exclude),
-    };
-    let limit = i64::from(params.limit);
-    let queues = json(queues, context)?;
+    let limit = params.limit as usize;
     let tenants = params
         .tenants
         .as_ref()
@@ -247,11 +245,10 @@ async fn read_offers(
     .fetch_all(&mut *connection)
     .await
     .map_err(StoreError::query(context))?;
-    let mut read = Offers {
-        offers: Vec::with_capacity(tenants_with_jobs.len()),
-        ceilings: HashMap::new(),
-        limited: false,
-    };
+    let mut names = Vec::with_capacity(tenants_with_jobs.len());
+    let mut offers = Vec::with_capacity(tenants_with_jobs.len());
+    let mut ceilings = HashMap::new();
+    let mut limited = false;
     for row in &tenants_with_jobs {
         let get = |e| StoreError::Query { context, cause: e };
         let tenant: String = row.try_get("name").map_err(get)?;
@@ -270,36 +267,74 @@ async fn read_offers(
             max_memory_bytes: ceiling("max_memory_bytes")?,
             ..Quotas::default()
         };
-        read.ceilings.insert(tenant.clone(), quotas.ceilings());
-        read.limited |= max_running.is_some();
-        let room = max_running.map_or(limit, |max| (max - running).clamp(0, limit));
+        ceilings.insert(tenant.clone(), quotas.ceilings());
+        limited |= max_running.is_some();
+        let room = max_running.map_or(limit, |max| (max - running).clamp(0, limit as i64) as usize);
         if room == 0 {
             continue;
         }
-        let jobs: Vec<String> = sqlx::query_scalar(
-            "SELECT id FROM tasks INDEXED BY tasks_ready_by_tenant
-             WHERE tenant = ?1 AND status = 'READY' AND available_at <= ?2
-               AND (queue_name IN (SELECT value FROM jsonb_each(?3))) = ?4
-               AND NOT EXISTS (SELECT 1 FROM queue_pauses p
-                               WHERE p.tenant = tasks.tenant AND p.queue_name = tasks.queue_name)
-             ORDER BY priority DESC, available_at, id
-             LIMIT ?5",
-        )
-        .bind(&tenant)
-        .bind(now)
-        .bind(&queues)
-        .bind(only)
-        .bind(room)
-        .fetch_all(&mut *connection)
-        .await
-        .map_err(StoreError::query(context))?;
-        read.offers.push(Offer {
+        names.push(tenant);
+        offers.push(Offer {
             weight: u32::try_from(weight).unwrap_or(1),
             running: running.max(0) as u64,
-            jobs,
+            room,
+            asked: 0,
+            jobs: Vec::new(),
         });
     }
-    Ok(read)
+    fair::ask_shares(&mut offers, limit);
+    for (offer, tenant) in offers.iter_mut().zip(&names) {
+        offer.jobs = next_jobs(connection, params, now, tenant, offer.asked).await?;
+    }
+    let picked = loop {
+        if let Some(picked) = fair::pick(&offers, limit) {
+            break picked;
+        }
+        for (offer, tenant) in offers.iter_mut().zip(&names) {
+            if !offer.complete() {
+                offer.asked = offer.room;
+                offer.jobs = next_jobs(connection, params, now, tenant, offer.room).await?;
+            }
+        }
+    };
+    Ok(Chosen {
+        picked,
+        ceilings,
+        limited,
+    })
+}
+
+/// The next `count` jobs of `tenant` that the claim `params` may take now, in
+/// Django's order.
+async fn next_jobs(
+    connection: &mut SqliteConnection,
+    params: &JobClaim,
+    now: i64,
+    tenant: &str,
+    count: usize,
+) -> Result<Vec<String>, StoreError> {
+    let context = "claiming jobs";
+    let (only, queues) = match &params.queues {
+        QueueFilter::Only(queues) => (true, queues),
+        QueueFilter::All { exclude } => (false, exclude),
+    };
+    sqlx::query_scalar(
+        "SELECT id FROM tasks INDEXED BY tasks_ready_by_tenant
+         WHERE tenant = ?1 AND status = 'READY' AND available_at <= ?2
+           AND (queue_name IN (SELECT value FROM jsonb_each(?3))) = ?4
+           AND NOT EXISTS (SELECT 1 FROM queue_pauses p
+                           WHERE p.tenant = tasks.tenant AND p.queue_name = tasks.queue_name)
+         ORDER BY priority DESC, available_at, id
+         LIMIT ?5",
+    )
+    .bind(tenant)
+    .bind(now)
+    .bind(json(queues, context)?)
+    .bind(only)
+    .bind(count as i64)
+    .fetch_all(&mut *connection)
+    .await
+    .map_err(StoreError::query(context))
 }
 
 /// Claims fairly between tenants (see [`crate::store::Store::job_claim`]).
@@ -322,16 +357,22 @@ pub(super) async fn claim(
     let context = "claiming jobs";
     let now = micros(Utc::now());
     let mut connection = reader.acquire().await.map_err(StoreError::query(context))?;
-    let read = read_offers(&mut connection, &params, now).await?;
+    let chosen = choose(&mut connection, &params, now).await?;
     drop(connection);
-    if read.limited {
+    if chosen.limited {
         return claim_locked(writer, &params, now).await;
     }
-    let picked = fair::pick(read.offers, params.limit as usize);
     let mut connection = writer.acquire().await.map_err(StoreError::query(context))?;
-    let mut claimed = take(&mut connection, &params, now, &picked, &read.ceilings).await?;
+    let mut claimed = take(
+        &mut connection,
+        &params,
+        now,
+        &chosen.picked,
+        &chosen.ceilings,
+    )
+    .await?;
     drop(connection);
-    if claimed.len() < picked.len() {
+    if claimed.len() < chosen.picked.len() {
         params.limit -= claimed.len() as u32;
         match claim_locked(writer, &params, now).await {
             Ok(rest) => claimed.extend(rest),
@@ -356,9 +397,8 @@ async fn claim_locked(
     let mut tx = sqlx::Connection::begin_with(&mut *connection, "BEGIN IMMEDIATE")
         .await
         .map_err(StoreError::query(context))?;
-    let read = read_offers(&mut tx, params, now).await?;
-    let picked = fair::pick(read.offers, params.limit as usize);
-    let claimed = take(&mut tx, params, now, &picked, &read.ceilings).await?;
+    let chosen = choose(&mut tx, params, now).await?;
+    let claimed = take(&mut tx, params, now, &chosen.picked, &chosen.ceilings).await?;
     tx.commit().await.map_err(StoreError::query(context))?;
     Ok(claimed)
 }
