@@ -1,5 +1,6 @@
-//! Workers as processes: order, run_after, retries, concurrency between workers,
-//! SIGKILL (rescue) and SIGTERM (graceful shutdown), and guests that misbehave.
+//! Workers as processes: order, run_after, retries, concurrency between workers
+//! and with other writers, SIGKILL (rescue) and SIGTERM (graceful shutdown), and
+//! guests that misbehave.
 
 use std::time::{Duration, Instant};
 
@@ -364,4 +365,57 @@ fn a_second_signal_interrupts_at_once() {
         "did not wait out the 60s grace"
     );
     assert_eq!(result(&workspace, &id)["status"], "READY");
+}
+
+/// SQLite's own busy handler looks for the write lock every 100 ms, and a process
+/// that writes back to back (a worker draining a backlog) frees it for well under
+/// a millisecond at a time: an enqueue from another process waited out the busy
+/// timeout ("database is locked"). The store polls the lock instead, so the
+/// enqueue gets its turn.
+#[test]
+fn an_enqueue_from_another_process_gets_its_turn_while_writes_go_back_to_back() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use sqlx::Connection;
+
+    let workspace = queue_with(&["arith"]);
+    let url = format!(
+        "sqlite://{}",
+        workspace.path().join("wasmtasks.sqlite3").display()
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut connection = runtime
+        .block_on(sqlx::SqliteConnection::connect(&url))
+        .unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let writing = Arc::clone(&stop);
+    // Write transactions back to back, each holding the lock for 47 ms, as a
+    // worker's claims and completions nearly do.
+    let writer = runtime.spawn(async move {
+        let mut writes = 0u64;
+        while !writing.load(Ordering::Relaxed) {
+            let mut tx = connection.begin_with("BEGIN IMMEDIATE").await.unwrap();
+            sqlx::query("PRAGMA user_version = 7")
+                .execute(&mut *tx)
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(47)).await;
+            tx.commit().await.unwrap();
+            writes += 1;
+        }
+        writes
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let late: Vec<Value> = (0..1_000)
+        .map(|i| json!({"task_path": "arith.add", "args": [i, 2]}))
+        .collect();
+    let ids = enqueue_file(&workspace, &late);
+    stop.store(true, Ordering::Relaxed);
+    let writes = runtime.block_on(writer).unwrap();
+    assert_eq!(ids.len(), 1_000);
+    assert!(
+        writes >= 3,
+        "the other writer was writing: {writes} transactions"
+    );
 }

@@ -11,6 +11,7 @@
 //! nothing it committed; a power cut may lose the last transactions, never corrupt
 //! the file.
 
+mod busy;
 mod components;
 mod config;
 mod events;
@@ -89,13 +90,14 @@ impl SqliteStore {
                 SqliteJournalMode::Wal
             })
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(busy::BUSY_TIMEOUT)
             .foreign_keys(true);
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
-            .max_lifetime(None);
+            .max_lifetime(None)
+            .after_connect(|connection, _| Box::pin(busy::poll_while_busy(connection)));
         // An in-memory database lives and dies with its one connection: never
         // replace it.
         let writer = if in_memory {
@@ -117,6 +119,7 @@ impl SqliteStore {
         } else {
             SqlitePoolOptions::new()
                 .max_connections(4)
+                .after_connect(|connection, _| Box::pin(busy::poll_while_busy(connection)))
                 .connect_with(options.clone().read_only(true))
                 .await
                 .map_err(|e| open_error(hint(&e)))?
