@@ -283,8 +283,9 @@ async fn choose(
         });
     }
     fair::ask_shares(&mut offers, limit);
+    let queues = QueueSet::of(params)?;
     for (offer, tenant) in offers.iter_mut().zip(&names) {
-        offer.jobs = next_jobs(connection, params, now, tenant, offer.asked).await?;
+        offer.jobs = next_jobs(connection, &queues, now, tenant, offer.asked).await?;
     }
     let picked = loop {
         if let Some(picked) = fair::pick(&offers, limit) {
@@ -293,7 +294,7 @@ async fn choose(
         for (offer, tenant) in offers.iter_mut().zip(&names) {
             if !offer.complete() {
                 offer.asked = offer.room;
-                offer.jobs = next_jobs(connection, params, now, tenant, offer.room).await?;
+                offer.jobs = next_jobs(connection, &queues, now, tenant, offer.room).await?;
             }
         }
     };
@@ -304,20 +305,36 @@ async fn choose(
     })
 }
 
-/// The next `count` jobs of `tenant` that the claim `params` may take now, in
+/// Which queues a claim takes jobs from, as [`next_jobs`] binds it: the queue
+/// names as one JSON array, and whether they are the only ones (or excluded).
+struct QueueSet {
+    names: String,
+    only: bool,
+}
+
+impl QueueSet {
+    /// The claim's queue filter, serialised once for all its tenants' reads.
+    fn of(params: &JobClaim) -> Result<Self, StoreError> {
+        let (only, names) = match &params.queues {
+            QueueFilter::Only(queues) => (true, queues),
+            QueueFilter::All { exclude } => (false, exclude),
+        };
+        Ok(QueueSet {
+            names: json(names, "claiming jobs")?,
+            only,
+        })
+    }
+}
+
+/// The next `count` jobs of `tenant` in `queues` that a claim may take now, in
 /// Django's order.
 async fn next_jobs(
     connection: &mut SqliteConnection,
-    params: &JobClaim,
+    queues: &QueueSet,
     now: i64,
     tenant: &str,
     count: usize,
 ) -> Result<Vec<String>, StoreError> {
-    let context = "claiming jobs";
-    let (only, queues) = match &params.queues {
-        QueueFilter::Only(queues) => (true, queues),
-        QueueFilter::All { exclude } => (false, exclude),
-    };
     sqlx::query_scalar(
         "SELECT id FROM tasks INDEXED BY tasks_ready_by_tenant
          WHERE tenant = ?1 AND status = 'READY' AND available_at <= ?2
@@ -329,12 +346,12 @@ async fn next_jobs(
     )
     .bind(tenant)
     .bind(now)
-    .bind(json(queues, context)?)
-    .bind(only)
+    .bind(&queues.names)
+    .bind(queues.only)
     .bind(count as i64)
     .fetch_all(&mut *connection)
     .await
-    .map_err(StoreError::query(context))
+    .map_err(StoreError::query("claiming jobs"))
 }
 
 /// Claims fairly between tenants (see [`crate::store::Store::job_claim`]).
