@@ -46,14 +46,20 @@ impl Tmpfs {
         self.dir.path()
     }
 
-    /// Resizes it to `kib` KiB (never below what it holds).
+    /// Resizes it to `kib` KiB.
     fn resize(&self, kib: u64) {
-        let status = Command::new("mount")
+        assert!(self.try_resize(kib), "remount to {kib} KiB");
+    }
+
+    /// Resizes it to `kib` KiB; false when the kernel refuses, as it does below
+    /// what the tmpfs holds.
+    fn try_resize(&self, kib: u64) -> bool {
+        Command::new("mount")
             .args(["-o", &format!("remount,size={kib}k")])
             .arg(self.path())
             .status()
-            .unwrap();
-        assert!(status.success(), "remount to {kib} KiB");
+            .unwrap()
+            .success()
     }
 
     /// KiB in use.
@@ -74,9 +80,16 @@ impl Tmpfs {
         numbers[0]
     }
 
-    /// Shrinks it to what it holds: the next write that needs a block fails.
+    /// Shrinks it to what it holds: the next write that needs a block fails. The
+    /// worker writes between reading the use and the remount, so a refused
+    /// remount reads the use again.
     fn fill(&self) {
-        self.resize(self.used_kib() + 4);
+        for _ in 0..50 {
+            if self.try_resize(self.used_kib() + 4) {
+                return;
+            }
+        }
+        panic!("the tmpfs kept growing past every remount");
     }
 }
 
