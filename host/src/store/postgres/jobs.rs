@@ -775,7 +775,7 @@ pub(super) async fn queue_stats(
     let context = "counting jobs per queue";
     // The counts are deltas kept by triggers (0011_job_counts.sql), a few
     // hundred rows; each queue's oldest runnable READY job is one seek in
-    // tasks_queue_status. One statement per case, so that a tenant's counts
+    // tasks_ready_by_queue. One statement per case, so that a tenant's counts
     // seek its range.
     macro_rules! per_queue {
         ($where:literal) => {

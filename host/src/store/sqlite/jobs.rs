@@ -824,7 +824,7 @@ pub(super) async fn queue_stats(
 ) -> Result<Vec<QueueStat>, StoreError> {
     let context = "counting jobs per queue";
     // The counts are kept by triggers (0011_job_counts.sql); each queue's oldest
-    // runnable READY job is one seek in tasks_queue_status. One statement per
+    // runnable READY job is one seek in tasks_ready_by_queue. One statement per
     // case, so that a tenant's counts seek its range.
     macro_rules! per_queue {
         ($where:literal) => {
