@@ -6,3 +6,11 @@
 DROP INDEX tasks_queue_status;
 CREATE INDEX tasks_ready_by_queue ON tasks (tenant, queue_name, available_at)
     WHERE status = 'READY';
+
+-- A claim reads each tenant's next jobs from tasks_ready_by_tenant and filters
+-- them by queue (the claim's queues, the paused ones). With `queue_name` in the
+-- index that read never visits the table: in a large table each of those rows
+-- sat on a page of its own, read at every claim.
+DROP INDEX tasks_ready_by_tenant;
+CREATE INDEX tasks_ready_by_tenant ON tasks (tenant, priority DESC, available_at, id, queue_name)
+    WHERE status = 'READY';
