@@ -397,9 +397,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// priorities are not compared.
     ///
     /// Cost: the tenants with READY jobs are found by a loose index scan (one
-    /// probe of `tasks_ready_by_tenant` per tenant), and the running counts come
-    /// from the small `tasks_running` index. Each tenant is asked for its share
-    /// of the slots plus one (`fair::ask_shares`), read from the same index, so a
+    /// probe of a READY-only index per tenant: `tasks_ready_by_tenant` on SQLite,
+    /// whichever of it and `tasks_ready_by_queue` the planner finds narrower on
+    /// PostgreSQL), and the running counts come from the small `tasks_running`
+    /// index. Each tenant is asked for its share of the slots plus one
+    /// (`fair::ask_shares`), read from `tasks_ready_by_tenant` (on SQLite from the
+    /// index alone, which carries `queue_name` for the queue filter), so a
     /// claim reads about `limit + 2 × tenants` jobs: the work grows with the
     /// tenants that have jobs and with `limit`, not with the backlog. Only when
     /// some tenants have fewer runnable jobs than their share are the others
