@@ -14,6 +14,7 @@ use crate::capabilities::Capabilities;
 use crate::component::TaskComponent;
 use crate::contract::{ComponentPre, Description, GuestError, sdk_class};
 use crate::engine::{AttemptState, Sandbox};
+use crate::epoch::Ticking;
 use crate::error::SandboxError;
 use crate::failure::{
     DeadlineExceeded, HTTP_DENIED, HTTP_LIMIT, INVALID_RETURN_VALUE, TaskFailure, is_limit,
@@ -105,6 +106,8 @@ struct Attempt {
     http: HttpLog,
     limits: Limits,
     epoch_tick: Duration,
+    /// Keeps the epoch ticking while the attempt lives.
+    _ticking: Ticking,
 }
 
 impl Sandbox {
@@ -238,6 +241,7 @@ impl Sandbox {
             http,
             limits,
             epoch_tick: self.config.epoch_tick,
+            _ticking: self.ticker.keep_ticking(),
         })
     }
 

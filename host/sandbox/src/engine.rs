@@ -17,6 +17,7 @@ use crate::capabilities::Capabilities;
 use crate::component::{self, TaskComponent, check_preamble, digest};
 use crate::config::SandboxConfig;
 use crate::contract::{self, ComponentPre};
+use crate::epoch::Ticker;
 use crate::error::{SandboxError, describe};
 use crate::http::AttemptHttp;
 use crate::limits::AttemptLimiter;
@@ -58,6 +59,7 @@ pub struct Sandbox {
     pub(crate) engine: Engine,
     pub(crate) config: SandboxConfig,
     pub(crate) slots: tokio::sync::Semaphore,
+    pub(crate) ticker: Ticker,
     linker: Linker<AttemptState>,
     cache: Option<CompileCache>,
     loaded: Mutex<Loaded>,
@@ -78,7 +80,7 @@ impl Sandbox {
         config.validate()?;
         let engine =
             Engine::new(&engine_config(&config)).map_err(|e| SandboxError::Engine(describe(&e)))?;
-        crate::epoch::spawn_ticker(&engine, config.epoch_tick)
+        let ticker = Ticker::spawn(&engine, config.epoch_tick)
             .map_err(|e| SandboxError::Engine(format!("cannot start the epoch ticker: {e}")))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
@@ -94,6 +96,7 @@ impl Sandbox {
         let max_loaded_bytes = config.max_loaded_bytes;
         Ok(Sandbox {
             slots: tokio::sync::Semaphore::new(config.pool_slots as usize),
+            ticker,
             engine,
             config,
             linker,
