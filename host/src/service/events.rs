@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use super::{ServiceError, Services};
-use crate::store::EventPage;
+use crate::store::{EventPage, changed_within};
 use crate::tenant::{Principal, Role};
 
 /// The most events one read returns.
@@ -36,6 +36,7 @@ impl Events<'_> {
         }
         let store = self.0.store();
         let deadline = tokio::time::Instant::now() + wait.min(super::jobs::MAX_WAIT);
+        let mut completions = store.completions();
         let mut page = store.event_list(principal.tenant(), after, limit).await?;
         // Claims wake no one: poll, from 2 ms up to 50 ms, or sooner on completions.
         let mut poll = Duration::from_millis(2);
@@ -44,7 +45,7 @@ impl Events<'_> {
             if now >= deadline {
                 break;
             }
-            store.wait_for_completions(poll.min(deadline - now)).await;
+            changed_within(&mut completions, poll.min(deadline - now)).await;
             poll = (poll * 2).min(Duration::from_millis(50));
             page = store
                 .event_list(principal.tenant(), Some(&page.cursor), limit)

@@ -10,7 +10,7 @@ use super::{BatchProblem, ServiceError, Services};
 use crate::enqueue::{EnqueueRequest, Preparer};
 use crate::store::{
     CancelOutcome, JobCountFinished, JobList, JobPrune, JobSummary, NewJob, PruneReport,
-    RetryOutcome, RetrySelection,
+    RetryOutcome, RetrySelection, changed_within,
 };
 use crate::task::{TaskResult, TaskStatus};
 use crate::tenant::{Principal, Role};
@@ -270,8 +270,9 @@ impl Jobs<'_> {
         timeout: Duration,
     ) -> Result<TaskResult, ServiceError> {
         let deadline = tokio::time::Instant::now() + timeout.min(MAX_WAIT);
-        // Completions in this process (and on PostgreSQL, in any) wake the wait at
-        // once; the poll, growing to 50 ms, finds those of other SQLite processes.
+        // Completions in any process wake the wait at once; the poll, growing to
+        // 50 ms, is the fallback for a signal that was lost.
+        let mut completions = self.0.store().completions();
         let mut poll = Duration::from_millis(2);
         loop {
             let result = self.get(principal, id).await?;
@@ -279,8 +280,7 @@ impl Jobs<'_> {
             if result.status.is_finished() || now >= deadline {
                 return Ok(result);
             }
-            let store = self.0.store();
-            store.wait_for_completions(poll.min(deadline - now)).await;
+            changed_within(&mut completions, poll.min(deadline - now)).await;
             poll = (poll * 2).min(Duration::from_millis(50));
         }
     }

@@ -572,14 +572,28 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// in-process signal, a cheap change check or a notification, as the dialect can.
     async fn wait_for_jobs(&self, timeout: Duration);
 
-    /// Waits until attempts may have been recorded, or `timeout` passes: an
-    /// in-process signal, or (PostgreSQL) a notification from any process. Callers
-    /// waiting on another process's completions on SQLite poll within `timeout`.
-    async fn wait_for_completions(&self, timeout: Duration);
+    /// A receiver that changes whenever attempts may have been recorded after it was
+    /// made: by this process, or by another (a notification on PostgreSQL, the
+    /// doorbell on SQLite). Take it before reading what you wait for, so nothing
+    /// recorded in between goes unheard; poll as well, since a signal may be lost.
+    fn completions(&self) -> tokio::sync::watch::Receiver<u64>;
 }
 
-/// The files a `sqlite://PATH` database writes (the file and its `-wal`, `-shm`
-/// and `-journal` companions), as absolute paths; none for any other URL.
+/// Waits until `signal` changes or `timeout` passes (the whole `timeout` if the
+/// signal's sender is gone).
+pub async fn changed_within(signal: &mut tokio::sync::watch::Receiver<u64>, timeout: Duration) {
+    if let Ok(Err(_closed)) = tokio::time::timeout(timeout, signal.changed()).await {
+        tokio::time::sleep(timeout).await;
+    }
+}
+
+/// Counts one more occurrence on `signal`, waking whoever waits on it.
+pub(crate) fn bump(signal: &tokio::sync::watch::Sender<u64>) {
+    signal.send_modify(|count| *count = count.wrapping_add(1));
+}
+
+/// The files a `sqlite://PATH` database writes (the file and its `-wal`, `-shm`,
+/// `-journal` and `-wake` companions), as absolute paths; none for any other URL.
 pub fn database_files(url: &str) -> Vec<std::path::PathBuf> {
     if !url.starts_with("sqlite:") || url.contains(":memory:") || url.contains("mode=memory") {
         return Vec::new();
@@ -596,7 +610,7 @@ pub fn database_files(url: &str) -> Vec<std::path::PathBuf> {
         .map(std::path::Path::to_owned)
         .unwrap_or_default();
     let dir = dir.canonicalize().unwrap_or(dir);
-    ["", "-wal", "-shm", "-journal"]
+    ["", "-wal", "-shm", "-journal", sqlite::DOORBELL_SUFFIX]
         .iter()
         .map(|suffix| dir.join(format!("{name}{suffix}")))
         .collect()

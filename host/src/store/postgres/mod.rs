@@ -40,7 +40,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use super::*;
@@ -60,7 +60,7 @@ pub struct PostgresStore {
     /// Wakes waiting workers: on a notification, or an enqueue in this process.
     wake: Arc<Wake>,
     /// Wakes waiters for results: on a notification, or completions in this process.
-    finished: Arc<Notify>,
+    finished: Arc<watch::Sender<u64>>,
     /// The one connection of the task that `LISTEN`s.
     listener_pool: PgPool,
     /// The task that `LISTEN`s; stopped when the store is closed or dropped.
@@ -91,7 +91,7 @@ impl PostgresStore {
             .await
             .map_err(|e| open_error(hint_text(&e.to_string())))?;
         let wake = Arc::new(Wake::default());
-        let finished = Arc::new(Notify::new());
+        let finished = Arc::new(watch::Sender::new(0));
         let listener_pool = PgPoolOptions::new()
             .max_connections(1)
             .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -163,7 +163,7 @@ impl Wake {
 
 /// Listens for `NOTIFY wasmtasks_jobs` and `wasmtasks_finished` until the store is
 /// dropped, reconnecting with backoff when the connection is lost.
-async fn listen(pool: PgPool, wake: Arc<Wake>, finished: Arc<Notify>) {
+async fn listen(pool: PgPool, wake: Arc<Wake>, finished: Arc<watch::Sender<u64>>) {
     let mut delay = Duration::from_millis(100);
     loop {
         let error = listen_until_error(&pool, &wake, &finished, &mut delay).await;
@@ -173,7 +173,7 @@ async fn listen(pool: PgPool, wake: Arc<Wake>, finished: Arc<Notify>) {
         );
         // Jobs enqueued (or finished) while it was away sent notifications nobody heard.
         wake.wake();
-        finished.notify_waiters();
+        bump(&finished);
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(MAX_LISTEN_BACKOFF);
     }
@@ -184,7 +184,7 @@ async fn listen(pool: PgPool, wake: Arc<Wake>, finished: Arc<Notify>) {
 async fn listen_until_error(
     pool: &PgPool,
     wake: &Wake,
-    finished: &Notify,
+    finished: &watch::Sender<u64>,
     delay: &mut Duration,
 ) -> sqlx::Error {
     let mut listener = match PgListener::connect_with(pool).await {
@@ -201,14 +201,14 @@ async fn listen_until_error(
     loop {
         match listener.try_recv().await {
             Ok(Some(notification)) if notification.channel() == jobs::FINISHED_CHANNEL => {
-                finished.notify_waiters()
+                bump(finished)
             }
             Ok(Some(_)) => wake.wake(),
             // The connection dropped and was re-established: anything sent
             // meanwhile was missed.
             Ok(None) => {
                 wake.wake();
-                finished.notify_waiters();
+                bump(finished);
             }
             Err(error) => return error,
         }
@@ -392,7 +392,7 @@ impl Store for PostgresStore {
         completions: &[Completion],
     ) -> Result<Vec<String>, StoreError> {
         let applied = jobs::complete_many(&self.pool, completions).await?;
-        self.finished.notify_waiters();
+        bump(&self.finished);
         Ok(applied)
     }
 
@@ -577,8 +577,8 @@ impl Store for PostgresStore {
         let _ = tokio::time::timeout(timeout, self.wake.0.notified()).await;
     }
 
-    async fn wait_for_completions(&self, timeout: Duration) {
-        let _ = tokio::time::timeout(timeout, self.finished.notified()).await;
+    fn completions(&self) -> watch::Receiver<u64> {
+        self.finished.subscribe()
     }
 }
 

@@ -14,6 +14,7 @@
 mod busy;
 mod components;
 mod config;
+mod doorbell;
 mod events;
 mod jobs;
 mod pruner;
@@ -30,13 +31,20 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, SqliteConnection, SqlitePool};
-use tokio::sync::{Mutex, Notify};
+use tokio::sync::{Mutex, Notify, watch};
 
 use super::*;
 use crate::task::TaskResult;
+use doorbell::Doorbell;
+pub(crate) use doorbell::SUFFIX as DOORBELL_SUFFIX;
 
-/// How often an idle worker checks whether another process changed the file.
+/// How often an idle worker checks whether another process changed the file
+/// when it cannot hear the doorbell.
 const CHANGE_CHECK_INTERVAL: Duration = Duration::from_millis(2);
+/// How often it checks anyway when it can: for writers that do not ring (an
+/// older wasmtasks, a hand-written `INSERT`), found as soon as by the worker's
+/// own fallback poll (`--interval`, 1 s by default).
+const UNRUNG_CHECK_INTERVAL: Duration = Duration::from_secs(1);
 
 /// A store in one SQLite file.
 #[derive(Debug)]
@@ -45,8 +53,11 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// Wakes workers of this process when a job is enqueued here.
     enqueued: Notify,
-    /// Wakes waiters for results when this process records finished attempts.
-    completed: Notify,
+    /// Counts attempts recorded by this process, and rings heard from others.
+    finished: Arc<watch::Sender<u64>>,
+    /// Rung after every commit of jobs or results, heard from every process; none
+    /// for an in-memory database, or where the file cannot be watched.
+    doorbell: Option<Doorbell>,
     /// A connection that only reads `PRAGMA data_version`, which changes when
     /// another connection (any process) commits.
     watcher: Mutex<(SqliteConnection, i64)>,
@@ -128,25 +139,58 @@ impl SqliteStore {
             .await
             .map_err(|e| open_error(hint(&e)))?;
         let version = data_version(&mut watch).await?;
+        let finished = Arc::new(watch::Sender::new(0));
+        let doorbell = match file(url).filter(|_| !in_memory) {
+            Some(path) => {
+                let heard = finished.clone();
+                Doorbell::open(&path, move || super::bump(&heard))
+                    .inspect_err(|error| {
+                        tracing::warn!(
+                            "{error}; workers check the database for other processes' jobs every {CHANGE_CHECK_INTERVAL:?} instead"
+                        )
+                    })
+                    .ok()
+            }
+            None => None,
+        };
         Ok(SqliteStore {
             writer,
             reader,
             enqueued: Notify::new(),
-            completed: Notify::new(),
+            finished,
+            doorbell,
             watcher: Mutex::new((watch, version)),
         })
     }
 
-    /// Returns once another connection has committed since the last check.
+    /// Wakes this process's idle workers and rings for every other process's.
+    fn jobs_changed(&self) {
+        self.enqueued.notify_waiters();
+        self.ring();
+    }
+
+    fn ring(&self) {
+        if let Some(doorbell) = &self.doorbell {
+            doorbell.ring();
+        }
+    }
+
+    /// Returns once another connection has committed since the last check: asked
+    /// again whenever the doorbell rings (and every second), or every 2 ms without one.
     async fn changed_elsewhere(&self) -> Result<(), StoreError> {
         let mut watcher = self.watcher.lock().await;
         loop {
+            // Taken before the check, so a ring after it is heard.
+            let mut rung = self.doorbell.as_ref().map(Doorbell::subscribe);
             let version = data_version(&mut watcher.0).await?;
             if version != watcher.1 {
                 watcher.1 = version;
                 return Ok(());
             }
-            tokio::time::sleep(CHANGE_CHECK_INTERVAL).await;
+            match &mut rung {
+                Some(rung) => super::changed_within(rung, UNRUNG_CHECK_INTERVAL).await,
+                None => tokio::time::sleep(CHANGE_CHECK_INTERVAL).await,
+            }
         }
     }
 }
@@ -238,7 +282,7 @@ impl Store for SqliteStore {
 
     async fn job_insert_many(&self, jobs: &[NewJob]) -> Result<Vec<Duplicate>, StoreError> {
         let duplicates = jobs::insert_many(&self.writer, jobs).await?;
-        self.enqueued.notify_waiters();
+        self.jobs_changed();
         Ok(duplicates)
     }
 
@@ -256,7 +300,7 @@ impl Store for SqliteStore {
         selection: RetrySelection,
     ) -> Result<Vec<RetryOutcome>, StoreError> {
         let outcomes = jobs::retry(&self.writer, tenant, selection).await?;
-        self.enqueued.notify_waiters();
+        self.jobs_changed();
         Ok(outcomes)
     }
 
@@ -269,7 +313,8 @@ impl Store for SqliteStore {
         completions: &[Completion],
     ) -> Result<Vec<String>, StoreError> {
         let applied = jobs::complete_many(&self.writer, completions).await?;
-        self.completed.notify_waiters();
+        super::bump(&self.finished);
+        self.ring();
         Ok(applied)
     }
 
@@ -283,7 +328,7 @@ impl Store for SqliteStore {
         claims: &[ClaimRef],
     ) -> Result<u64, StoreError> {
         let released = jobs::release_many(&self.writer, worker_id, claims).await?;
-        self.enqueued.notify_waiters();
+        self.jobs_changed();
         Ok(released)
     }
 
@@ -331,7 +376,7 @@ impl Store for SqliteStore {
     ) -> Result<bool, StoreError> {
         let changed = queues::set_paused(&self.writer, tenant, queue, paused).await?;
         if changed && !paused {
-            self.enqueued.notify_waiters();
+            self.jobs_changed();
         }
         Ok(changed)
     }
@@ -461,7 +506,7 @@ impl Store for SqliteStore {
         }
     }
 
-    async fn wait_for_completions(&self, timeout: Duration) {
-        let _ = tokio::time::timeout(timeout, self.completed.notified()).await;
+    fn completions(&self) -> watch::Receiver<u64> {
+        self.finished.subscribe()
     }
 }
