@@ -129,6 +129,9 @@ pub struct WorkerReport {
     pub rescued: u64,
     /// Milliseconds from the first claim that found jobs to the last write.
     pub active_ms: u64,
+    /// When that last write was, by the wall clock (none if it found no jobs):
+    /// with `active_ms`, where its busy window lies beside other processes'.
+    pub active_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A worker that failed for good.
@@ -340,6 +343,7 @@ impl Worker {
         report.active_ms = produced
             .first_claim
             .map_or(0, |start| start.elapsed().as_millis() as u64);
+        report.active_until = produced.first_claim.map(|_| chrono::Utc::now());
         Ok(report)
     }
 }

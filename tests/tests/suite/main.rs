@@ -5,6 +5,7 @@ mod api;
 mod authoring;
 mod backends;
 mod bad_input;
+mod bench;
 mod cache;
 mod capabilities;
 mod cli_ux;

@@ -7,12 +7,19 @@
 //!   wall time of each phase, and the worker's peak resident memory (in all and
 //!   per slot of its concurrency).
 //! - W2 (latency): one idle worker process; 200 jobs enqueued one after another,
-//!   each waited for. Reports enqueue→finished p50/p99 from the store's timestamps.
+//!   each waited for, through the library and then through the HTTP API of a
+//!   `serve` process. Reports p50/p99 as the client sees them (before the enqueue
+//!   call → the finished result in hand) and from the store's timestamps
+//!   ([`latency`]).
+//! - Idle: the CPU an idle worker process uses, and how soon it then runs a job
+//!   another process enqueues ([`idle`]).
 //!
 //! - `--prune ROWS` instead: the pruner against ROWS finished jobs ([`prune`]).
 //! - `--tenants` instead: fairness when one tenant floods the queue ([`tenants`]).
 //! - `--claim-cost BACKLOG` instead: one claim's cost against BACKLOG READY jobs
 //!   over 100 tenants ([`claims`]).
+//! - `--scale-out` instead: W1's backlog drained by 1, 2 and 4 worker processes
+//!   at once ([`scale`]).
 //!
 //! Each workload runs `--runs` times; the report gives every run and the medians.
 //! With `--database postgres://…`, each run gets a database of its own on that
@@ -40,7 +47,10 @@ use super::GlobalArgs;
 use super::context;
 
 mod claims;
+mod idle;
+mod latency;
 mod prune;
+mod scale;
 mod tenants;
 
 /// Arguments of `wasmtasks bench`.
@@ -85,6 +95,12 @@ pub struct BenchArgs {
     /// Jobs per claim (with --claim-cost; 1 to 4096).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_CONCURRENCY)))]
     claim_batch: u32,
+    /// Seconds an idle worker is watched for its CPU use (1 to 3600).
+    #[arg(long, default_value_t = 10, value_parser = count(1, 3600))]
+    idle_seconds: usize,
+    /// Measure scale-out instead: W1's jobs drained by 1, 2 and 4 worker processes.
+    #[arg(long, conflicts_with_all = ["prune", "tenants", "claim_cost"])]
+    scale_out: bool,
 }
 
 /// The median of `pick` over `runs` (the upper one of an even count).
@@ -110,13 +126,6 @@ struct ThroughputRun {
     worker_peak_rss_bytes: u64,
     /// That peak divided by the worker's concurrency: the RAM one slot costs.
     peak_rss_per_slot_bytes: u64,
-}
-
-#[derive(Debug, Default, Clone, Copy, Serialize)]
-struct LatencyRun {
-    p50_ms: f64,
-    p99_ms: f64,
-    max_ms: f64,
 }
 
 pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<ExitCode> {
@@ -218,8 +227,40 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
         println!("{}", serde_json::to_string_pretty(&report)?);
         return Ok(ExitCode::SUCCESS);
     }
+    if args.scale_out {
+        let mut runs = Vec::new();
+        let mut medians = serde_json::Map::new();
+        for workers in [1, 2, 4] {
+            let mut these = Vec::new();
+            for run in 1..=args.runs {
+                let measured = fresh(run + 100 * workers)
+                    .measure(async |bench| {
+                        bench.scale_out(args.jobs, workers, args.concurrency).await
+                    })
+                    .await?;
+                eprintln!("run {run} scale-out: {}", serde_json::to_string(&measured)?);
+                these.push(measured);
+            }
+            medians.insert(
+                format!("workers_{workers}_jobs_per_second"),
+                median_of(&these, |r| r.processing_jobs_per_second).into(),
+            );
+            runs.extend(these);
+        }
+        let report = json!({
+            "database": global.database.as_deref().map_or("sqlite (a fresh file per run)".to_owned(), postgres::redacted),
+            "jobs": args.jobs,
+            "concurrency": args.concurrency,
+            "scale_out": runs,
+            "median": medians,
+        });
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let idle_window = Duration::from_secs(args.idle_seconds as u64);
     let mut throughput = Vec::new();
     let mut latency = Vec::new();
+    let mut idle = Vec::new();
     for run in 1..=args.runs {
         let w1 = fresh(run)
             .measure(async |bench| bench.throughput(args.jobs, args.concurrency).await)
@@ -231,6 +272,11 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
             .await?;
         eprintln!("run {run} W2: {}", serde_json::to_string(&w2)?);
         latency.push(w2);
+        let quiet = fresh(run + 2000)
+            .measure(async |bench| bench.idle(idle_window).await)
+            .await?;
+        eprintln!("run {run} idle: {}", serde_json::to_string(&quiet)?);
+        idle.push(quiet);
     }
     let report = json!({
         "database": global.database.as_deref().map_or("sqlite (a fresh file per run)".to_owned(), postgres::redacted),
@@ -240,6 +286,7 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
         "runs": args.runs,
         "w1": throughput,
         "w2": latency,
+        "idle": idle,
         "median": {
             "enqueue_jobs_per_second": median_of(&throughput, |r| r.enqueue_jobs_per_second),
             "processing_jobs_per_second": median_of(&throughput, |r| r.processing_jobs_per_second),
@@ -248,6 +295,13 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
             "peak_rss_per_slot_bytes": median_of(&throughput, |r| r.peak_rss_per_slot_bytes as f64),
             "w2_p50_ms": median_of(&latency, |r| r.p50_ms),
             "w2_p99_ms": median_of(&latency, |r| r.p99_ms),
+            "w2_client_p50_ms": median_of(&latency, |r| r.client_p50_ms),
+            "w2_client_p99_ms": median_of(&latency, |r| r.client_p99_ms),
+            "w2_http_client_p50_ms": median_of(&latency, |r| r.http_client_p50_ms),
+            "w2_http_client_p99_ms": median_of(&latency, |r| r.http_client_p99_ms),
+            "idle_cpu_percent": median_of(&idle, |r| r.idle_cpu_percent),
+            "idle_pickup_ms": median_of(&idle, |r| r.idle_pickup_ms),
+            "idle_client_ms": median_of(&idle, |r| r.idle_client_ms),
         },
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
@@ -365,31 +419,8 @@ impl Bench {
         })
     }
 
-    fn worker(&self, extra: &[&str]) -> anyhow::Result<tokio::process::Child> {
-        let exe = std::env::current_exe().context("cannot find the wasmtasks binary")?;
-        let mut command = tokio::process::Command::new(exe);
-        command
-            .arg("--database")
-            .arg(&self.database)
-            .arg("--cache-dir")
-            .arg(&self.cache_dir)
-            .arg("worker")
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .kill_on_drop(true);
-        command.spawn().context("cannot start a worker process")
-    }
-
-    async fn throughput(&self, jobs: usize, concurrency: u32) -> anyhow::Result<ThroughputRun> {
-        let requests = additions(0..jobs);
-        let started = Instant::now();
-        self.backend.enqueue_many(requests).await?;
-        let enqueue = started.elapsed();
-        let started = Instant::now();
-        let mut worker = self.worker(&["--batch", "--concurrency", &concurrency.to_string()])?;
-        let report = worker_report(&mut worker).await?;
-        let wall = started.elapsed();
+    /// Fails unless `jobs` jobs are SUCCESSFUL.
+    async fn all_successful(&self, workload: &str, jobs: usize) -> anyhow::Result<()> {
         let queues = self.services.queues().list(&self.principal).await?;
         let successful: u64 = queues
             .iter()
@@ -402,8 +433,50 @@ impl Bench {
             })
             .sum();
         if successful != jobs as u64 {
-            bail!("W1: only {successful} of {jobs} jobs are SUCCESSFUL: {queues:?}");
+            bail!("{workload}: only {successful} of {jobs} jobs are SUCCESSFUL: {queues:?}");
         }
+        Ok(())
+    }
+
+    fn worker(&self, extra: &[&str]) -> anyhow::Result<WorkerProcess> {
+        let exe = std::env::current_exe().context("cannot find the wasmtasks binary")?;
+        let mut command = tokio::process::Command::new(exe);
+        command
+            .arg("--database")
+            .arg(&self.database)
+            .arg("--cache-dir")
+            .arg(&self.cache_dir)
+            .arg("worker")
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        let mut child = command.spawn().context("cannot start a worker process")?;
+        let stderr = child
+            .stderr
+            .take()
+            .context("the worker's stderr is piped")?;
+        let log = tokio::spawn(async move {
+            let mut lines = tokio::io::BufReader::new(stderr).lines();
+            let mut log = Vec::new();
+            while let Some(line) = lines.next_line().await? {
+                log.push(line);
+            }
+            Ok(log)
+        });
+        Ok(WorkerProcess { child, log })
+    }
+
+    async fn throughput(&self, jobs: usize, concurrency: u32) -> anyhow::Result<ThroughputRun> {
+        let requests = additions(0..jobs);
+        let started = Instant::now();
+        self.backend.enqueue_many(requests).await?;
+        let enqueue = started.elapsed();
+        let started = Instant::now();
+        let worker = self.worker(&["--batch", "--concurrency", &concurrency.to_string()])?;
+        let report = worker_report(worker).await?;
+        let wall = started.elapsed();
+        self.all_successful("W1", jobs).await?;
         let active = report["active_ms"].as_f64().unwrap_or(0.0) / 1000.0;
         let peak_rss = report["peak_rss_bytes"].as_u64().unwrap_or(0);
         Ok(ThroughputRun {
@@ -414,58 +487,6 @@ impl Bench {
             worker_wall_seconds: wall.as_secs_f64(),
             worker_active_seconds: active,
             processing_jobs_per_second: jobs as f64 / active.max(1e-9),
-        })
-    }
-
-    async fn latency(&self, jobs: usize, concurrency: u32) -> anyhow::Result<LatencyRun> {
-        let total = (jobs + 1).to_string();
-        let mut worker = self.worker(&[
-            "--max-tasks",
-            &total,
-            "--concurrency",
-            &concurrency.to_string(),
-        ])?;
-        let mut latencies = Vec::with_capacity(jobs);
-        // The first job warms the worker up (component load) and is not measured.
-        for i in 0..=jobs {
-            let request = EnqueueRequest::new(
-                "arith.add",
-                Arguments::from_values(json!([i, 1]), json!({}))?,
-            );
-            let id = self.backend.enqueue(request).await?.id;
-            let result = loop {
-                let result = self.backend.get_result(&id).await?;
-                if result.status.is_finished() {
-                    break result;
-                }
-                if let Ok(Some(status)) = worker.try_wait() {
-                    bail!("W2: the worker exited ({status}) before job {i} finished");
-                }
-                tokio::time::sleep(Duration::from_micros(200)).await;
-            };
-            if result.status != TaskStatus::Successful {
-                bail!("W2: job {id} ended {}", result.status);
-            }
-            let finished = result
-                .finished_at
-                .context("a finished job has finished_at")?;
-            if i > 0 {
-                latencies.push(
-                    (finished - result.enqueued_at)
-                        .num_microseconds()
-                        .unwrap_or(0) as f64
-                        / 1000.0,
-                );
-            }
-        }
-        worker_report(&mut worker).await?;
-        latencies.sort_by(f64::total_cmp);
-        let at =
-            |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-        Ok(LatencyRun {
-            p50_ms: at(0.5),
-            p99_ms: at(0.99),
-            max_ms: latencies[latencies.len() - 1],
         })
     }
 }
@@ -497,22 +518,25 @@ fn additions(range: impl Iterator<Item = usize>) -> Vec<EnqueueRequest> {
         .collect()
 }
 
+/// A worker process, and what it logs, read as it comes: a worker whose stderr
+/// pipe filled up would stall.
+struct WorkerProcess {
+    child: tokio::process::Child,
+    log: tokio::task::JoinHandle<std::io::Result<Vec<String>>>,
+}
+
 /// Waits for a worker process and returns the report it printed last.
-async fn worker_report(worker: &mut tokio::process::Child) -> anyhow::Result<serde_json::Value> {
-    let stderr = worker
-        .stderr
-        .take()
-        .context("the worker's stderr is piped")?;
-    let mut lines = tokio::io::BufReader::new(stderr).lines();
-    let mut report = None;
-    let mut log = Vec::new();
-    while let Some(line) = lines.next_line().await? {
-        if let Some((_, json)) = line.split_once(" stopped: ") {
-            report = serde_json::from_str(json).ok();
-        }
-        log.push(line);
-    }
-    let status = worker.wait().await?;
+async fn worker_report(worker: WorkerProcess) -> anyhow::Result<serde_json::Value> {
+    let WorkerProcess { mut child, log } = worker;
+    let status = child.wait().await?;
+    let log = log
+        .await
+        .context("the task reading the worker's log panicked")??;
+    let report = log
+        .iter()
+        .rev()
+        .find_map(|line| line.split_once(" stopped: "))
+        .and_then(|(_, json)| serde_json::from_str::<serde_json::Value>(json).ok());
     match report {
         Some(report) if status.success() => Ok(report),
         _ => bail!("the worker failed ({status}):\n{}", log.join("\n")),

@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::json;
-use wasmtasks::store::{Completion, JobClaim, NextState, QueueFilter};
-use wasmtasks::task::{AttemptRecord, TaskStatus};
+use wasmtasks::store::{Completion, JobClaim, QueueFilter};
 use wasmtasks::worker::{ManualClock, Pruner, PrunerConfig};
 
 use super::Bench;
@@ -50,26 +49,9 @@ impl Bench {
                     lease: Duration::from_secs(600),
                 })
                 .await?;
-            let now = chrono::Utc::now();
             let completions: Vec<Completion> = claimed
                 .iter()
-                .map(|job| Completion {
-                    id: job.id.clone(),
-                    worker_id: "bench".into(),
-                    next: NextState::Successful(json!(0)),
-                    record: AttemptRecord {
-                        attempt: job.attempt,
-                        worker_id: "bench".into(),
-                        started_at: now,
-                        finished_at: now,
-                        status: TaskStatus::Successful,
-                        error: None,
-                        metrics: Default::default(),
-                        stdout: String::new(),
-                        stderr: String::new(),
-                    },
-                    only_if_expired: false,
-                })
+                .map(|job| Completion::succeeded(job, "bench", json!(0)))
                 .collect();
             for batch in completions.chunks(512) {
                 store.job_complete_many(batch).await?;

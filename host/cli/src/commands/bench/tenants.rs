@@ -47,7 +47,7 @@ impl Bench {
                 .await?;
         }
         let started = Instant::now();
-        let mut worker = self.worker(&["--batch", "--concurrency", &concurrency.to_string()])?;
+        let worker = self.worker(&["--batch", "--concurrency", &concurrency.to_string()])?;
         // The newcomer arrives once the worker is busy with the flood.
         while self.successful(&flooder).await? < u64::from(concurrency) {
             if started.elapsed() > Duration::from_secs(120) {
@@ -59,7 +59,7 @@ impl Bench {
             .jobs()
             .enqueue_many(&late, additions(0..newcomer))
             .await?;
-        let report = worker_report(&mut worker).await?;
+        let report = worker_report(worker).await?;
         let active = report["active_ms"].as_f64().unwrap_or(0.0) / 1000.0;
         let throughput = (flood + newcomer) as f64 / active.max(1e-9);
         let mut waits = self.waits_ms(&late).await?;
