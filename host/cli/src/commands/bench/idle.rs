@@ -33,7 +33,9 @@ impl Bench {
     /// Starts a worker, lets it run one job and sit idle for `idle`, then sends one
     /// more job.
     pub(super) async fn idle(&self, idle: Duration) -> anyhow::Result<IdleRun> {
-        let worker = self.worker(&["--max-tasks", "2", "--concurrency", "1"])?;
+        // Three jobs: the warm-up, the measured one, and one to end the worker (a
+        // worker's last job is recorded while it stops, later than others).
+        let worker = self.worker(&["--max-tasks", "3", "--concurrency", "1"])?;
         let pid = worker.child.id().context("the worker has a process id")?;
         self.one_job(0).await?;
         tokio::time::sleep(SETTLE).await;
@@ -43,6 +45,7 @@ impl Bench {
         let used = cpu_seconds(pid)? - before;
         let window = started.elapsed().as_secs_f64();
         let (result, client) = self.one_job(1).await?;
+        self.one_job(2).await?;
         super::worker_report(worker).await?;
         let started = result.started_at.context("a finished job has started_at")?;
         let pickup = (started - result.enqueued_at)
