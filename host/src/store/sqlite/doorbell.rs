@@ -19,8 +19,6 @@ pub(crate) const SUFFIX: &str = "-wake";
 /// One process's end of a database's doorbell: it rings it and hears every ring.
 pub(super) struct Doorbell {
     file: File,
-    /// Counts the rings heard (this process's own among them).
-    heard: Arc<watch::Sender<u64>>,
     /// Kept for as long as the store lives: dropping it stops the watching.
     _watcher: RecommendedWatcher,
 }
@@ -33,10 +31,11 @@ impl std::fmt::Debug for Doorbell {
 
 impl Doorbell {
     /// Opens (creating it if need be) the doorbell of the database file
-    /// `database`, and starts listening; `on_ring` runs on every ring heard.
+    /// `database`, and starts listening: every ring heard (this process's own
+    /// among them) counts one more on `heard`.
     pub(super) fn open(
         database: &Path,
-        on_ring: impl Fn() + Send + 'static,
+        heard: Arc<watch::Sender<u64>>,
     ) -> Result<Doorbell, String> {
         let path = path(database);
         let file = File::options()
@@ -46,13 +45,10 @@ impl Doorbell {
             .truncate(false)
             .open(&path)
             .map_err(|error| format!("cannot open {}: {error}", path.display()))?;
-        let heard = Arc::new(watch::Sender::new(0));
-        let sender = heard.clone();
         let mut watcher =
             notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
                 if event.is_ok_and(|event| event.kind.is_modify()) {
-                    crate::store::bump(&sender);
-                    on_ring();
+                    crate::store::bump(&heard);
                 }
             })
             .map_err(|error| format!("cannot watch {}: {error}", path.display()))?;
@@ -61,7 +57,6 @@ impl Doorbell {
             .map_err(|error| format!("cannot watch {}: {error}", path.display()))?;
         Ok(Doorbell {
             file,
-            heard,
             _watcher: watcher,
         })
     }
@@ -71,11 +66,6 @@ impl Doorbell {
         use std::os::unix::fs::FileExt as _;
         // A lost ring costs a waiter one fallback poll, never a job: ignore errors.
         let _ = self.file.write_at(&[1], 0);
-    }
-
-    /// A receiver that sees every ring heard after this call.
-    pub(super) fn subscribe(&self) -> watch::Receiver<u64> {
-        self.heard.subscribe()
     }
 }
 
@@ -88,7 +78,6 @@ pub(crate) fn path(database: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::atomic::{AtomicU32, Ordering};
     use std::time::Duration;
 
     use super::*;
@@ -104,20 +93,19 @@ mod tests {
     async fn a_ring_is_heard_by_every_doorbell_of_the_file() {
         let dir = tempfile::tempdir().unwrap();
         let database = dir.path().join("queue.sqlite3");
-        let calls = Arc::new(AtomicU32::new(0));
-        let counted = calls.clone();
-        let ringer = Doorbell::open(&database, || {}).unwrap();
-        let listener = Doorbell::open(&database, move || {
-            counted.fetch_add(1, Ordering::Relaxed);
-        })
-        .unwrap();
+        let (ringer_heard, listener_heard) = (
+            Arc::new(watch::Sender::new(0)),
+            Arc::new(watch::Sender::new(0)),
+        );
+        let ringer = Doorbell::open(&database, ringer_heard.clone()).unwrap();
+        let listener = Doorbell::open(&database, listener_heard.clone()).unwrap();
         assert!(path(&database).exists());
-        let mut theirs = listener.subscribe();
-        let mut own = ringer.subscribe();
+        let mut theirs = listener_heard.subscribe();
+        let mut own = ringer_heard.subscribe();
         ringer.ring();
         assert!(heard(&mut theirs).await, "the other doorbell heard nothing");
         assert!(heard(&mut own).await, "the ringer did not hear itself");
-        assert!(calls.load(Ordering::Relaxed) >= 1);
+        assert!(*listener_heard.borrow() >= 1);
         // Later rings are heard too.
         listener.ring();
         assert!(heard(&mut theirs).await);

@@ -53,8 +53,9 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// Wakes workers of this process when a job is enqueued here.
     enqueued: Notify,
-    /// Counts attempts recorded by this process, and rings heard from others.
-    finished: Arc<watch::Sender<u64>>,
+    /// Counts attempts recorded by this process and the doorbell's rings (which
+    /// tell of jobs or results committed by any process).
+    changes: Arc<watch::Sender<u64>>,
     /// Rung after every commit of jobs or results, heard from every process; none
     /// for an in-memory database, or where the file cannot be watched.
     doorbell: Option<Doorbell>,
@@ -139,25 +140,22 @@ impl SqliteStore {
             .await
             .map_err(|e| open_error(hint(&e)))?;
         let version = data_version(&mut watch).await?;
-        let finished = Arc::new(watch::Sender::new(0));
+        let changes = Arc::new(watch::Sender::new(0));
         let doorbell = match file(url).filter(|_| !in_memory) {
-            Some(path) => {
-                let heard = finished.clone();
-                Doorbell::open(&path, move || super::bump(&heard))
+            Some(path) => Doorbell::open(&path, changes.clone())
                     .inspect_err(|error| {
                         tracing::warn!(
                             "{error}; workers check the database for other processes' jobs every {CHANGE_CHECK_INTERVAL:?} instead"
                         )
                     })
-                    .ok()
-            }
+                    .ok(),
             None => None,
         };
         Ok(SqliteStore {
             writer,
             reader,
             enqueued: Notify::new(),
-            finished,
+            changes,
             doorbell,
             watcher: Mutex::new((watch, version)),
         })
@@ -181,7 +179,7 @@ impl SqliteStore {
         let mut watcher = self.watcher.lock().await;
         loop {
             // Taken before the check, so a ring after it is heard.
-            let mut rung = self.doorbell.as_ref().map(Doorbell::subscribe);
+            let mut rung = self.doorbell.as_ref().map(|_| self.changes.subscribe());
             let version = data_version(&mut watcher.0).await?;
             if version != watcher.1 {
                 watcher.1 = version;
@@ -313,7 +311,7 @@ impl Store for SqliteStore {
         completions: &[Completion],
     ) -> Result<Vec<String>, StoreError> {
         let applied = jobs::complete_many(&self.writer, completions).await?;
-        super::bump(&self.finished);
+        super::bump(&self.changes);
         self.ring();
         Ok(applied)
     }
@@ -507,6 +505,6 @@ impl Store for SqliteStore {
     }
 
     fn completions(&self) -> watch::Receiver<u64> {
-        self.finished.subscribe()
+        self.changes.subscribe()
     }
 }
