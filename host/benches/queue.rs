@@ -91,17 +91,23 @@ impl Queue {
             .expect("the jobs are enqueued");
     }
 
-    async fn claim(&self) -> Vec<ClaimedJob> {
+    /// Claims up to `limit` READY jobs.
+    async fn claim_up_to(&self, limit: u32) -> Vec<ClaimedJob> {
         let claim = JobClaim {
             worker_id: "bench".into(),
             queues: QueueFilter::All {
                 exclude: Vec::new(),
             },
             tenants: None,
-            limit: BATCH as u32,
+            limit,
             lease: Duration::from_secs(600),
         };
-        let claimed = self.store.job_claim(claim).await.expect("a claim");
+        self.store.job_claim(claim).await.expect("a claim")
+    }
+
+    /// Claims the batch just enqueued.
+    async fn claim(&self) -> Vec<ClaimedJob> {
+        let claimed = self.claim_up_to(BATCH as u32).await;
         assert_eq!(claimed.len(), BATCH, "the claim took every READY job");
         claimed
     }
@@ -160,16 +166,7 @@ fn stages(c: &mut Criterion, dialect: &str, url: &str) {
     // The stages below start from an empty queue: claim what was enqueued so far.
     runtime.block_on(async {
         loop {
-            let claim = JobClaim {
-                worker_id: "bench".into(),
-                queues: QueueFilter::All {
-                    exclude: Vec::new(),
-                },
-                tenants: None,
-                limit: 4096,
-                lease: Duration::from_secs(600),
-            };
-            let claimed = queue.store.job_claim(claim).await.expect("a claim");
+            let claimed = queue.claim_up_to(4096).await;
             if claimed.is_empty() {
                 break;
             }

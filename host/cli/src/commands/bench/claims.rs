@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use wasmtasks::store::{ClaimRef, JobClaim, QueueFilter};
 
-use super::{Bench, additions};
+use super::{Bench, Spread, additions};
 
 /// The tenants the backlog is spread over.
 const TENANTS: usize = 100;
@@ -83,15 +83,14 @@ impl Bench {
                 .collect();
             store.job_release_many("bench", &held).await?;
         }
-        times.sort_by(f64::total_cmp);
-        per_job.sort_by(f64::total_cmp);
+        let times = Spread::of(times);
         Ok(ClaimCostRun {
             backlog,
             claims: CLAIMS,
             jobs_per_claim: claimed_jobs as f64 / CLAIMS as f64,
-            claim_p50_ms: times[CLAIMS / 2],
-            claim_p99_ms: times[CLAIMS * 99 / 100],
-            per_job_p50_us: per_job[CLAIMS / 2],
+            claim_p50_ms: times.p50,
+            claim_p99_ms: times.p99,
+            per_job_p50_us: Spread::of(per_job).p50,
         })
     }
 }

@@ -5,13 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, bail};
+use anyhow::Context as _;
 use serde::Serialize;
-use serde_json::json;
-use wasmtasks::enqueue::EnqueueRequest;
-use wasmtasks::task::{Arguments, TaskResult, TaskStatus};
 
 use super::Bench;
+use super::latency::timed_job;
 
 /// How long the worker settles after its warm-up job before the measurement.
 const SETTLE: Duration = Duration::from_secs(1);
@@ -35,17 +33,18 @@ impl Bench {
     pub(super) async fn idle(&self, idle: Duration) -> anyhow::Result<IdleRun> {
         // Three jobs: the warm-up, the measured one, and one to end the worker (a
         // worker's last job is recorded while it stops, later than others).
-        let worker = self.worker(&["--max-tasks", "3", "--concurrency", "1"])?;
+        let mut worker = self.worker(&["--max-tasks", "3", "--concurrency", "1"])?;
         let pid = worker.child.id().context("the worker has a process id")?;
-        self.one_job(0).await?;
+        let library = self.library();
+        timed_job(&library, 0, &mut worker).await?;
         tokio::time::sleep(SETTLE).await;
         let before = cpu_seconds(pid)?;
         let started = Instant::now();
         tokio::time::sleep(idle).await;
         let used = cpu_seconds(pid)? - before;
         let window = started.elapsed().as_secs_f64();
-        let (result, client) = self.one_job(1).await?;
-        self.one_job(2).await?;
+        let (result, client) = timed_job(&library, 1, &mut worker).await?;
+        timed_job(&library, 2, &mut worker).await?;
         super::worker_report(worker).await?;
         let started = result.started_at.context("a finished job has started_at")?;
         let pickup = (started - result.enqueued_at)
@@ -57,27 +56,6 @@ impl Bench {
             idle_pickup_ms: pickup as f64 / 1000.0,
             idle_client_ms: client.as_secs_f64() * 1000.0,
         })
-    }
-
-    /// Enqueues `arith.add(i, 1)` and waits for it; its result and the time the
-    /// client took.
-    async fn one_job(&self, i: usize) -> anyhow::Result<(TaskResult, Duration)> {
-        let request = EnqueueRequest::new(
-            "arith.add",
-            Arguments::from_values(json!([i, 1]), json!({}))?,
-        );
-        let started = Instant::now();
-        let id = self.backend.enqueue(request).await?.id;
-        let result = self
-            .services
-            .jobs()
-            .wait(&self.principal, &id, Duration::from_secs(30))
-            .await?;
-        let took = started.elapsed();
-        if result.status != TaskStatus::Successful {
-            bail!("idle: job {id} ended {}", result.status);
-        }
-        Ok((result, took))
     }
 }
 

@@ -14,10 +14,10 @@ use serde_json::json;
 use tokio::io::AsyncBufReadExt;
 use wasmtasks::enqueue::EnqueueRequest;
 use wasmtasks::service::tokens::TokenRequest;
-use wasmtasks::task::{Arguments, TaskStatus};
+use wasmtasks::task::{Arguments, TaskResult, TaskStatus};
 use wasmtasks::tenant::{DEFAULT_TENANT, Role};
 
-use super::Bench;
+use super::{Bench, Spread, WorkerProcess};
 use crate::client::{Api, Local, Remote};
 
 /// How long one job may take before the run fails.
@@ -40,26 +40,6 @@ pub(super) struct LatencyRun {
     pub(super) http_client_max_ms: f64,
 }
 
-/// Percentiles of a set of milliseconds.
-#[derive(Debug, Clone, Copy)]
-struct Spread {
-    p50: f64,
-    p99: f64,
-    max: f64,
-}
-
-impl Spread {
-    fn of(mut samples: Vec<f64>) -> Spread {
-        samples.sort_by(f64::total_cmp);
-        let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
-        Spread {
-            p50: at(0.5),
-            p99: at(0.99),
-            max: samples[samples.len() - 1],
-        }
-    }
-}
-
 impl Bench {
     /// W2: `jobs` sequential jobs through each client, one idle worker process.
     pub(super) async fn latency(
@@ -76,11 +56,7 @@ impl Bench {
             "--concurrency",
             &concurrency.to_string(),
         ])?;
-        let library = Local {
-            services: self.services.clone(),
-            principal: self.principal.clone(),
-        };
-        let (store, client) = sequential(&library, jobs, &mut worker).await?;
+        let (store, client) = sequential(&self.library(), jobs, &mut worker).await?;
         let server = self.serve().await?;
         let token = self
             .services
@@ -110,6 +86,14 @@ impl Bench {
             http_client_p99_ms: over_http.p99,
             http_client_max_ms: over_http.max,
         })
+    }
+
+    /// The library as a client: the service layer, as the bench's operator.
+    pub(super) fn library(&self) -> Local {
+        Local {
+            services: self.services.clone(),
+            principal: self.principal.clone(),
+        }
     }
 
     /// A `wasmtasks serve` process (no workers of its own) on this run's database.
@@ -162,31 +146,12 @@ struct ServeProcess {
 async fn sequential(
     api: &dyn Api,
     jobs: usize,
-    worker: &mut super::WorkerProcess,
+    worker: &mut WorkerProcess,
 ) -> anyhow::Result<(Spread, Spread)> {
     let mut store = Vec::with_capacity(jobs);
     let mut client = Vec::with_capacity(jobs);
     for i in 0..=jobs {
-        let request = EnqueueRequest::new(
-            "arith.add",
-            Arguments::from_values(json!([i, 1]), json!({}))?,
-        );
-        let started = Instant::now();
-        let id = api.enqueue(request).await?.result.id;
-        let result = api.wait(&id, JOB_TIMEOUT).await?;
-        let seen = started.elapsed();
-        if !result.status.is_finished() {
-            if let Ok(Some(status)) = worker.child.try_wait() {
-                bail!("W2: the worker exited ({status}) before job {i} finished");
-            }
-            bail!(
-                "W2: job {i} ({id}) is {} after {JOB_TIMEOUT:?}",
-                result.status
-            );
-        }
-        if result.status != TaskStatus::Successful {
-            bail!("W2: job {id} ended {}", result.status);
-        }
+        let (result, seen) = timed_job(api, i, worker).await?;
         let finished = result
             .finished_at
             .context("a finished job has finished_at")?;
@@ -199,4 +164,31 @@ async fn sequential(
         }
     }
     Ok((Spread::of(store), Spread::of(client)))
+}
+
+/// Enqueues `arith.add(i, 1)` through `api` and waits for it to succeed; its
+/// result and the time from before the enqueue call to the result in hand.
+pub(super) async fn timed_job(
+    api: &dyn Api,
+    i: usize,
+    worker: &mut WorkerProcess,
+) -> anyhow::Result<(TaskResult, Duration)> {
+    let request = EnqueueRequest::new(
+        "arith.add",
+        Arguments::from_values(json!([i, 1]), json!({}))?,
+    );
+    let started = Instant::now();
+    let id = api.enqueue(request).await?.result.id;
+    let result = api.wait(&id, JOB_TIMEOUT).await?;
+    let seen = started.elapsed();
+    if !result.status.is_finished() {
+        if let Ok(Some(status)) = worker.child.try_wait() {
+            bail!("the worker exited ({status}) before job {i} finished");
+        }
+        bail!("job {i} ({id}) is {} after {JOB_TIMEOUT:?}", result.status);
+    }
+    if result.status != TaskStatus::Successful {
+        bail!("job {id} ended {}", result.status);
+    }
+    Ok((result, seen))
 }

@@ -105,9 +105,29 @@ pub struct BenchArgs {
 
 /// The median of `pick` over `runs` (the upper one of an even count).
 fn median_of<T>(runs: &[T], pick: impl Fn(&T) -> f64) -> f64 {
-    let mut values: Vec<f64> = runs.iter().map(pick).collect();
-    values.sort_by(f64::total_cmp);
-    values[values.len() / 2]
+    Spread::of(runs.iter().map(pick).collect()).p50
+}
+
+/// The median (the upper one of an even count), 99th percentile and largest of
+/// some samples.
+#[derive(Debug, Clone, Copy)]
+struct Spread {
+    p50: f64,
+    p99: f64,
+    max: f64,
+}
+
+impl Spread {
+    /// The spread of `samples`, which must not be empty.
+    fn of(mut samples: Vec<f64>) -> Spread {
+        samples.sort_by(f64::total_cmp);
+        let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
+        Spread {
+            p50: at(0.5),
+            p99: at(0.99),
+            max: samples[samples.len() - 1],
+        }
+    }
 }
 
 /// A parser of a count from `min` to `max`.

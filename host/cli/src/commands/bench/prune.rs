@@ -12,7 +12,7 @@ use serde_json::json;
 use wasmtasks::store::{Completion, JobClaim, QueueFilter};
 use wasmtasks::worker::{ManualClock, Pruner, PrunerConfig};
 
-use super::Bench;
+use super::{Bench, Spread};
 
 /// One prune run.
 #[derive(Debug, Default, Clone, Serialize)]
@@ -88,15 +88,15 @@ impl Bench {
             }
         }
         let seconds = started.elapsed().as_secs_f64();
-        let mut sorted = durations.clone();
-        sorted.sort_by(f64::total_cmp);
+        let batches = durations.len();
+        let spread = Spread::of(durations);
         Ok(PruneRun {
             rows: deleted,
             seconds,
             rows_per_second: deleted as f64 / seconds.max(1e-9),
-            batches: durations.len(),
-            batch_median_ms: sorted[sorted.len() / 2],
-            batch_max_ms: sorted[sorted.len() - 1],
+            batches,
+            batch_median_ms: spread.p50,
+            batch_max_ms: spread.max,
         })
     }
 }

@@ -16,7 +16,7 @@ use wasmtasks::service::jobs::{JobFilter, MAX_PAGE};
 use wasmtasks::task::TaskStatus;
 use wasmtasks::tenant::Principal;
 
-use super::{Bench, additions, upload_arith, worker_report};
+use super::{Bench, Spread, additions, upload_arith, worker_report};
 
 /// One fairness run.
 #[derive(Debug, Default, Clone, Copy, Serialize)]
@@ -62,24 +62,23 @@ impl Bench {
         let report = worker_report(worker).await?;
         let active = report["active_ms"].as_f64().unwrap_or(0.0) / 1000.0;
         let throughput = (flood + newcomer) as f64 / active.max(1e-9);
-        let mut waits = self.waits_ms(&late).await?;
+        let waits = self.waits_ms(&late).await?;
         if waits.len() != newcomer {
             bail!(
                 "only {} of the newcomer's {newcomer} jobs finished",
                 waits.len()
             );
         }
-        waits.sort_by(f64::total_cmp);
-        let at = |q: f64| waits[((waits.len() as f64 * q) as usize).min(waits.len() - 1)];
+        let waits = Spread::of(waits);
         let fair_p50_wait_ms = newcomer as f64 / throughput * 1000.0;
         Ok(FairnessRun {
             flood_jobs: flood,
             newcomer_jobs: newcomer,
             processing_jobs_per_second: throughput,
-            newcomer_p50_wait_ms: at(0.5),
-            newcomer_p99_wait_ms: at(0.99),
+            newcomer_p50_wait_ms: waits.p50,
+            newcomer_p99_wait_ms: waits.p99,
             fair_p50_wait_ms,
-            fairness_ratio: at(0.5) / fair_p50_wait_ms,
+            fairness_ratio: waits.p50 / fair_p50_wait_ms,
         })
     }
 
