@@ -6,8 +6,8 @@
 //! time there, and the commits that did it stood out in W2's p99). Here the
 //! writer's automatic checkpoint is raised to [`AUTOCHECKPOINT_PAGES`], a backstop
 //! only, and a connection of its own runs a `PASSIVE` checkpoint [`DELAY`] after
-//! jobs or results change (the store's change signal: this process's writes and
-//! the doorbell's rings), concurrently with the writer, which SQLite allows in WAL
+//! jobs or results change (the store's change signal: this process's commits of
+//! them and the doorbell's rings), concurrently with the writer, which SQLite allows in WAL
 //! mode. An idle store does nothing.
 //!
 //! Durability is no weaker: with `synchronous = NORMAL` a commit is on disk once a
@@ -69,8 +69,8 @@ async fn checkpoint(connection: &mut SqliteConnection) -> Result<(), StoreError>
     sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
         .execute(connection)
         .await
-        .map_err(StoreError::query("checkpointing the log"))?;
-    Ok(())
+        .map(|_| ())
+        .map_err(StoreError::query("checkpointing the log"))
 }
 
 #[cfg(test)]

@@ -56,8 +56,8 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// Wakes workers of this process when a job is enqueued here.
     enqueued: Notify,
-    /// Counts attempts recorded by this process and the doorbell's rings (which
-    /// tell of jobs or results committed by any process).
+    /// Counts commits of jobs or results by this process and the doorbell's rings
+    /// (which tell of those by any process, this one's among them).
     changes: Arc<watch::Sender<u64>>,
     /// Rung after every commit of jobs or results, heard from every process; none
     /// for an in-memory database, or where the file cannot be watched.
@@ -180,13 +180,17 @@ impl SqliteStore {
         })
     }
 
-    /// Wakes this process's idle workers and rings for every other process's.
+    /// Wakes this process's idle workers, then says so as [`Self::changed`] does.
     fn jobs_changed(&self) {
         self.enqueued.notify_waiters();
-        self.ring();
+        self.changed();
     }
 
-    fn ring(&self) {
+    /// Jobs or results were committed here: this process's waiters and checkpointer
+    /// hear it at once (whether or not the file can be watched), every other
+    /// process by the doorbell.
+    fn changed(&self) {
+        super::bump(&self.changes);
         if let Some(doorbell) = &self.doorbell {
             doorbell.ring();
         }
@@ -330,8 +334,7 @@ impl Store for SqliteStore {
         completions: &[Completion],
     ) -> Result<Vec<String>, StoreError> {
         let applied = jobs::complete_many(&self.writer, completions).await?;
-        super::bump(&self.changes);
-        self.ring();
+        self.changed();
         Ok(applied)
     }
 
