@@ -33,6 +33,7 @@ macro_rules! held_by_another {
     };
 }
 
+mod attempt_row;
 mod capabilities;
 mod fair;
 pub mod nul;

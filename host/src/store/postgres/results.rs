@@ -4,10 +4,10 @@ use serde_json::Value;
 use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{PgPool, Row};
-use wasmtasks_sandbox::AttemptMetrics;
 
+use crate::store::attempt_row::{AttemptKey, attempt_record};
 use crate::store::{StoreError, parse_status};
-use crate::task::{AttemptRecord, TaskError, TaskResult};
+use crate::task::{AttemptRecord, TaskResult};
 
 pub(super) async fn get(
     pool: &PgPool,
@@ -81,25 +81,10 @@ fn attempt_from_row(
     let Some(attempt) = row.try_get::<Option<i32>, _>("a_attempt").map_err(get)? else {
         return Ok(None);
     };
-    let class: Option<String> = row.try_get("exception_class_path").map_err(get)?;
-    let traceback: Option<String> = row.try_get("traceback").map_err(get)?;
-    Ok(Some(AttemptRecord {
+    let key = AttemptKey {
         attempt: attempt as u32,
-        worker_id: row.try_get("a_worker_id").map_err(get)?,
         started_at: row.try_get("a_started_at").map_err(get)?,
         finished_at: row.try_get("a_finished_at").map_err(get)?,
-        status: parse_status(&row.try_get::<String, _>("a_status").map_err(get)?, context)?,
-        error: class.map(|exception_class_path| TaskError {
-            exception_class_path,
-            traceback: traceback.unwrap_or_default(),
-        }),
-        metrics: AttemptMetrics {
-            fuel_consumed: row.try_get::<i64, _>("fuel_consumed").map_err(get)? as u64,
-            peak_memory_bytes: row.try_get::<i64, _>("peak_memory_bytes").map_err(get)? as u64,
-            duration_us: row.try_get::<i64, _>("duration_us").map_err(get)? as u64,
-            http_requests: row.try_get::<i64, _>("http_requests").map_err(get)? as u64,
-        },
-        stdout: row.try_get("stdout").map_err(get)?,
-        stderr: row.try_get("stderr").map_err(get)?,
-    }))
+    };
+    attempt_record(row, key, context).map(Some)
 }

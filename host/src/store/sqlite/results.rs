@@ -1,11 +1,12 @@
-//! Reading a job and its attempts back as a Django-shaped TaskResult.
+//! Reading a job and its attempts back as a Django-shaped TaskResult, in one query.
 
+use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
-use wasmtasks_sandbox::AttemptMetrics;
 
 use super::from_micros;
+use crate::store::attempt_row::{AttemptKey, attempt_record};
 use crate::store::{StoreError, parse_status};
-use crate::task::{AttemptRecord, TaskError, TaskResult};
+use crate::task::{AttemptRecord, TaskResult};
 
 pub(super) async fn get(
     pool: &SqlitePool,
@@ -18,61 +19,35 @@ pub(super) async fn get(
         context,
         message: e.to_string(),
     };
-    // One read transaction: a WAL snapshot, so a completion committed between the
-    // two reads cannot show its worker both as the lease owner and in the attempts.
-    let mut tx = pool.begin().await.map_err(get)?;
-    let Some(row) = sqlx::query(
-        "SELECT id, task_path, component_digest, status, args, kwargs, priority, queue_name,
-            backend, run_after, enqueued_at, started_at, finished_at, last_attempted_at, attempt,
-            lease_owner, return_value
-         FROM tasks WHERE tenant = ?1 AND id = ?2",
+    // One statement, so one snapshot: a completion committed meanwhile cannot show
+    // its worker both as the lease owner and in the attempts. One row per attempt
+    // (or one row with no attempt), the job's columns repeated.
+    let rows = sqlx::query(
+        "SELECT t.id, t.task_path, t.component_digest, t.status, t.args, t.kwargs, t.priority,
+            t.queue_name, t.backend, t.run_after, t.enqueued_at, t.started_at, t.finished_at,
+            t.last_attempted_at, t.attempt, t.lease_owner, t.return_value,
+            a.attempt AS a_attempt, a.worker_id AS a_worker_id, a.started_at AS a_started_at,
+            a.finished_at AS a_finished_at, a.status AS a_status, a.exception_class_path,
+            a.traceback, a.fuel_consumed, a.peak_memory_bytes, a.duration_us, a.http_requests,
+            a.stdout, a.stderr
+         FROM tasks t LEFT JOIN task_attempts a ON a.task_id = t.id
+         WHERE t.tenant = ?1 AND t.id = ?2
+         ORDER BY a.attempt",
     )
     .bind(tenant)
     .bind(id)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(get)?
-    else {
-        return Ok(None);
-    };
-    let attempts = sqlx::query(
-        "SELECT attempt, worker_id, started_at, finished_at, status, exception_class_path,
-            traceback, fuel_consumed, peak_memory_bytes, duration_us, http_requests, stdout,
-            stderr
-         FROM task_attempts WHERE task_id = ?1 ORDER BY attempt",
-    )
-    .bind(id)
-    .fetch_all(&mut *tx)
+    .fetch_all(pool)
     .await
     .map_err(get)?;
-    tx.commit().await.map_err(get)?;
-    let attempt_log = attempts
-        .iter()
-        .map(|a| {
-            let class: Option<String> = a.try_get("exception_class_path").map_err(get)?;
-            let traceback: Option<String> = a.try_get("traceback").map_err(get)?;
-            Ok(AttemptRecord {
-                attempt: a.try_get::<i64, _>("attempt").map_err(get)? as u32,
-                worker_id: a.try_get("worker_id").map_err(get)?,
-                started_at: from_micros(a.try_get("started_at").map_err(get)?),
-                finished_at: from_micros(a.try_get("finished_at").map_err(get)?),
-                status: parse_status(&a.try_get::<String, _>("status").map_err(get)?, context)?,
-                error: class.map(|exception_class_path| TaskError {
-                    exception_class_path,
-                    traceback: traceback.unwrap_or_default(),
-                }),
-                metrics: AttemptMetrics {
-                    fuel_consumed: a.try_get::<i64, _>("fuel_consumed").map_err(get)? as u64,
-                    peak_memory_bytes: a.try_get::<i64, _>("peak_memory_bytes").map_err(get)?
-                        as u64,
-                    duration_us: a.try_get::<i64, _>("duration_us").map_err(get)? as u64,
-                    http_requests: a.try_get::<i64, _>("http_requests").map_err(get)? as u64,
-                },
-                stdout: a.try_get("stdout").map_err(get)?,
-                stderr: a.try_get("stderr").map_err(get)?,
-            })
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let mut attempt_log = Vec::with_capacity(rows.len());
+    for attempt in &rows {
+        if let Some(record) = attempt_from_row(attempt, context)? {
+            attempt_log.push(record);
+        }
+    }
     let time = |name: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
         Ok(row
             .try_get::<Option<i64>, _>(name)
@@ -109,4 +84,21 @@ pub(super) async fn get(
             .map_err(corrupt)?,
         attempt_log,
     }))
+}
+
+/// The attempt a joined row carries, if any.
+fn attempt_from_row(
+    row: &SqliteRow,
+    context: &'static str,
+) -> Result<Option<AttemptRecord>, StoreError> {
+    let get = |e| StoreError::Query { context, cause: e };
+    let Some(attempt) = row.try_get::<Option<i64>, _>("a_attempt").map_err(get)? else {
+        return Ok(None);
+    };
+    let key = AttemptKey {
+        attempt: attempt as u32,
+        started_at: from_micros(row.try_get("a_started_at").map_err(get)?),
+        finished_at: from_micros(row.try_get("a_finished_at").map_err(get)?),
+    };
+    attempt_record(row, key, context).map(Some)
 }
