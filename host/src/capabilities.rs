@@ -35,10 +35,16 @@ pub async fn resolve(
     component: &str,
 ) -> Result<Capabilities, StoreError> {
     let mut capabilities = from_settings(settings, tenant, component);
-    for (key, value) in store.component_config_get_all(tenant, component).await? {
+    // Two independent reads, asked together: the attempt waits for the slower one,
+    // not for both in turn.
+    let (config, origins) = tokio::try_join!(
+        store.component_config_get_all(tenant, component),
+        store.component_grant_list(tenant, component),
+    )?;
+    for (key, value) in config {
         capabilities.set_config(key, value);
     }
-    for origin in store.component_grant_list(tenant, component).await? {
+    for origin in origins {
         capabilities.allow_http(origin);
     }
     Ok(capabilities)
