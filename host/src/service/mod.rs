@@ -152,7 +152,8 @@ impl Services {
     }
 
     /// Checks that `principal` may act as `role` within its tenant, and (for the
-    /// operator, who may name any tenant) that the tenant exists.
+    /// operator, who may name any tenant) that the tenant exists (as last read, at
+    /// most a second ago: [`Services::known_tenant`]).
     async fn authorize(&self, principal: &Principal, role: Role) -> Result<(), ServiceError> {
         if !principal.may(role) {
             return Err(ServiceError::Forbidden(format!(
@@ -160,7 +161,7 @@ impl Services {
                 principal.role()
             )));
         }
-        if principal.is_operator() && self.store().tenant_get(principal.tenant()).await?.is_none() {
+        if principal.is_operator() && self.known_tenant(principal.tenant()).await?.is_none() {
             return Err(ServiceError::NotFound(format!(
                 "no tenant `{}` (create it with `wasmtasks tenant create {}`)",
                 principal.tenant(),

@@ -3,7 +3,8 @@
 //! the component limits of an upload. (`max_queued` is checked by the store in the
 //! insert's own transaction; `max_running` and `weight` by the workers' claim.)
 //! Each tenant's quotas are read through a cache of a second, so a change reaches
-//! every process within that.
+//! every process within that; the operator's check that a tenant exists reads the
+//! same cache.
 
 use std::time::Duration;
 
@@ -34,26 +35,35 @@ impl QuotaState {
         }
     }
 
-    /// Forgets `tenant`'s cached quotas (they were just changed here).
+    /// Forgets `tenant`'s cached quotas (they were just changed, or it was
+    /// deleted, here).
     pub(super) fn forget(&self, tenant: &str) {
         self.cache.forget_where(|cached| cached == tenant);
     }
 }
 
 impl Services {
-    /// `tenant`'s quotas, at most a second old.
+    /// `tenant`'s quotas, at most a second old (the defaults for no such tenant).
     pub(super) async fn quotas_of(&self, tenant: &str) -> Result<Quotas, ServiceError> {
+        Ok(self.known_tenant(tenant).await?.unwrap_or_default())
+    }
+
+    /// `tenant`'s quotas if it exists. A tenant seen to exist is believed to for a
+    /// second (so a deletion in another process is seen within that); one not found
+    /// is read again next time, so a tenant created elsewhere is usable at once.
+    pub(super) async fn known_tenant(&self, tenant: &str) -> Result<Option<Quotas>, ServiceError> {
         let state = &self.inner.quotas;
         if let Some(quotas) = state.cache.get(tenant) {
-            return Ok(quotas);
+            return Ok(Some(quotas));
         }
         let quotas = self
             .store()
             .tenant_get(tenant)
             .await?
-            .map(|tenant| tenant.quotas)
-            .unwrap_or_default();
-        state.cache.put(tenant.to_owned(), quotas);
+            .map(|tenant| tenant.quotas);
+        if let Some(quotas) = quotas {
+            state.cache.put(tenant.to_owned(), quotas);
+        }
         Ok(quotas)
     }
 

@@ -135,6 +135,7 @@ impl Tenants<'_> {
             .await?
             .ok_or_else(|| no_tenant(name))?;
         self.0.inner.tokens.clear();
+        self.0.inner.quotas.forget(name);
         self.0.registry().forget_tenant(name);
         Ok(deleted)
     }

@@ -25,6 +25,7 @@ mod sandbox_api;
 mod signatures;
 mod store_conformance;
 mod tenancy_support;
+mod tenant_checks;
 mod tenants_cli;
 mod usage;
 mod worker_services;
