@@ -9,7 +9,7 @@ use serde_json::value::RawValue;
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use wasmtasks_sandbox::LimitOverrides;
 
-use super::{from_micros, micros};
+use super::{from_micros, micros, one_trip};
 use crate::store::fair::{self, Offer};
 use crate::store::nul::{storable, storable_value};
 use crate::store::{
@@ -559,35 +559,16 @@ pub(super) async fn complete_many(
         })
         .collect();
     let documents = json(&documents, context)?;
-    let mut connection = pool.acquire().await.map_err(StoreError::query(context))?;
-    let mut tx = sqlx::Connection::begin_with(&mut *connection, "BEGIN IMMEDIATE")
-        .await
-        .map_err(StoreError::query(context))?;
+    let connection = pool.acquire().await.map_err(StoreError::query(context))?;
     // The fence: the same attempt, still RUNNING, still leased by this worker (and,
-    // for a rescue, with its lease expired). A late writer changes nothing.
-    let applied: Vec<String> = sqlx::query_scalar(
-        "UPDATE tasks SET status = c.status,
-            available_at = coalesce(c.available_at, tasks.available_at),
-            finished_at = c.finished_at, return_value = c.return_value,
-            lease_owner = NULL, lease_expires_at = NULL
-         FROM (SELECT value ->> 'id' AS id, value ->> 'attempt' AS attempt,
-                  value ->> 'worker_id' AS worker_id, value ->> 'status' AS status,
-                  value ->> 'available_at' AS available_at, value ->> 'finished_at' AS finished_at,
-                  value -> 'return_value' -> 0 AS return_value, value ->> 'only_if_expired' AS only_if_expired
-               FROM jsonb_each(?1)) AS c
-         WHERE tasks.id = c.id AND tasks.attempt = c.attempt AND tasks.status = 'RUNNING'
-           AND tasks.lease_owner = c.worker_id
-           AND (c.only_if_expired = 0 OR tasks.lease_expires_at < ?2)
-         RETURNING tasks.id",
-    )
-    .bind(&documents)
-    .bind(now)
-    .fetch_all(&mut *tx)
-    .await
-    .map_err(StoreError::query(context))?;
-    if !applied.is_empty() {
+    // for a rescue, with its lease expired). A late writer changes nothing. Both
+    // statements check it in one write transaction, the attempts before the jobs
+    // change, so they agree on which completions apply.
+    let rows = one_trip::transaction(
+        connection,
         sqlx::query(
-            "INSERT INTO task_attempts (task_id, attempt, tenant, worker_id, started_at, finished_at,
+            "BEGIN IMMEDIATE;
+             INSERT INTO task_attempts (task_id, attempt, tenant, worker_id, started_at, finished_at,
                 status, exception_class_path, traceback, fuel_consumed, peak_memory_bytes,
                 duration_us, http_requests, stdout, stderr)
              SELECT c.value ->> 'id', c.value ->> 'attempt', t.tenant, c.value ->> 'worker_id',
@@ -596,16 +577,32 @@ pub(super) async fn complete_many(
                 c.value ->> 'peak_memory_bytes', c.value ->> 'duration_us', c.value ->> 'http_requests',
                 c.value ->> 'stdout', c.value ->> 'stderr'
              FROM jsonb_each(?1) AS c JOIN tasks t ON t.id = c.value ->> 'id'
-             WHERE c.value ->> 'id' IN (SELECT value FROM jsonb_each(?2))",
+             WHERE t.attempt = c.value ->> 'attempt' AND t.status = 'RUNNING'
+               AND t.lease_owner = c.value ->> 'worker_id'
+               AND (c.value ->> 'only_if_expired' = 0 OR t.lease_expires_at < ?2);
+             UPDATE tasks SET status = c.status,
+                available_at = coalesce(c.available_at, tasks.available_at),
+                finished_at = c.finished_at, return_value = c.return_value,
+                lease_owner = NULL, lease_expires_at = NULL
+             FROM (SELECT value ->> 'id' AS id, value ->> 'attempt' AS attempt,
+                      value ->> 'worker_id' AS worker_id, value ->> 'status' AS status,
+                      value ->> 'available_at' AS available_at, value ->> 'finished_at' AS finished_at,
+                      value -> 'return_value' -> 0 AS return_value, value ->> 'only_if_expired' AS only_if_expired
+                   FROM jsonb_each(?1)) AS c
+             WHERE tasks.id = c.id AND tasks.attempt = c.attempt AND tasks.status = 'RUNNING'
+               AND tasks.lease_owner = c.worker_id
+               AND (c.only_if_expired = 0 OR tasks.lease_expires_at < ?2)
+             RETURNING tasks.id;
+             COMMIT;",
         )
         .bind(&documents)
-        .bind(json(&applied, context)?)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::query(context))?;
-    }
-    tx.commit().await.map_err(StoreError::query(context))?;
-    Ok(applied)
+        .bind(now),
+        context,
+    )
+    .await?;
+    rows.iter()
+        .map(|row| row.try_get(0).map_err(StoreError::query(context)))
+        .collect()
 }
 
 fn claims_json(claims: &[ClaimRef], context: &'static str) -> Result<String, StoreError> {

@@ -19,6 +19,7 @@ mod config;
 mod doorbell;
 mod events;
 mod jobs;
+mod one_trip;
 mod pruner;
 mod queues;
 mod results;
