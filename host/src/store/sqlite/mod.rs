@@ -114,11 +114,15 @@ impl SqliteStore {
                 "wal_autocheckpoint",
                 checkpointer::AUTOCHECKPOINT_PAGES.to_string(),
             );
+        // No ping when a connection is taken from a pool (sqlx's default): a file
+        // has no other end to hang up, and each ping is one more trip to the
+        // connection's thread before every statement.
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            .test_before_acquire(false)
             .after_connect(|connection, _| Box::pin(busy::poll_while_busy(connection)));
         // An in-memory database lives and dies with its one connection: never
         // replace it.
@@ -141,6 +145,7 @@ impl SqliteStore {
         } else {
             SqlitePoolOptions::new()
                 .max_connections(4)
+                .test_before_acquire(false)
                 .after_connect(|connection, _| Box::pin(busy::poll_while_busy(connection)))
                 .connect_with(options.clone().read_only(true))
                 .await
