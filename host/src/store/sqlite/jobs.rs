@@ -112,9 +112,27 @@ pub(super) async fn insert_many(
         .collect::<Result<Vec<_>, StoreError>>()?;
     let now = micros(Utc::now());
     let documents = json(&documents, context)?;
-    let limited = queued_limits(pool, jobs).await?;
     let unique = jobs.iter().any(|job| job.unique_key.is_some());
+    if !unique {
+        // Nearly always no tenant of the jobs has a `max_queued`: one statement
+        // checks that and inserts them all, or (if one has) inserts none.
+        let inserted = sqlx::query(concat!(
+            insert_jobs!(),
+            " AND NOT EXISTS (SELECT 1 FROM tenants WHERE max_queued IS NOT NULL
+                 AND name IN (SELECT value ->> 'tenant' FROM jsonb_each(?2)))"
+        ))
+        .bind(now)
+        .bind(&documents)
+        .execute(pool)
+        .await
+        .map_err(StoreError::query(context))?;
+        if inserted.rows_affected() > 0 {
+            return Ok(Vec::new());
+        }
+    }
+    let limited = queued_limits(pool, jobs).await?;
     if limited.is_empty() && !unique {
+        // The limit was lifted since the statement above looked.
         sqlx::query(insert_jobs!())
             .bind(now)
             .bind(documents)
