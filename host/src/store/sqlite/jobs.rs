@@ -613,7 +613,7 @@ pub(super) async fn complete_many(
              RETURNING tasks.id;
              COMMIT;",
         )
-        .bind(&documents)
+        .bind(documents)
         .bind(now),
         context,
     )

@@ -16,9 +16,27 @@ use crate::store::StoreError;
 
 /// Runs `query` — a whole transaction, `BEGIN IMMEDIATE` to `COMMIT` — on
 /// `connection` in one trip; returns the rows its statements return.
+///
+/// It runs to its end in a task of its own. A caller that stops waiting (a
+/// `select!` that took another branch) drops only its wait: were the query itself
+/// dropped, sqlx's connection thread would stop between two statements, inside a
+/// transaction nobody ends.
 pub(super) async fn transaction(
+    connection: PoolConnection<Sqlite>,
+    query: sqlx::query::Query<'static, Sqlite, SqliteArguments>,
+    context: &'static str,
+) -> Result<Vec<SqliteRow>, StoreError> {
+    match tokio::spawn(run(connection, query, context)).await {
+        Ok(written) => written,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        // The runtime is shutting down.
+        Err(_) => Err(StoreError::Abandoned { context }),
+    }
+}
+
+async fn run(
     mut connection: PoolConnection<Sqlite>,
-    query: sqlx::query::Query<'_, Sqlite, SqliteArguments>,
+    query: sqlx::query::Query<'static, Sqlite, SqliteArguments>,
     context: &'static str,
 ) -> Result<Vec<SqliteRow>, StoreError> {
     match query.fetch_all(&mut *connection).await {
@@ -98,6 +116,25 @@ mod tests {
             .unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(count(&pool).await, 2);
+    }
+
+    #[tokio::test]
+    async fn a_caller_that_stops_waiting_does_not_stop_the_transaction() {
+        let pool = pool().await;
+        let query = sqlx::query("BEGIN IMMEDIATE; INSERT INTO t (n) VALUES (?1); COMMIT;").bind(5);
+        let call = transaction(pool.acquire().await.unwrap(), query, "testing");
+        // Given up after its first poll.
+        assert!(
+            tokio::time::timeout(std::time::Duration::ZERO, call)
+                .await
+                .is_err()
+        );
+        // The pool's one connection comes back once the transaction has ended:
+        // committed, and not left open.
+        let mut connection = pool.acquire().await.unwrap();
+        assert!(!in_transaction(&mut connection).await.unwrap());
+        drop(connection);
+        assert_eq!(count(&pool).await, 1);
     }
 
     #[tokio::test]
