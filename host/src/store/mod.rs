@@ -40,6 +40,7 @@ pub mod nul;
 pub mod postgres;
 pub mod sqlite;
 mod types;
+mod wake;
 mod workers;
 
 use std::collections::BTreeMap;
@@ -51,6 +52,7 @@ use chrono::{DateTime, Utc};
 use wasmtasks_sandbox::{ConfigValue, OriginPattern};
 
 pub use types::*;
+pub use wake::Heard;
 pub use workers::*;
 
 /// The time now, in the whole microseconds both stores keep.
@@ -571,7 +573,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Waits until jobs may have become available, or `timeout` passes: an
     /// in-process signal, a cheap change check or a notification, as the dialect can.
-    async fn wait_for_jobs(&self, timeout: Duration);
+    /// `heard` is the calling worker's own: a wake-up it has heard does not wake it
+    /// again, and one it missed (busy, or its wait given up) wakes it at once.
+    async fn wait_for_jobs(&self, heard: &mut Heard, timeout: Duration);
 
     /// A receiver that changes whenever attempts may have been recorded after it was
     /// made: by this process, or by another (a notification on PostgreSQL, the

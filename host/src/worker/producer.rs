@@ -21,7 +21,9 @@ use tokio_util::sync::CancellationToken;
 use super::attempt::{self, AttemptContext};
 use super::completer::Backlog;
 use super::{Shutdown, WorkerError, WorkerOptions, WorkerProgress};
-use crate::store::{ClaimRef, ClaimedJob, Completion, JobClaim, LeaseRenewal, Store, StoreError};
+use crate::store::{
+    ClaimRef, ClaimedJob, Completion, Heard, JobClaim, LeaseRenewal, Store, StoreError,
+};
 
 /// Claims a `--batch` worker tries before it gives up on a failing database.
 const BATCH_CLAIM_TRIES: u32 = 5;
@@ -55,6 +57,8 @@ pub(super) struct Producer {
     produced: Produced,
     /// Whether a claim may find jobs.
     may_have_jobs: bool,
+    /// How far this worker has heard the store's wake-ups.
+    heard: Heard,
     /// Whether the last claim filled every slot it asked for.
     last_claim_full: bool,
     /// Claims that failed in a row.
@@ -95,6 +99,7 @@ impl Producer {
             in_flight: HashMap::new(),
             produced: Produced::default(),
             may_have_jobs: true,
+            heard: Heard::default(),
             last_claim_full: false,
             claim_errors: 0,
             claim_blocked_until: None,
@@ -254,7 +259,7 @@ impl Producer {
                         self.may_have_jobs = true;
                     }
                 }
-                _ = store.wait_for_jobs(poll_at.saturating_duration_since(Instant::now())), if waiting_for_jobs => {
+                _ = store.wait_for_jobs(&mut self.heard, poll_at.saturating_duration_since(Instant::now())), if waiting_for_jobs => {
                     self.may_have_jobs = true;
                     poll_at = Instant::now() + options.interval;
                 }

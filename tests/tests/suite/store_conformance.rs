@@ -850,7 +850,9 @@ pub async fn return_values_and_output_are_recorded_as_given(store: Arc<dyn Store
 
 pub async fn waits_end_on_an_enqueue_or_at_the_timeout(store: Arc<dyn Store>) {
     let started = std::time::Instant::now();
-    store.wait_for_jobs(Duration::from_millis(200)).await;
+    store
+        .wait_for_jobs(&mut Heard::default(), Duration::from_millis(200))
+        .await;
     assert!(
         started.elapsed() >= Duration::from_millis(150),
         "an idle wait lasts its timeout"
@@ -859,7 +861,9 @@ pub async fn waits_end_on_an_enqueue_or_at_the_timeout(store: Arc<dyn Store>) {
         let store = store.clone();
         tokio::spawn(async move {
             let started = std::time::Instant::now();
-            store.wait_for_jobs(Duration::from_secs(30)).await;
+            store
+                .wait_for_jobs(&mut Heard::default(), Duration::from_secs(30))
+                .await;
             started.elapsed()
         })
     };

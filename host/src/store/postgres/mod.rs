@@ -35,15 +35,15 @@ mod workers;
 
 use std::str::FromStr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPoolOptions};
 use sqlx::{Connection, PgConnection, PgPool};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::wake::Wake;
 use super::*;
 use crate::task::TaskResult;
 
@@ -145,55 +145,6 @@ pub fn redacted(url: &str) -> String {
     match rest[..at].split_once(':') {
         Some((user, _password)) => format!("{scheme}://{user}:***{}", &rest[at..]),
         None => url.to_owned(),
-    }
-}
-
-/// The wake-up signal of idle workers.
-#[derive(Debug, Default)]
-struct Wake {
-    notify: Notify,
-    /// Workers waiting now.
-    waiting: AtomicUsize,
-}
-
-impl Wake {
-    /// Wakes every waiting worker; when none is waiting, the next one to wait
-    /// returns at once, so a notification that lands between a worker's empty claim
-    /// and its wait is not lost. A worker this wakes is not woken again by it when
-    /// it next waits: after the claim it made, that would be one more, empty, claim.
-    fn wake(&self) {
-        if self.waiting.load(Ordering::Acquire) > 0 {
-            self.notify.notify_waiters();
-        } else {
-            self.notify.notify_one();
-        }
-    }
-
-    /// Returns on the next wake-up, or after `timeout`.
-    async fn wait(&self, timeout: Duration) {
-        let notified = self.notify.notified();
-        tokio::pin!(notified);
-        // Listening before it is counted: a wake-up that counts it reaches it.
-        notified.as_mut().enable();
-        let _counted = Waiting::count(&self.waiting);
-        let _ = tokio::time::timeout(timeout, notified).await;
-    }
-}
-
-/// One worker counted as waiting, until it is dropped: when the wait returns, or
-/// when it is given up (a `select!` took another branch).
-struct Waiting<'a>(&'a AtomicUsize);
-
-impl<'a> Waiting<'a> {
-    fn count(waiting: &'a AtomicUsize) -> Self {
-        waiting.fetch_add(1, Ordering::AcqRel);
-        Waiting(waiting)
-    }
-}
-
-impl Drop for Waiting<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -608,9 +559,9 @@ impl Store for PostgresStore {
         self.pool.close().await;
     }
 
-    async fn wait_for_jobs(&self, timeout: Duration) {
+    async fn wait_for_jobs(&self, heard: &mut Heard, timeout: Duration) {
         // Polling is the fallback: a notification that never comes costs one interval.
-        self.wake.wait(timeout).await;
+        self.wake.wait(heard, timeout).await;
     }
 
     fn completions(&self) -> watch::Receiver<u64> {
@@ -621,37 +572,6 @@ impl Store for PostgresStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Whether `wait` is still waiting after 100 ms.
-    async fn not_woken(wait: impl Future) -> bool {
-        tokio::time::timeout(Duration::from_millis(100), wait)
-            .await
-            .is_err()
-    }
-
-    #[tokio::test]
-    async fn a_wake_up_is_kept_for_the_next_wait_only_when_none_waits() {
-        let wake = Arc::new(Wake::default());
-        let long = Duration::from_secs(60);
-        // Nobody waiting: the next wait returns (well before its own timeout).
-        wake.wake();
-        assert!(!not_woken(wake.wait(long)).await, "the wake-up was kept");
-        // And only that one; the wait given up is no longer counted.
-        assert!(not_woken(wake.wait(long)).await);
-        assert_eq!(wake.waiting.load(Ordering::Acquire), 0);
-
-        // A worker waiting is woken, and not woken again by the same wake-up.
-        let waiter = tokio::spawn({
-            let wake = wake.clone();
-            async move { wake.wait(long).await }
-        });
-        while wake.waiting.load(Ordering::Acquire) == 0 {
-            tokio::task::yield_now().await;
-        }
-        wake.wake();
-        assert!(!not_woken(waiter).await, "the waiting worker was woken");
-        assert!(not_woken(wake.wait(long)).await, "no second wake-up");
-    }
 
     #[test]
     fn passwords_are_masked() {

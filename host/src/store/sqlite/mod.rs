@@ -34,8 +34,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Connection, SqliteConnection, SqlitePool};
-use tokio::sync::{Mutex, Notify, watch};
+use tokio::sync::{Mutex, watch};
 
+use super::wake::Wake;
 use super::*;
 use crate::task::TaskResult;
 use checkpointer::Checkpointer;
@@ -56,7 +57,7 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     /// Wakes workers of this process when a job is enqueued here.
-    enqueued: Notify,
+    enqueued: Wake,
     /// Counts commits of jobs or results by this process and the doorbell's rings
     /// (which tell of those by any process, this one's among them).
     changes: Arc<watch::Sender<u64>>,
@@ -178,7 +179,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             writer,
             reader,
-            enqueued: Notify::new(),
+            enqueued: Wake::default(),
             changes,
             doorbell,
             watcher: Mutex::new((watch, version)),
@@ -188,7 +189,7 @@ impl SqliteStore {
 
     /// Wakes this process's idle workers, then says so as [`Self::changed`] does.
     fn jobs_changed(&self) {
-        self.enqueued.notify_waiters();
+        self.enqueued.wake();
         self.changed();
     }
 
@@ -519,16 +520,15 @@ impl Store for SqliteStore {
         self.reader.close().await;
     }
 
-    async fn wait_for_jobs(&self, timeout: Duration) {
+    async fn wait_for_jobs(&self, heard: &mut Heard, timeout: Duration) {
         tokio::select! {
-            _ = self.enqueued.notified() => {}
+            _ = self.enqueued.wait(heard, timeout) => {}
             result = self.changed_elsewhere() => {
                 // A failing check must not turn into a busy loop: wait out the poll.
                 if result.is_err() {
                     tokio::time::sleep(timeout).await;
                 }
             }
-            _ = tokio::time::sleep(timeout) => {}
         }
     }
 
