@@ -152,8 +152,10 @@ impl Services {
     }
 
     /// Checks that `principal` may act as `role` within its tenant, and (for the
-    /// operator, who may name any tenant) that the tenant exists (as last read, at
-    /// most a second ago: [`Services::known_tenant`]).
+    /// operator, who may name any tenant) that the tenant exists: for a read, as
+    /// last read at most a second ago ([`Services::known_tenant`]; a tenant just
+    /// deleted elsewhere shows nothing); for anything that writes, as stored now,
+    /// so nothing is written for a tenant already deleted.
     async fn authorize(&self, principal: &Principal, role: Role) -> Result<(), ServiceError> {
         if !principal.may(role) {
             return Err(ServiceError::Forbidden(format!(
@@ -161,14 +163,22 @@ impl Services {
                 principal.role()
             )));
         }
-        if principal.is_operator() && self.known_tenant(principal.tenant()).await?.is_none() {
-            return Err(ServiceError::NotFound(format!(
-                "no tenant `{}` (create it with `wasmtasks tenant create {}`)",
-                principal.tenant(),
-                principal.tenant()
-            )));
+        if !principal.is_operator() {
+            return Ok(());
         }
-        Ok(())
+        let tenant = principal.tenant();
+        let exists = if role == Role::Reader {
+            self.known_tenant(tenant).await?.is_some()
+        } else {
+            self.store().tenant_get(tenant).await?.is_some()
+        };
+        if exists {
+            Ok(())
+        } else {
+            Err(ServiceError::NotFound(format!(
+                "no tenant `{tenant}` (create it with `wasmtasks tenant create {tenant}`)"
+            )))
+        }
     }
 }
 
