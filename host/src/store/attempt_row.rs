@@ -18,11 +18,33 @@ pub(crate) struct AttemptKey {
     pub finished_at: DateTime<Utc>,
 }
 
+/// The attempts that joined `rows` carry, in order: `key` reads a row's number and
+/// times, or `None` for the one row of a job without attempts.
+pub(crate) fn attempt_log<'r, R>(
+    rows: &'r [R],
+    key: impl Fn(&'r R) -> Result<Option<AttemptKey>, sqlx::Error>,
+    context: &'static str,
+) -> Result<Vec<AttemptRecord>, StoreError>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let mut log = Vec::with_capacity(rows.len());
+    for row in rows {
+        if let Some(key) = key(row).map_err(StoreError::query(context))? {
+            log.push(attempt_record(row, key, context)?);
+        }
+    }
+    Ok(log)
+}
+
 /// The attempt `row` carries, numbered and timed by `key`; the rest of its columns
 /// are `a_worker_id`, `a_status`, `exception_class_path`, `traceback`,
 /// `fuel_consumed`, `peak_memory_bytes`, `duration_us`, `http_requests`, `stdout`
 /// and `stderr`.
-pub(crate) fn attempt_record<'r, R>(
+fn attempt_record<'r, R>(
     row: &'r R,
     key: AttemptKey,
     context: &'static str,

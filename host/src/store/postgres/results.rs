@@ -1,13 +1,12 @@
 //! Reading a job and its attempts back as a Django-shaped TaskResult, in one query.
 
 use serde_json::Value;
-use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{PgPool, Row};
 
-use crate::store::attempt_row::{AttemptKey, attempt_record};
+use crate::store::attempt_row::{AttemptKey, attempt_log};
 use crate::store::{StoreError, parse_status};
-use crate::task::{AttemptRecord, TaskResult};
+use crate::task::TaskResult;
 
 pub(super) async fn get(
     pool: &PgPool,
@@ -37,12 +36,20 @@ pub(super) async fn get(
         return Ok(None);
     };
     let get = |e| StoreError::Query { context, cause: e };
-    let mut attempt_log = Vec::with_capacity(rows.len());
-    for attempt in &rows {
-        if let Some(record) = attempt_from_row(attempt, context)? {
-            attempt_log.push(record);
-        }
-    }
+    let attempt_log = attempt_log(
+        &rows,
+        |row| {
+            let Some(attempt) = row.try_get::<Option<i32>, _>("a_attempt")? else {
+                return Ok(None);
+            };
+            Ok(Some(AttemptKey {
+                attempt: attempt as u32,
+                started_at: row.try_get("a_started_at")?,
+                finished_at: row.try_get("a_finished_at")?,
+            }))
+        },
+        context,
+    )?;
     let lease_owner: Option<String> = row.try_get("lease_owner").map_err(get)?;
     let mut worker_ids: Vec<String> = attempt_log.iter().map(|a| a.worker_id.clone()).collect();
     worker_ids.extend(lease_owner);
@@ -70,21 +77,4 @@ pub(super) async fn get(
             .map(|json| json.0),
         attempt_log,
     }))
-}
-
-/// The attempt a joined row carries, if any.
-fn attempt_from_row(
-    row: &PgRow,
-    context: &'static str,
-) -> Result<Option<AttemptRecord>, StoreError> {
-    let get = |e| StoreError::Query { context, cause: e };
-    let Some(attempt) = row.try_get::<Option<i32>, _>("a_attempt").map_err(get)? else {
-        return Ok(None);
-    };
-    let key = AttemptKey {
-        attempt: attempt as u32,
-        started_at: row.try_get("a_started_at").map_err(get)?,
-        finished_at: row.try_get("a_finished_at").map_err(get)?,
-    };
-    attempt_record(row, key, context).map(Some)
 }

@@ -1,12 +1,11 @@
 //! Reading a job and its attempts back as a Django-shaped TaskResult, in one query.
 
-use sqlx::sqlite::SqliteRow;
 use sqlx::{Row, SqlitePool};
 
 use super::from_micros;
-use crate::store::attempt_row::{AttemptKey, attempt_record};
+use crate::store::attempt_row::{AttemptKey, attempt_log};
 use crate::store::{StoreError, parse_status};
-use crate::task::{AttemptRecord, TaskResult};
+use crate::task::TaskResult;
 
 pub(super) async fn get(
     pool: &SqlitePool,
@@ -42,12 +41,20 @@ pub(super) async fn get(
     let Some(row) = rows.first() else {
         return Ok(None);
     };
-    let mut attempt_log = Vec::with_capacity(rows.len());
-    for attempt in &rows {
-        if let Some(record) = attempt_from_row(attempt, context)? {
-            attempt_log.push(record);
-        }
-    }
+    let attempt_log = attempt_log(
+        &rows,
+        |row| {
+            let Some(attempt) = row.try_get::<Option<i64>, _>("a_attempt")? else {
+                return Ok(None);
+            };
+            Ok(Some(AttemptKey {
+                attempt: attempt as u32,
+                started_at: from_micros(row.try_get("a_started_at")?),
+                finished_at: from_micros(row.try_get("a_finished_at")?),
+            }))
+        },
+        context,
+    )?;
     let time = |name: &str| -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
         Ok(row
             .try_get::<Option<i64>, _>(name)
@@ -84,21 +91,4 @@ pub(super) async fn get(
             .map_err(corrupt)?,
         attempt_log,
     }))
-}
-
-/// The attempt a joined row carries, if any.
-fn attempt_from_row(
-    row: &SqliteRow,
-    context: &'static str,
-) -> Result<Option<AttemptRecord>, StoreError> {
-    let get = |e| StoreError::Query { context, cause: e };
-    let Some(attempt) = row.try_get::<Option<i64>, _>("a_attempt").map_err(get)? else {
-        return Ok(None);
-    };
-    let key = AttemptKey {
-        attempt: attempt as u32,
-        started_at: from_micros(row.try_get("a_started_at").map_err(get)?),
-        finished_at: from_micros(row.try_get("a_finished_at").map_err(get)?),
-    };
-    attempt_record(row, key, context).map(Some)
 }
