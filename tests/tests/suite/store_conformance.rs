@@ -1980,6 +1980,38 @@ pub async fn priorities_order_the_jobs_within_a_tenant(store: Arc<dyn Store>) {
     assert!(claimed.iter().any(|job| job.id == jobs[1].id));
 }
 
+pub async fn a_tenant_alone_at_max_running_gets_its_room_in_order(store: Arc<dyn Store>) {
+    let limited = Quotas {
+        max_running: Some(3),
+        ..Quotas::default()
+    };
+    assert!(store.tenant_create("alice").await.unwrap());
+    assert!(store.tenant_set_quotas("alice", &limited).await.unwrap());
+    let jobs: Vec<NewJob> = [0, 5, -3, 5, 9, 1]
+        .into_iter()
+        .map(|priority| NewJob {
+            priority,
+            ..job_of("alice")
+        })
+        .collect();
+    store.job_insert_many(&jobs).await.unwrap();
+    // Ten slots, but room for three: her three highest priorities, in Django's order.
+    let claimed = store.job_claim(claim("w1", 10)).await.unwrap();
+    let ids: Vec<&str> = claimed.iter().map(|job| job.id.as_str()).collect();
+    assert_eq!(ids, [&jobs[4].id, &jobs[1].id, &jobs[3].id]);
+    assert!(store.job_claim(claim("w2", 10)).await.unwrap().is_empty());
+    // Alone and unlimited, she gets the rest, as many as the claim asks for.
+    assert!(
+        store
+            .tenant_set_quotas("alice", &Quotas::default())
+            .await
+            .unwrap()
+    );
+    let rest = store.job_claim(claim("w2", 2)).await.unwrap();
+    let ids: Vec<&str> = rest.iter().map(|job| job.id.as_str()).collect();
+    assert_eq!(ids, [&jobs[5].id, &jobs[0].id]);
+}
+
 pub async fn usage_is_counted_per_tenant_and_day_and_outlives_pruning(store: Arc<dyn Store>) {
     assert!(store.tenant_create("alice").await.unwrap());
     let jobs: Vec<NewJob> = (0..4).map(|_| job_of("alice")).collect();
