@@ -14,19 +14,13 @@ use tokio::sync::watch;
 pub struct Heard(u64);
 
 /// A store's wake-ups for idle workers.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub(crate) struct Wake(watch::Sender<u64>);
-
-impl Default for Wake {
-    fn default() -> Self {
-        Wake(watch::Sender::new(0))
-    }
-}
 
 impl Wake {
     /// Wakes every worker: those waiting at once, the others when they next wait.
     pub(crate) fn wake(&self) {
-        self.0.send_modify(|count| *count = count.wrapping_add(1));
+        super::bump(&self.0);
     }
 
     /// Returns at once if a wake-up came since `heard`, otherwise on the next one or

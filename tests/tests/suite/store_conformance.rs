@@ -1956,16 +1956,26 @@ pub async fn a_tenant_alone_gets_every_slot_and_future_jobs_wait(store: Arc<dyn 
     assert_eq!(shares(&claimed, &["alice", "bob"]), [0, 10]);
 }
 
-pub async fn priorities_order_the_jobs_within_a_tenant(store: Arc<dyn Store>) {
-    assert!(store.tenant_create("alice").await.unwrap());
-    let jobs: Vec<NewJob> = [0, 5, -3, 5, 9]
-        .into_iter()
-        .map(|priority| NewJob {
+/// Creates `tenant` and enqueues one job of it at each of `priorities`, in order.
+async fn tenant_with_priorities(
+    store: &dyn Store,
+    tenant: &str,
+    priorities: &[i32],
+) -> Vec<NewJob> {
+    assert!(store.tenant_create(tenant).await.unwrap());
+    let jobs: Vec<NewJob> = priorities
+        .iter()
+        .map(|&priority| NewJob {
             priority,
-            ..job_of("alice")
+            ..job_of(tenant)
         })
         .collect();
     store.job_insert_many(&jobs).await.unwrap();
+    jobs
+}
+
+pub async fn priorities_order_the_jobs_within_a_tenant(store: Arc<dyn Store>) {
+    let jobs = tenant_with_priorities(store.as_ref(), "alice", &[0, 5, -3, 5, 9]).await;
     tenant_with_jobs(store.as_ref(), "bob", weighing(1), 3).await;
     // alice's two slots go to her two highest priorities, whatever bob has.
     let claimed = store.job_claim(claim("w1", 4)).await.unwrap();
@@ -1985,16 +1995,8 @@ pub async fn a_tenant_alone_at_max_running_gets_its_room_in_order(store: Arc<dyn
         max_running: Some(3),
         ..Quotas::default()
     };
-    assert!(store.tenant_create("alice").await.unwrap());
+    let jobs = tenant_with_priorities(store.as_ref(), "alice", &[0, 5, -3, 5, 9, 1]).await;
     assert!(store.tenant_set_quotas("alice", &limited).await.unwrap());
-    let jobs: Vec<NewJob> = [0, 5, -3, 5, 9, 1]
-        .into_iter()
-        .map(|priority| NewJob {
-            priority,
-            ..job_of("alice")
-        })
-        .collect();
-    store.job_insert_many(&jobs).await.unwrap();
     // Ten slots, but room for three: her three highest priorities, in Django's order.
     let claimed = store.job_claim(claim("w1", 10)).await.unwrap();
     let ids: Vec<&str> = claimed.iter().map(|job| job.id.as_str()).collect();
