@@ -816,6 +816,39 @@ async fn claim_all_concurrently(store: Arc<dyn Store>, total: usize) {
     );
 }
 
+/// On PostgreSQL, a claim some of whose jobs another transaction holds goes on
+/// claiming until they are free, rather than coming back short (which would stop a
+/// `--batch` worker with jobs still READY).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_claim_outlasts_a_transaction_holding_its_jobs() {
+    let Some((store, database)) = fresh_postgres().await else {
+        return;
+    };
+    let batch: Vec<NewJob> = (0..10).map(|_| job(0, "default")).collect();
+    store.job_insert_many(&batch).await.unwrap();
+    let pool = wasmtasks::sqlx::PgPool::connect(database.url())
+        .await
+        .unwrap();
+    let mut holder = pool.begin().await.unwrap();
+    let held = wasmtasks::sqlx::query("SELECT id FROM tasks ORDER BY id LIMIT 3 FOR UPDATE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    assert_eq!(held.rows_affected(), 3);
+    let release = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        holder.rollback().await.unwrap();
+    });
+    let claimed = store.job_claim(claim("w", 10)).await.unwrap();
+    release.await.unwrap();
+    assert_eq!(
+        claimed.len(),
+        10,
+        "the claim waited out the transaction holding 3 of its jobs"
+    );
+    pool.close().await;
+}
+
 pub async fn return_values_and_output_are_recorded_as_given(store: Arc<dyn Store>) {
     let (nothing, odd) = (job(0, "default"), job(0, "default"));
     store

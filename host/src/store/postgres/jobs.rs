@@ -4,6 +4,7 @@
 //! zipped by `unnest`, or one `jsonb` document expanded by `jsonb_to_recordset`.
 
 use std::borrow::Cow;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -237,17 +238,18 @@ macro_rules! next_jobs_of {
 /// other claim holds. The first asks each tenant for its share of jobs only; when
 /// that leaves slots that jobs not offered could be owed, the next round asks for
 /// every job up to each tenant's room. A round that finds some of its share held
-/// by a claim in flight leaves those slots to the next round, which sees that
-/// claim's outcome: a claim comes back short only when fewer jobs were ready (a
-/// `--batch` worker stops at a short claim), or after [`CLAIM_ROUNDS`] rounds of
-/// contention.
+/// by another transaction (a claim in flight) leaves those slots to the next
+/// round, which sees that transaction's outcome. So a claim comes back short only
+/// when fewer jobs were ready (a `--batch` worker stops at a short claim), or when
+/// its jobs stayed held for [`CLAIM_PATIENCE`].
 pub(super) async fn claim(
     pool: &PgPool,
     mut params: JobClaim,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
     let mut claimed = Vec::with_capacity(params.limit as usize);
     let mut shares = true;
-    for _ in 0..CLAIM_ROUNDS {
+    let deadline = Instant::now() + CLAIM_PATIENCE;
+    for round_number in 1.. {
         let round = match claim_round(pool, &params, shares).await {
             Ok(round) => round,
             Err(error) if claimed.is_empty() => return Err(error),
@@ -269,6 +271,14 @@ pub(super) async fn claim(
             shares = false;
         } else if !contended {
             break;
+        } else if Instant::now() >= deadline {
+            tracing::warn!(
+                rounds = round_number,
+                "jobs a claim chose stayed held by other transactions; it comes back short"
+            );
+            break;
+        } else if round_number >= EAGER_ROUNDS {
+            tokio::time::sleep(CONTENDED_PAUSE).await;
         }
     }
     Ok(claimed)
@@ -285,8 +295,17 @@ struct ClaimRound {
     cut: bool,
 }
 
-/// Most rounds one claim takes while other claims hold the jobs it chose.
-const CLAIM_ROUNDS: usize = 8;
+/// How long a claim goes on with rounds while other transactions hold jobs it
+/// chose. A claim in flight holds them for milliseconds; under load, eight rounds
+/// back to back could all run before it committed, and the claim came back short.
+const CLAIM_PATIENCE: Duration = Duration::from_secs(2);
+
+/// Contended rounds run back to back before later ones pause.
+const EAGER_ROUNDS: u32 = 8;
+
+/// The pause before each contended round after the first [`EAGER_ROUNDS`], so a
+/// job held by a long transaction is not asked for in a busy loop.
+const CONTENDED_PAUSE: Duration = Duration::from_millis(2);
 
 /// One round of a claim, each tenant offering its share of jobs (`shares`) or
 /// every job it has room for.
@@ -814,8 +833,8 @@ pub(super) async fn queue_stats(
 }
 
 /// The stored microseconds of a duration.
-fn duration(micros: i64) -> std::time::Duration {
-    std::time::Duration::from_micros(micros.max(0) as u64)
+fn duration(micros: i64) -> Duration {
+    Duration::from_micros(micros.max(0) as u64)
 }
 
 pub(super) async fn list(pool: &PgPool, params: JobList) -> Result<JobListed, StoreError> {
