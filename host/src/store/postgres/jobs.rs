@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::Value;
+use sqlx::postgres::PgRow;
 use sqlx::types::Json;
 use sqlx::{PgConnection, PgPool, Row};
 use wasmtasks_sandbox::LimitOverrides;
@@ -232,6 +233,42 @@ macro_rules! next_jobs_of {
     };
 }
 
+/// The tenants with READY jobs, by a loose index scan of the READY-only indexes
+/// (one probe per tenant).
+macro_rules! ready_tenants {
+    () => {
+        "WITH RECURSIVE ready(name) AS (
+            SELECT min(tenant) FROM tasks WHERE status = 'READY'
+            UNION ALL
+            SELECT (SELECT min(tenant) FROM tasks WHERE status = 'READY' AND tenant > ready.name)
+            FROM ready WHERE ready.name IS NOT NULL)"
+    };
+}
+
+/// The end of a claim statement: leases the jobs of `picked` to worker `$1` for
+/// `$2` microseconds and returns them with their tenant's ceilings, and `$wanted`
+/// and `$cut` (see [`ClaimRound`]), in one row with a NULL id when none was taken.
+macro_rules! take_picked {
+    ($wanted:literal, $cut:literal) => {
+        concat!(
+            "taken AS (
+            UPDATE tasks SET status = 'RUNNING', attempt = tasks.attempt + 1, lease_owner = $1,
+                lease_expires_at = now() + $2 * interval '1 microsecond', last_attempted_at = now(),
+                started_at = coalesce(tasks.started_at, now())
+            FROM picked
+            WHERE tasks.id = picked.id
+              AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
+            RETURNING tasks.id, tenant, task_path, component, task_name, component_digest,
+                args::text, kwargs::text, priority, queue_name, attempt,
+                retry_base + max_attempts AS max_attempts, backoff_factor, max_backoff, limits,
+                available_at)
+         SELECT taken.*, t.max_fuel, t.max_timeout_ms, t.max_memory_bytes,
+            ", $wanted, " AS wanted, ", $cut, " AS cut
+         FROM (SELECT 1) one LEFT JOIN taken ON true LEFT JOIN tenants t ON t.name = taken.tenant"
+        )
+    };
+}
+
 /// Claims fairly between tenants (see [`crate::store::Store::job_claim`]).
 ///
 /// Each round shares the free slots and takes each tenant's share of jobs that no
@@ -242,6 +279,11 @@ macro_rules! next_jobs_of {
 /// round, which sees that transaction's outcome. So a claim comes back short only
 /// when fewer jobs were ready (a `--batch` worker stops at a short claim), or when
 /// its jobs stayed held for [`CLAIM_PATIENCE`].
+///
+/// When one tenant alone has READY jobs (within the claim's tenants) and no
+/// `max_running`, its share is every slot: a round then takes its next jobs with
+/// one short statement, which PostgreSQL plans in a fraction of the fair one's
+/// time (planning was most of an idle worker's claim).
 pub(super) async fn claim(
     pool: &PgPool,
     mut params: JobClaim,
@@ -328,90 +370,29 @@ async fn claim_round(
     // completions keep the server's durability.
     // Claims by tenants with `max_running` are serialised on their rows, so two
     // workers cannot both see room for the same last slot; the running counts are
-    // read after the lock.
+    // read after the lock, by the next statement. The locking statement also finds
+    // whether one tenant alone has READY jobs.
     let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
-    sqlx::query("SELECT name FROM tenants WHERE max_running IS NOT NULL ORDER BY name FOR UPDATE")
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::query(context))?;
-    let rows = sqlx::query(concat!(
-        "WITH RECURSIVE ready(name) AS (
-            SELECT min(tenant) FROM tasks WHERE status = 'READY'
-            UNION ALL
-            SELECT (SELECT min(tenant) FROM tasks WHERE status = 'READY' AND tenant > ready.name)
-            FROM ready WHERE ready.name IS NOT NULL),
-         running AS (
-            SELECT tenant, count(*) AS n FROM tasks WHERE status = 'RUNNING' GROUP BY tenant),
-         active AS (
-            SELECT ready.name, coalesce(t.weight, 1) AS weight, coalesce(r.n, 0) AS running,
-                least($5, greatest(coalesce(t.max_running - coalesce(r.n, 0), $5), 0)) AS room
-            FROM ready LEFT JOIN tenants t ON t.name = ready.name
-                LEFT JOIN running r ON r.tenant = ready.name
-            WHERE ready.name IS NOT NULL AND ($6::text[] IS NULL OR ready.name = ANY($6))),
-         -- What each tenant is asked to offer: its share, as `fair::ask_shares`
-         -- computes it, or its whole room ($7 false).
-         asked AS (
-            SELECT name, weight, running, room,
-                CASE WHEN $7 THEN least(room, greatest(0, ceil(
-                    ($5 + sum(running) OVER ())::float8 * weight / sum(weight) OVER ()
-                    - running))::int8 + 1)
-                ELSE room END AS asked
-            FROM active WHERE room > 0),
-         candidates AS (
-            SELECT a.name, c.available_at, c.id, a.weight, a.running, a.room, a.asked,
-                row_number() OVER (PARTITION BY a.name
-                                   ORDER BY c.priority DESC, c.available_at, c.id) AS rank,
-                count(*) OVER (PARTITION BY a.name) AS offered
-            FROM asked a CROSS JOIN LATERAL (
-                ",
-        next_jobs_of!("a.name"),
-        " LIMIT a.asked) c),
-         -- The first key of a job not offered (as `fair::pick` reads it): only
-         -- the jobs below it are sure to be taken by a claim offered every job.
-         unread AS (
-            SELECT min((running + asked + 1)::float8 / weight) AS key
-            FROM candidates WHERE offered = asked AND asked < room),
-         -- How many slots each tenant gets; then each takes that many of its next
-         -- jobs that no other claim holds. Two workers claiming at once get the
-         -- same shares and different jobs.
-         shares AS (
-            SELECT name, count(*) AS n FROM (
-                SELECT name FROM candidates, unread
-                WHERE unread.key IS NULL OR (running + rank)::float8 / weight < unread.key
-                ORDER BY (running + rank)::float8 / weight, available_at, id
-                LIMIT $5) chosen
-            GROUP BY name),
-         picked AS (
-            SELECT c.id FROM shares s CROSS JOIN LATERAL (
-                ",
-        next_jobs_of!("s.name"),
-        " LIMIT s.n FOR UPDATE SKIP LOCKED) c),
-         taken AS (
-            UPDATE tasks SET status = 'RUNNING', attempt = tasks.attempt + 1, lease_owner = $1,
-                lease_expires_at = now() + $2 * interval '1 microsecond', last_attempted_at = now(),
-                started_at = coalesce(tasks.started_at, now())
-            FROM picked
-            WHERE tasks.id = picked.id
-              AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'
-            RETURNING tasks.id, tenant, task_path, component, task_name, component_digest,
-                args::text, kwargs::text, priority, queue_name, attempt,
-                retry_base + max_attempts AS max_attempts, backoff_factor, max_backoff, limits,
-                available_at)
-         -- One row with a NULL id when nothing was taken, so `wanted` always comes back.
-         SELECT taken.*, t.max_fuel, t.max_timeout_ms, t.max_memory_bytes,
-            (SELECT coalesce(sum(n), 0) FROM shares)::int8 AS wanted,
-            (SELECT key IS NOT NULL FROM unread) AS cut
-         FROM (SELECT 1) one LEFT JOIN taken ON true LEFT JOIN tenants t ON t.name = taken.tenant",
+    let lone: Option<String> = sqlx::query_scalar(concat!(
+        ready_tenants!(),
+        ",
+         locked AS MATERIALIZED (
+            SELECT name FROM tenants WHERE max_running IS NOT NULL ORDER BY name FOR UPDATE),
+         listed AS (
+            SELECT name FROM ready
+            WHERE name IS NOT NULL AND ($1::text[] IS NULL OR name = ANY($1)) LIMIT 2)
+         SELECT CASE WHEN (SELECT count(*) FROM listed) = 1
+                      AND (SELECT count(*) FROM locked JOIN listed USING (name)) = 0
+                THEN (SELECT name FROM listed) END"
     ))
-    .bind(&params.worker_id)
-    .bind(params.lease.as_micros() as i64)
-    .bind(queues)
-    .bind(only)
-    .bind(i64::from(params.limit))
     .bind(&params.tenants)
-    .bind(shares)
-    .fetch_all(&mut *tx)
+    .fetch_one(&mut *tx)
     .await
+    .map_err(StoreError::query(context))?;
+    let rows = match lone {
+        Some(tenant) => lone_tenant_claim(&mut tx, params, &tenant, queues, only).await,
+        None => fair_claim(&mut tx, params, shares, queues, only).await,
+    }
     .map_err(StoreError::query(context))?;
     tx.commit().await.map_err(StoreError::query(context))?;
     let (wanted, cut) = match rows.first() {
@@ -464,6 +445,110 @@ async fn claim_round(
         wanted: wanted.max(0) as usize,
         cut,
     })
+}
+
+/// The statement of one fair round (see [`claim`]) between tenants.
+async fn fair_claim(
+    tx: &mut PgConnection,
+    params: &JobClaim,
+    shares: bool,
+    queues: &[String],
+    only: bool,
+) -> Result<Vec<PgRow>, sqlx::Error> {
+    sqlx::query(concat!(
+        ready_tenants!(),
+        ",
+         running AS (
+            SELECT tenant, count(*) AS n FROM tasks WHERE status = 'RUNNING' GROUP BY tenant),
+         active AS (
+            SELECT ready.name, coalesce(t.weight, 1) AS weight, coalesce(r.n, 0) AS running,
+                least($5, greatest(coalesce(t.max_running - coalesce(r.n, 0), $5), 0)) AS room
+            FROM ready LEFT JOIN tenants t ON t.name = ready.name
+                LEFT JOIN running r ON r.tenant = ready.name
+            WHERE ready.name IS NOT NULL AND ($6::text[] IS NULL OR ready.name = ANY($6))),
+         -- What each tenant is asked to offer: its share, as `fair::ask_shares`
+         -- computes it, or its whole room ($7 false).
+         asked AS (
+            SELECT name, weight, running, room,
+                CASE WHEN $7 THEN least(room, greatest(0, ceil(
+                    ($5 + sum(running) OVER ())::float8 * weight / sum(weight) OVER ()
+                    - running))::int8 + 1)
+                ELSE room END AS asked
+            FROM active WHERE room > 0),
+         candidates AS (
+            SELECT a.name, c.available_at, c.id, a.weight, a.running, a.room, a.asked,
+                row_number() OVER (PARTITION BY a.name
+                                   ORDER BY c.priority DESC, c.available_at, c.id) AS rank,
+                count(*) OVER (PARTITION BY a.name) AS offered
+            FROM asked a CROSS JOIN LATERAL (
+                ",
+        next_jobs_of!("a.name"),
+        " LIMIT a.asked) c),
+         -- The first key of a job not offered (as `fair::pick` reads it): only
+         -- the jobs below it are sure to be taken by a claim offered every job.
+         unread AS (
+            SELECT min((running + asked + 1)::float8 / weight) AS key
+            FROM candidates WHERE offered = asked AND asked < room),
+         -- How many slots each tenant gets; then each takes that many of its next
+         -- jobs that no other claim holds. Two workers claiming at once get the
+         -- same shares and different jobs.
+         shares AS (
+            SELECT name, count(*) AS n FROM (
+                SELECT name FROM candidates, unread
+                WHERE unread.key IS NULL OR (running + rank)::float8 / weight < unread.key
+                ORDER BY (running + rank)::float8 / weight, available_at, id
+                LIMIT $5) chosen
+            GROUP BY name),
+         picked AS (
+            SELECT c.id FROM shares s CROSS JOIN LATERAL (
+                ",
+        next_jobs_of!("s.name"),
+        " LIMIT s.n FOR UPDATE SKIP LOCKED) c),
+         ",
+        take_picked!(
+            "(SELECT coalesce(sum(n), 0) FROM shares)::int8",
+            "(SELECT key IS NOT NULL FROM unread)"
+        ),
+    ))
+    .bind(&params.worker_id)
+    .bind(params.lease.as_micros() as i64)
+    .bind(queues)
+    .bind(only)
+    .bind(i64::from(params.limit))
+    .bind(&params.tenants)
+    .bind(shares)
+    .fetch_all(tx)
+    .await
+}
+
+/// The statement of a round when one tenant alone has READY jobs and no
+/// `max_running`: its share is every slot, so it takes its next jobs in Django's
+/// order without the fair shares' reads (which cost more to plan than to run).
+async fn lone_tenant_claim(
+    tx: &mut PgConnection,
+    params: &JobClaim,
+    tenant: &str,
+    queues: &[String],
+    only: bool,
+) -> Result<Vec<PgRow>, sqlx::Error> {
+    sqlx::query(concat!(
+        "WITH candidates AS (",
+        next_jobs_of!("$6"),
+        " LIMIT $5),
+         picked AS (SELECT id FROM (",
+        next_jobs_of!("$6"),
+        " LIMIT $5 FOR UPDATE SKIP LOCKED) c),
+         ",
+        take_picked!("(SELECT count(*) FROM candidates)", "false"),
+    ))
+    .bind(&params.worker_id)
+    .bind(params.lease.as_micros() as i64)
+    .bind(queues)
+    .bind(only)
+    .bind(i64::from(params.limit))
+    .bind(tenant)
+    .fetch_all(tx)
+    .await
 }
 
 /// One completion, as the document `jsonb_to_recordset` expands.
