@@ -71,10 +71,6 @@ macro_rules! insert_jobs {
     };
 }
 
-/// Inserts `jobs` in one statement through `connection` (a pool's, or the
-/// caller's in a transaction), and notifies `LISTEN`ing workers when it commits.
-/// A unique job whose key is held is skipped; the holder is read after (the
-/// insert waited for a concurrent holder to commit, so it is visible then).
 /// The `max_queued` of each tenant named by `$1` that has one, in name order.
 macro_rules! queued_limits {
     () => {
@@ -83,6 +79,10 @@ macro_rules! queued_limits {
     };
 }
 
+/// Inserts `jobs` in one statement through `connection` (a pool's, or the
+/// caller's in a transaction), and notifies `LISTEN`ing workers when it commits.
+/// A unique job whose key is held is skipped; the holder is read after (the
+/// insert waited for a concurrent holder to commit, so it is visible then).
 pub(super) async fn insert_many(
     connection: &mut PgConnection,
     jobs: &[NewJob],
