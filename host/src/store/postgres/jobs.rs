@@ -40,7 +40,8 @@ fn corrupt(context: &'static str) -> impl FnOnce(serde_json::Error) -> StoreErro
 
 /// The insert of a batch: one array per column (binary, no JSON document to
 /// parse) zipped by `unnest`; `$18`/`$19` are the unique keys and their status
-/// bits, `$20` the enqueue times. `$conflict` is what a unique job's duplicate does.
+/// bits, `$20` the enqueue times. `$conflict` follows the rows' source: what a
+/// unique job's duplicate does, or a condition on inserting them at all.
 macro_rules! insert_jobs {
     ($conflict:expr) => {
         concat!(
@@ -91,6 +92,23 @@ pub(super) async fn insert_many(
     if jobs.is_empty() {
         return Ok(Vec::new());
     }
+    if !jobs.iter().any(|job| job.unique_key.is_some()) {
+        // Most tenants have no `max_queued`: one statement inserts the jobs unless
+        // one of their tenants has one (then it inserts none, and the limit is
+        // checked below).
+        let inserted = insert_statement(
+            connection,
+            jobs,
+            insert_jobs!(
+                " WHERE NOT EXISTS (SELECT 1 FROM tenants
+                                    WHERE max_queued IS NOT NULL AND name = ANY($2))"
+            ),
+        )
+        .await?;
+        if !inserted.is_empty() {
+            return Ok(Vec::new());
+        }
+    }
     let mut tenants: Vec<&str> = jobs.iter().map(|job| job.tenant.as_str()).collect();
     tenants.sort_unstable();
     tenants.dedup();
@@ -136,11 +154,6 @@ async fn insert_rows(
     jobs: &[NewJob],
 ) -> Result<Vec<Duplicate>, StoreError> {
     let context = "enqueuing jobs";
-    let column = |field: fn(&NewJob) -> &str| jobs.iter().map(field).collect::<Vec<_>>();
-    let limits = jobs
-        .iter()
-        .map(|job| serde_json::to_string(&job.limits).map_err(corrupt(context)))
-        .collect::<Result<Vec<_>, _>>()?;
     let unique = jobs.iter().any(|job| job.unique_key.is_some());
     let statement = if unique {
         insert_jobs!(concat!(
@@ -151,7 +164,43 @@ async fn insert_rows(
     } else {
         insert_jobs!("")
     };
-    let inserted: Vec<String> = sqlx::query_scalar(statement)
+    let inserted = insert_statement(connection, jobs, statement).await?;
+    if !unique || inserted.len() == jobs.len() {
+        return Ok(Vec::new());
+    }
+    let mut duplicates = Vec::new();
+    for job in jobs.iter().filter(|job| !inserted.contains(&job.id)) {
+        let existing: String = sqlx::query_scalar(concat!(
+            "SELECT id FROM tasks WHERE tenant = $1 AND unique_key = $2 AND ",
+            blocking!()
+        ))
+        .bind(&job.tenant)
+        .bind(&job.unique_key)
+        .fetch_one(&mut *connection)
+        .await
+        .map_err(StoreError::query(context))?;
+        duplicates.push(Duplicate {
+            id: job.id.clone(),
+            existing,
+        });
+    }
+    Ok(duplicates)
+}
+
+/// Runs `statement`, an [`insert_jobs!`] statement, over `jobs` and returns the
+/// ids it inserted.
+async fn insert_statement(
+    connection: &mut PgConnection,
+    jobs: &[NewJob],
+    statement: &'static str,
+) -> Result<Vec<String>, StoreError> {
+    let context = "enqueuing jobs";
+    let column = |field: fn(&NewJob) -> &str| jobs.iter().map(field).collect::<Vec<_>>();
+    let limits = jobs
+        .iter()
+        .map(|job| serde_json::to_string(&job.limits).map_err(corrupt(context)))
+        .collect::<Result<Vec<_>, _>>()?;
+    sqlx::query_scalar(statement)
         .bind(column(|job| &job.id))
         .bind(column(|job| &job.tenant))
         .bind(column(|job| &job.task_path))
@@ -194,27 +243,7 @@ async fn insert_rows(
         .bind(jobs.iter().map(|job| job.enqueued_at).collect::<Vec<_>>())
         .fetch_all(&mut *connection)
         .await
-        .map_err(StoreError::query(context))?;
-    if !unique || inserted.len() == jobs.len() {
-        return Ok(Vec::new());
-    }
-    let mut duplicates = Vec::new();
-    for job in jobs.iter().filter(|job| !inserted.contains(&job.id)) {
-        let existing: String = sqlx::query_scalar(concat!(
-            "SELECT id FROM tasks WHERE tenant = $1 AND unique_key = $2 AND ",
-            blocking!()
-        ))
-        .bind(&job.tenant)
-        .bind(&job.unique_key)
-        .fetch_one(&mut *connection)
-        .await
-        .map_err(StoreError::query(context))?;
-        duplicates.push(Duplicate {
-            id: job.id.clone(),
-            existing,
-        });
-    }
-    Ok(duplicates)
+        .map_err(StoreError::query(context))
 }
 
 /// The READY jobs of the tenant `$tenant` (an SQL expression) that a claim may
