@@ -40,10 +40,11 @@ fn corrupt(context: &'static str) -> impl FnOnce(serde_json::Error) -> StoreErro
 
 /// The insert of a batch: one array per column (binary, no JSON document to
 /// parse) zipped by `unnest`; `$18`/`$19` are the unique keys and their status
-/// bits, `$20` the enqueue times. `$conflict` follows the rows' source: what a
-/// unique job's duplicate does, or a condition on inserting them at all.
+/// bits, `$20` the enqueue times. `$tail` follows the rows' source: what a
+/// unique job's duplicate does (`ON CONFLICT …`), or a condition on inserting
+/// them at all (`WHERE …`).
 macro_rules! insert_jobs {
-    ($conflict:expr) => {
+    ($tail:expr) => {
         concat!(
             "WITH inserted AS (
                 INSERT INTO tasks (id, tenant, task_path, component, task_name, component_digest,
@@ -63,7 +64,7 @@ macro_rules! insert_jobs {
                     queue_name, backend, takes_context, run_after, max_attempts, backoff_factor,
                     limits, max_backoff, unique_key, unique_states, enqueued_at)
                 ",
-            $conflict,
+            $tail,
             " RETURNING id, queue_name, available_at),
              notified AS (SELECT pg_notify('wasmtasks_jobs', queue_name) FROM inserted
                           WHERE available_at <= now() GROUP BY queue_name)
