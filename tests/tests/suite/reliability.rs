@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use wasmtasks_tests::{Run, Workspace};
 
 use crate::queue_support::{
-    counts, enqueue_file, finish, signal, spawn_worker, uploaded, worker_report,
+    counts, enqueue_file, finish, signal, spawn_worker, uploaded, wait_successful, worker_report,
 };
 
 /// A tmpfs mounted for one test, unmounted when dropped.
@@ -210,10 +210,15 @@ fn a_worker_that_cannot_record_for_a_lease_exits_non_zero_and_loses_nothing() {
         started.elapsed() >= Duration::from_secs(2),
         "gave up before its lease"
     );
-    // With room again, a batch worker rescues the unrecorded jobs and runs them.
+    // With room again, a worker rescues the unrecorded jobs and runs them. Not a
+    // `--batch` one: a rescued job's retry waits out its backoff, and a batch
+    // worker stops once nothing is ready, which on a fast machine is before then.
     disk.resize(64 << 10);
     std::thread::sleep(Duration::from_secs(2));
-    let drain = finish(spawn_worker(&workspace, &["--batch", "--concurrency", "4"]));
+    let rescuer = spawn_worker(&workspace, &["--concurrency", "4", "--interval", "100ms"]);
+    wait_successful(&workspace, ids.len() as u64, Duration::from_secs(60));
+    signal(&rescuer, "TERM");
+    let drain = finish(rescuer);
     assert_eq!(drain.code, 0, "{}", drain.stderr);
     let finished = counts(&workspace)["default"].clone();
     assert_eq!(finished["SUCCESSFUL"], ids.len() as u64, "{finished}");
