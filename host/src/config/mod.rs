@@ -24,6 +24,7 @@
 //!
 //! [worker]
 //! concurrency = 16
+//! prefetch = 0            # jobs claimed ahead of free slots
 //! lease = "30s"
 //! interval = "1s"         # fallback poll when nothing wakes the worker
 //! grace_period = "30s"
@@ -162,6 +163,8 @@ impl Default for RetryPolicy {
 pub struct WorkerSettings {
     /// Attempts run at once.
     pub concurrency: u32,
+    /// Jobs claimed ahead of free slots, waiting in the worker for one.
+    pub prefetch: u32,
     /// Lease length; renewed every third of it while an attempt runs.
     pub lease: Duration,
     /// Fallback poll interval.
@@ -182,6 +185,7 @@ impl Default for WorkerSettings {
     fn default() -> Self {
         WorkerSettings {
             concurrency: 16,
+            prefetch: 0,
             lease: Duration::from_secs(30),
             interval: Duration::from_secs(1),
             grace_period: Duration::from_secs(30),
@@ -387,6 +391,16 @@ impl Settings {
                     return Err(invalid(
                         "worker.concurrency",
                         format!("must be 1..={MAX_CONCURRENCY}, got {n}"),
+                    ));
+                }
+            },
+            prefetch: match raw.worker.prefetch {
+                None => defaults.worker.prefetch,
+                Some(n) if (0..=i64::from(MAX_CONCURRENCY)).contains(&n) => n as u32,
+                Some(n) => {
+                    return Err(invalid(
+                        "worker.prefetch",
+                        format!("must be 0..={MAX_CONCURRENCY}, got {n}"),
                     ));
                 }
             },
@@ -805,6 +819,19 @@ mod tests {
                 .to_string()
                 .starts_with("t.toml: `worker.keep_resident`: `lots` is not a size"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn worker_prefetch_is_a_count_from_zero() {
+        let defaults = Settings::from_toml("", "t.toml").unwrap();
+        assert_eq!(defaults.worker.prefetch, 0);
+        let settings = Settings::from_toml("[worker]\nprefetch = 64\n", "t.toml").unwrap();
+        assert_eq!(settings.worker.prefetch, 64);
+        let error = Settings::from_toml("[worker]\nprefetch = -1\n", "t.toml").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "t.toml: `worker.prefetch`: must be 0..=4096, got -1"
         );
     }
 

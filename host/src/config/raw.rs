@@ -125,6 +125,7 @@ pub(super) struct RawLimits {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawWorker {
     pub concurrency: Option<i64>,
+    pub prefetch: Option<i64>,
     pub lease: Option<String>,
     pub interval: Option<String>,
     pub grace_period: Option<String>,

@@ -67,6 +67,9 @@ pub struct WorkerOptions {
     pub tenants: Option<Vec<String>>,
     /// Attempts run at once.
     pub concurrency: u32,
+    /// Jobs claimed ahead of free slots: they wait in the worker (in claim order)
+    /// for a slot, so the next attempt starts without a trip to the database.
+    pub prefetch: u32,
     /// Exit once no job is available (drain), instead of waiting for more.
     pub batch: bool,
     /// Exit after this many attempts.
@@ -95,6 +98,7 @@ impl WorkerOptions {
             },
             tenants: None,
             concurrency: settings.worker.concurrency,
+            prefetch: settings.worker.prefetch,
             batch: false,
             max_tasks: None,
             interval: settings.worker.interval,

@@ -2,6 +2,10 @@
 //! finished attempt to the completer, renews the leases of running attempts, and
 //! stops as the worker's [`Shutdown`] says.
 //!
+//! It holds up to `concurrency + prefetch` claimed jobs; a semaphore of
+//! `concurrency` slots lets that many run, and the rest wait for a slot in claim
+//! order (tokio's semaphore is fair), leased and renewed like the running ones.
+//!
 //! One `select!` over: shutdown, finished attempts (a `JoinSet`), a wake-up when
 //! jobs may be available (in-process signal, change check, notification, a rescue,
 //! or the fallback poll), the end of a claim's backoff, and lease renewal. It
@@ -13,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -52,7 +56,10 @@ pub(super) struct Producer {
     backlog: Arc<Backlog>,
     /// Cancelled when the completer gave up on the store.
     given_up: CancellationToken,
+    /// Claimed jobs' attempts, started or waiting for a slot.
     running: JoinSet<Completion>,
+    /// The slots: attempts that may run at once.
+    slots: Arc<Semaphore>,
     in_flight: HashMap<tokio::task::Id, ClaimRef>,
     produced: Produced,
     /// Whether a claim may find jobs.
@@ -87,7 +94,9 @@ impl Producer {
         backlog: Arc<Backlog>,
         given_up: CancellationToken,
     ) -> Self {
+        let slots = Arc::new(Semaphore::new(options.concurrency as usize));
         Producer {
+            slots,
             context,
             options,
             progress,
@@ -117,12 +126,17 @@ impl Producer {
             .map_or(u64::MAX, |max| max.saturating_sub(self.produced.claimed))
     }
 
+    /// Claimed jobs it may hold: running, or waiting for a slot.
+    fn capacity(&self) -> usize {
+        (self.options.concurrency + self.options.prefetch) as usize
+    }
+
     /// One claim, when woken and there is room: at once when idle, otherwise once
-    /// half the slots are free, so claims come in batches.
+    /// half the room is free, so claims come in batches.
     pub(super) async fn step(&mut self) -> Claimed {
-        let concurrency = self.options.concurrency as usize;
-        let free = concurrency - self.running.len();
-        let worth_claiming = self.running.is_empty() || free * 2 >= concurrency;
+        let capacity = self.capacity();
+        let free = capacity - self.running.len();
+        let worth_claiming = self.running.is_empty() || free * 2 >= capacity;
         let budget = self.budget();
         if self.claim_blocked_until.is_some()
             || !self.may_have_jobs
@@ -182,9 +196,12 @@ impl Producer {
             };
             let context = self.context.clone();
             let capabilities = grants.cell_for(&job);
-            let handle = self
-                .running
-                .spawn(async move { attempt::run(&context, job, &capabilities).await });
+            let slots = self.slots.clone();
+            let handle = self.running.spawn(async move {
+                // Never closed, so this waits only for a slot.
+                let _slot = slots.acquire().await;
+                attempt::run(&context, job, &capabilities).await
+            });
             self.in_flight.insert(handle.id(), claim);
         }
     }
@@ -193,7 +210,7 @@ impl Producer {
     pub(super) async fn run(mut self, shutdown: &Shutdown) -> Result<Produced, WorkerError> {
         let options = self.options.clone();
         let store = self.store();
-        let concurrency = options.concurrency as usize;
+        let capacity = self.capacity();
         let mut renew = tokio::time::interval(options.lease / 3);
         let mut stopping_at: Option<Instant> = None;
         // The fallback poll: a claim at least this often while idle, whatever else
@@ -222,7 +239,7 @@ impl Producer {
             let waiting_for_jobs = stopping_at.is_none()
                 && !self.may_have_jobs
                 && budget > 0
-                && self.running.len() < concurrency
+                && self.running.len() < capacity
                 && !options.batch;
             let blocked_until = self.claim_blocked_until;
             let wake = self.wake.clone();

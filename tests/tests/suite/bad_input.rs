@@ -253,6 +253,8 @@ fn every_numeric_flag_refuses_a_value_past_its_maximum_by_name() {
             vec!["worker", "--batch", "--concurrency", HUGE],
             "--concurrency",
         ),
+        (vec!["worker", "--batch", "--prefetch=-1"], "--prefetch"),
+        (vec!["worker", "--batch", "--prefetch", HUGE], "--prefetch"),
         (
             vec!["worker", "--batch", "--max-tasks", PAST_U64],
             "--max-tasks",
@@ -289,6 +291,7 @@ fn every_numeric_flag_refuses_a_value_past_its_maximum_by_name() {
         ),
         (vec!["bench", "--jobs", PAST_U64], "--jobs"),
         (vec!["bench", "--concurrency", HUGE], "--concurrency"),
+        (vec!["bench", "--prefetch", HUGE], "--prefetch"),
         (vec!["bench", "--runs", HUGE], "--runs"),
         (vec!["bench", "--prune", HUGE], "--prune"),
         (vec!["bench", "--tenants", "--flood", HUGE], "--flood"),

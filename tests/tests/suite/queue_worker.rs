@@ -419,3 +419,89 @@ fn an_enqueue_from_another_process_gets_its_turn_while_writes_go_back_to_back() 
         "the other writer was writing: {writes} transactions"
     );
 }
+
+/// When an attempt (an entry of a result's `attempt_log`) started and finished.
+fn span(attempt: &Value) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>) {
+    let at = |field: &str| {
+        attempt[field]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .unwrap_or_else(|| panic!("{field} of {attempt}"))
+            .to_utc()
+    };
+    (at("started_at"), at("finished_at"))
+}
+
+#[test]
+fn prefetched_jobs_wait_for_a_slot_so_no_more_than_concurrency_run_at_once() {
+    let workspace = queue_with(&["hostile"]);
+    let lines: Vec<Value> = (0..6)
+        .map(|_| json!({"task_path": "hostile.sleep_ms", "args": [300]}))
+        .collect();
+    let ids = enqueue_file(&workspace, &lines);
+    let run = finish(spawn_worker(
+        &workspace,
+        &["--batch", "--concurrency", "2", "--prefetch", "4"],
+    ));
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = worker_report(&run);
+    assert_eq!(report["claimed"], 6, "{report}");
+    assert_eq!(report["completions"]["successful"], 6, "{report}");
+    let spans: Vec<_> = status_of(&workspace, &ids)
+        .iter()
+        .map(|done| span(&done["attempt_log"][0]))
+        .collect();
+    for (started, _) in &spans {
+        let at_once = spans
+            .iter()
+            .filter(|(from, to)| from <= started && started < to)
+            .count();
+        assert!(at_once <= 2, "{at_once} attempts ran at once: {spans:?}");
+    }
+    let first = spans.iter().map(|s| s.0).min().unwrap();
+    let last = spans.iter().map(|s| s.1).max().unwrap();
+    assert!(
+        last - first >= chrono::TimeDelta::milliseconds(900),
+        "three waves of two: {spans:?}"
+    );
+}
+
+#[test]
+fn prefetched_jobs_are_claimed_and_go_back_to_ready_when_interrupted() {
+    let workspace = queue_with(&["hostile"]);
+    let ids: Vec<String> = (0..6)
+        .map(|_| {
+            enqueue(
+                &workspace,
+                &["hostile.sleep_ms", "30000", "--timeout", "60s"],
+            )
+        })
+        .collect();
+    let worker = spawn_worker(
+        &workspace,
+        &[
+            "--concurrency",
+            "2",
+            "--prefetch",
+            "3",
+            "--grace-period",
+            "300ms",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(700));
+    let queued = counts(&workspace)["default"].clone();
+    assert_eq!(
+        (queued["RUNNING"].as_u64(), queued["READY"].as_u64()),
+        (Some(5), Some(1)),
+        "two running and three waiting for a slot are claimed: {queued}"
+    );
+    signal(&worker, "TERM");
+    let run = finish(worker);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("\"released\":5"), "{}", run.stderr);
+    for job in status_of(&workspace, &ids) {
+        assert_eq!(job["status"], "READY");
+        assert_eq!(job["attempts"], 0, "{job}");
+        assert_eq!(job["errors"], json!([]));
+    }
+}

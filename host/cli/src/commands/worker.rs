@@ -55,6 +55,11 @@ pub struct WorkerArgs {
     /// Attempts run at once, 1..=4096 [default: the configuration's].
     #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_CONCURRENCY)))]
     concurrency: Option<u32>,
+    /// Jobs claimed ahead of free slots, 0..=4096, waiting in the worker for one
+    /// [default: the configuration's]. Helps short jobs; with long ones, a job may
+    /// wait here while another worker is idle.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_CONCURRENCY)))]
+    prefetch: Option<u32>,
     /// Lease length, e.g. 30s [default: the configuration's].
     #[arg(long, value_parser = parse_duration)]
     lease: Option<Duration>,
@@ -77,6 +82,9 @@ impl WorkerArgs {
         let mut options = WorkerOptions::new(settings);
         if let Some(concurrency) = self.concurrency {
             options.concurrency = concurrency;
+        }
+        if let Some(prefetch) = self.prefetch {
+            options.prefetch = prefetch;
         }
         options.queues = queue_filter(self, settings)?;
         options.tenants = tenant_filter(tenants)?;
@@ -197,6 +205,7 @@ pub fn log_start(worker: &Worker, registry: &Arc<Registry>, settings: &Settings)
         queues = %queues,
         tenants = %tenants,
         concurrency = options.concurrency,
+        prefetch = options.prefetch,
         database = %redacted(&settings.database_url),
         dialect = registry.store().dialect(),
         "worker started"

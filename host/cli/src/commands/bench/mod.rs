@@ -65,6 +65,10 @@ pub struct BenchArgs {
     /// Worker concurrency (1 to 4096).
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_CONCURRENCY)))]
     concurrency: u32,
+    /// Jobs each W1 and scale-out worker claims ahead of free slots (`worker
+    /// --prefetch`, 0 to 4096).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_CONCURRENCY)))]
+    prefetch: u32,
     /// Runs of each workload; medians are reported (1 to 100).
     #[arg(long, default_value_t = 3, value_parser = count(1, 100))]
     runs: usize,
@@ -255,7 +259,9 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
             for run in 1..=args.runs {
                 let measured = fresh(run + 100 * workers)
                     .measure(async |bench| {
-                        bench.scale_out(args.jobs, workers, args.concurrency).await
+                        bench
+                            .scale_out(args.jobs, workers, args.concurrency, args.prefetch)
+                            .await
                     })
                     .await?;
                 eprintln!("run {run} scale-out: {}", serde_json::to_string(&measured)?);
@@ -271,6 +277,7 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
             "database": global.database.as_deref().map_or("sqlite (a fresh file per run)".to_owned(), postgres::redacted),
             "jobs": args.jobs,
             "concurrency": args.concurrency,
+            "prefetch": args.prefetch,
             "scale_out": runs,
             "median": medians,
         });
@@ -283,7 +290,11 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
     let mut idle = Vec::new();
     for run in 1..=args.runs {
         let w1 = fresh(run)
-            .measure(async |bench| bench.throughput(args.jobs, args.concurrency).await)
+            .measure(async |bench| {
+                bench
+                    .throughput(args.jobs, args.concurrency, args.prefetch)
+                    .await
+            })
             .await?;
         eprintln!("run {run} W1: {}", serde_json::to_string(&w1)?);
         throughput.push(w1);
@@ -303,6 +314,7 @@ pub async fn execute(args: BenchArgs, global: &GlobalArgs) -> anyhow::Result<Exi
         "jobs": args.jobs,
         "latency_jobs": args.latency_jobs,
         "concurrency": args.concurrency,
+        "prefetch": args.prefetch,
         "runs": args.runs,
         "w1": throughput,
         "w2": latency,
@@ -458,6 +470,17 @@ impl Bench {
         Ok(())
     }
 
+    /// A `--batch` worker of `concurrency` and `prefetch`, as W1 and scale-out run.
+    fn draining_worker(&self, concurrency: u32, prefetch: u32) -> anyhow::Result<WorkerProcess> {
+        self.worker(&[
+            "--batch",
+            "--concurrency",
+            &concurrency.to_string(),
+            "--prefetch",
+            &prefetch.to_string(),
+        ])
+    }
+
     fn worker(&self, extra: &[&str]) -> anyhow::Result<WorkerProcess> {
         let exe = std::env::current_exe().context("cannot find the wasmtasks binary")?;
         let mut command = tokio::process::Command::new(exe);
@@ -487,13 +510,18 @@ impl Bench {
         Ok(WorkerProcess { child, log })
     }
 
-    async fn throughput(&self, jobs: usize, concurrency: u32) -> anyhow::Result<ThroughputRun> {
+    async fn throughput(
+        &self,
+        jobs: usize,
+        concurrency: u32,
+        prefetch: u32,
+    ) -> anyhow::Result<ThroughputRun> {
         let requests = additions(0..jobs);
         let started = Instant::now();
         self.backend.enqueue_many(requests).await?;
         let enqueue = started.elapsed();
         let started = Instant::now();
-        let worker = self.worker(&["--batch", "--concurrency", &concurrency.to_string()])?;
+        let worker = self.draining_worker(concurrency, prefetch)?;
         let report = worker_report(worker).await?;
         let wall = started.elapsed();
         self.all_successful("W1", jobs).await?;

@@ -22,17 +22,19 @@ pub(super) struct ScaleRun {
 }
 
 impl Bench {
-    /// Enqueues `jobs`, then drains them with `workers` processes of `concurrency`.
+    /// Enqueues `jobs`, then drains them with `workers` processes of `concurrency`
+    /// and `prefetch`.
     pub(super) async fn scale_out(
         &self,
         jobs: usize,
         workers: usize,
         concurrency: u32,
+        prefetch: u32,
     ) -> anyhow::Result<ScaleRun> {
         self.backend.enqueue_many(additions(0..jobs)).await?;
         let mut running = JoinSet::new();
         for _ in 0..workers {
-            let worker = self.worker(&["--batch", "--concurrency", &concurrency.to_string()])?;
+            let worker = self.draining_worker(concurrency, prefetch)?;
             running.spawn(async move { worker_report(worker).await });
         }
         let mut span: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
