@@ -5,6 +5,8 @@
 //! It holds up to `concurrency + prefetch` claimed jobs; a semaphore of
 //! `concurrency` slots lets that many run, and the rest wait for a slot in claim
 //! order (tokio's semaphore is fair), leased and renewed like the running ones.
+//! When it stops claiming it closes the semaphore: jobs still waiting never start
+//! and go back to READY at once, while running attempts get the grace period.
 //!
 //! One `select!` over: shutdown, finished attempts (a `JoinSet`), a wake-up when
 //! jobs may be available (in-process signal, change check, notification, a rescue,
@@ -56,8 +58,9 @@ pub(super) struct Producer {
     backlog: Arc<Backlog>,
     /// Cancelled when the completer gave up on the store.
     given_up: CancellationToken,
-    /// Claimed jobs' attempts, started or waiting for a slot.
-    running: JoinSet<Completion>,
+    /// Claimed jobs' attempts, started or waiting for a slot; `None` from one
+    /// that never started (the slots were closed).
+    running: JoinSet<Option<Completion>>,
     /// The slots: attempts that may run at once.
     slots: Arc<Semaphore>,
     in_flight: HashMap<tokio::task::Id, ClaimRef>,
@@ -198,9 +201,8 @@ impl Producer {
             let capabilities = grants.cell_for(&job);
             let slots = self.slots.clone();
             let handle = self.running.spawn(async move {
-                // Never closed, so this waits only for a slot.
-                let _slot = slots.acquire().await;
-                attempt::run(&context, job, &capabilities).await
+                let _slot = slots.acquire().await.ok()?;
+                Some(attempt::run(&context, job, &capabilities).await)
             });
             self.in_flight.insert(handle.id(), claim);
         }
@@ -260,17 +262,25 @@ impl Producer {
                 }
                 _ = shutdown.stop_claiming.cancelled(), if stopping_at.is_none() => {
                     stopping_at = Some(Instant::now() + options.grace_period);
+                    self.slots.close();
                 }
                 _ = sleep_until(blocked_until), if blocked_until.is_some() => {
                     self.claim_blocked_until = None;
                     self.may_have_jobs = true;
                 }
                 Some(joined) = self.running.join_next_with_id() => {
-                    self.finished(joined);
+                    let mut unstarted = Vec::new();
+                    unstarted.extend(self.finished(joined));
                     // Take every other attempt that has finished too, so the next
                     // claim sees all the free slots and comes as one larger batch.
                     while let Some(joined) = self.running.try_join_next_with_id() {
-                        self.finished(joined);
+                        unstarted.extend(self.finished(joined));
+                    }
+                    if !unstarted.is_empty() {
+                        match store.job_release_many(&options.worker_id, &unstarted).await {
+                            Ok(released) => self.produced.released += released,
+                            Err(error) => tracing::warn!(%error, "cannot put back jobs that never started; they will be rescued when their leases expire"),
+                        }
                     }
                     if self.last_claim_full {
                         self.may_have_jobs = true;
@@ -300,7 +310,8 @@ impl Producer {
     async fn interrupt(&mut self) -> Result<u64, WorkerError> {
         self.running.abort_all();
         while let Some(joined) = self.running.join_next_with_id().await {
-            if let Ok((id, completion)) = joined {
+            // A job that never started stays in flight, and is put back below.
+            if let Ok((id, Some(completion))) = joined {
                 self.in_flight.remove(&id);
                 self.hand_over(completion);
             }
@@ -321,10 +332,15 @@ impl Producer {
         let _ = self.completions.send(completion);
     }
 
-    /// Takes a finished attempt's completion.
-    fn finished(&mut self, joined: Result<(tokio::task::Id, Completion), tokio::task::JoinError>) {
+    /// Takes a finished attempt's completion; returns the job of one that never
+    /// started, to be put back.
+    fn finished(
+        &mut self,
+        joined: Result<(tokio::task::Id, Option<Completion>), tokio::task::JoinError>,
+    ) -> Option<ClaimRef> {
         match joined {
-            Ok((id, completion)) => {
+            Ok((id, None)) => return self.in_flight.remove(&id),
+            Ok((id, Some(completion))) => {
                 self.in_flight.remove(&id);
                 self.progress.finished.fetch_add(1, Ordering::Relaxed);
                 if completion.record.error.is_some() {
@@ -339,6 +355,7 @@ impl Producer {
                 self.in_flight.remove(&error.id());
             }
         }
+        None
     }
 }
 

@@ -505,3 +505,48 @@ fn prefetched_jobs_are_claimed_and_go_back_to_ready_when_interrupted() {
         assert_eq!(job["errors"], json!([]));
     }
 }
+
+#[test]
+fn sigterm_puts_prefetched_jobs_back_at_once_and_lets_running_ones_finish() {
+    let workspace = queue_with(&["hostile"]);
+    let lines: Vec<Value> = (0..6)
+        .map(|_| json!({"task_path": "hostile.sleep_ms", "args": [1200]}))
+        .collect();
+    let ids = enqueue_file(&workspace, &lines);
+    let worker = spawn_worker(
+        &workspace,
+        &[
+            "--concurrency",
+            "2",
+            "--prefetch",
+            "3",
+            "--grace-period",
+            "30s",
+        ],
+    );
+    std::thread::sleep(Duration::from_millis(600));
+    let stopping = Instant::now();
+    signal(&worker, "TERM");
+    let run = finish(worker);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        stopping.elapsed() < Duration::from_millis(2000),
+        "the waiting jobs ran in the grace period instead of going back: {:?}",
+        stopping.elapsed()
+    );
+    assert!(run.stderr.contains("\"released\":3"), "{}", run.stderr);
+    let results = status_of(&workspace, &ids);
+    let successful = results
+        .iter()
+        .filter(|r| r["status"] == "SUCCESSFUL")
+        .count();
+    let ready = results
+        .iter()
+        .filter(|r| r["status"] == "READY" && r["attempts"] == 0 && r["errors"] == json!([]))
+        .count();
+    assert_eq!(
+        (successful, ready),
+        (2, 4),
+        "the two running finished; three waiting went back, one was never claimed"
+    );
+}
