@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use wasmtasks_tests::{Run, Workspace};
 
 use crate::queue_support::{
-    counts, enqueue_file, finish, signal, spawn_worker, uploaded, wait_successful, worker_report,
+    counts, enqueue_file, finish, signal, spawn_worker, uploaded, worker_report,
 };
 
 /// A tmpfs mounted for one test, unmounted when dropped.
@@ -216,12 +216,22 @@ fn a_worker_that_cannot_record_for_a_lease_exits_non_zero_and_loses_nothing() {
     disk.resize(64 << 10);
     std::thread::sleep(Duration::from_secs(2));
     let rescuer = spawn_worker(&workspace, &["--concurrency", "4", "--interval", "100ms"]);
-    wait_successful(&workspace, ids.len() as u64, Duration::from_secs(60));
+    let started = Instant::now();
+    while count(&workspace, "SUCCESSFUL") < ids.len() as u64
+        && started.elapsed() < Duration::from_secs(60)
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     signal(&rescuer, "TERM");
     let drain = finish(rescuer);
     assert_eq!(drain.code, 0, "{}", drain.stderr);
     let finished = counts(&workspace)["default"].clone();
-    assert_eq!(finished["SUCCESSFUL"], ids.len() as u64, "{finished}");
+    assert_eq!(
+        finished["SUCCESSFUL"],
+        ids.len() as u64,
+        "{finished}\n{}",
+        drain.stderr
+    );
     assert_eq!(finished["RUNNING"], 0, "{finished}");
 }
 
