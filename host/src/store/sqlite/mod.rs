@@ -111,10 +111,6 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(busy::BUSY_TIMEOUT)
             .foreign_keys(true)
-            // Statement journals and temporary tables in memory: a completion's
-            // journal outgrew SQLite's 64 KiB spill size and was written to a new
-            // temporary file, created and unlinked for every batch.
-            .pragma("temp_store", "MEMORY")
             .pragma(
                 "wal_autocheckpoint",
                 checkpointer::AUTOCHECKPOINT_PAGES.to_string(),
