@@ -384,26 +384,20 @@ impl Settings {
             ));
         }
         let worker = WorkerSettings {
-            concurrency: match raw.worker.concurrency {
-                None => defaults.worker.concurrency,
-                Some(n) if (1..=i64::from(MAX_CONCURRENCY)).contains(&n) => n as u32,
-                Some(n) => {
-                    return Err(invalid(
-                        "worker.concurrency",
-                        format!("must be 1..={MAX_CONCURRENCY}, got {n}"),
-                    ));
-                }
-            },
-            prefetch: match raw.worker.prefetch {
-                None => defaults.worker.prefetch,
-                Some(n) if (0..=i64::from(MAX_CONCURRENCY)).contains(&n) => n as u32,
-                Some(n) => {
-                    return Err(invalid(
-                        "worker.prefetch",
-                        format!("must be 0..={MAX_CONCURRENCY}, got {n}"),
-                    ));
-                }
-            },
+            concurrency: count(
+                raw.worker.concurrency,
+                defaults.worker.concurrency,
+                1..=MAX_CONCURRENCY,
+                "worker.concurrency",
+                &invalid,
+            )?,
+            prefetch: count(
+                raw.worker.prefetch,
+                defaults.worker.prefetch,
+                0..=MAX_CONCURRENCY,
+                "worker.prefetch",
+                &invalid,
+            )?,
             lease: duration(
                 raw.worker.lease.as_deref(),
                 defaults.worker.lease,
@@ -477,16 +471,13 @@ impl Settings {
                     &invalid,
                 )?),
             },
-            batch_size: match raw.purge.batch_size {
-                None => defaults.purge.batch_size,
-                Some(size) if (1..=100_000).contains(&size) => size as u32,
-                Some(size) => {
-                    return Err(invalid(
-                        "purge.batch_size",
-                        format!("must be 1..=100000, got {size}"),
-                    ));
-                }
-            },
+            batch_size: count(
+                raw.purge.batch_size,
+                defaults.purge.batch_size,
+                1..=100_000,
+                "purge.batch_size",
+                &invalid,
+            )?,
         };
         let max_component_bytes = size(
             raw.limits.max_component_size.as_deref(),
@@ -536,16 +527,13 @@ impl Settings {
                 "http.max_response_size",
                 &invalid,
             )?,
-            max_requests: match raw.http.max_requests {
-                None => defaults.http.max_requests,
-                Some(n) if (0..=10_000).contains(&n) => n as u32,
-                Some(n) => {
-                    return Err(invalid(
-                        "http.max_requests",
-                        format!("must be 0..=10000, got {n}"),
-                    ));
-                }
-            },
+            max_requests: count(
+                raw.http.max_requests,
+                defaults.http.max_requests,
+                0..=10_000,
+                "http.max_requests",
+                &invalid,
+            )?,
         };
         Ok(Settings {
             database_url: raw.database_url.unwrap_or(defaults.database_url),
@@ -677,16 +665,13 @@ fn retry_policy(
     key: &str,
     invalid: &impl Fn(&str, String) -> ConfigError,
 ) -> Result<RetryPolicy, ConfigError> {
-    let max_attempts = match raw.max_attempts {
-        None => base.max_attempts,
-        Some(n) if (1..=1000).contains(&n) => n as u32,
-        Some(n) => {
-            return Err(invalid(
-                &format!("{key}.max_attempts"),
-                format!("must be 1..=1000, got {n}"),
-            ));
-        }
-    };
+    let max_attempts = count(
+        raw.max_attempts,
+        base.max_attempts,
+        1..=1000,
+        &format!("{key}.max_attempts"),
+        invalid,
+    )?;
     let backoff_factor = match raw.backoff_factor {
         None => base.backoff_factor,
         Some(f) if f.is_finite() && f > 0.0 => f,
@@ -725,6 +710,26 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err(format!("`{text}` is longer than the maximum of 36500 days"));
     }
     Ok(duration)
+}
+
+/// A whole number from the file, within `range`; `default` when absent.
+fn count(
+    value: Option<i64>,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+    key: &str,
+    invalid: &impl Fn(&str, String) -> ConfigError,
+) -> Result<u32, ConfigError> {
+    match value {
+        None => Ok(default),
+        Some(n) => u32::try_from(n)
+            .ok()
+            .filter(|n| range.contains(n))
+            .ok_or_else(|| {
+                let (low, high) = range.into_inner();
+                invalid(key, format!("must be {low}..={high}, got {n}"))
+            }),
+    }
 }
 
 fn duration(
