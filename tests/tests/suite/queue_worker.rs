@@ -12,6 +12,31 @@ fn status_of(workspace: &wasmtasks_tests::Workspace, ids: &[String]) -> Vec<Valu
     ids.iter().map(|id| result(workspace, id)).collect()
 }
 
+/// Enqueues `n` jobs of `hostile.sleep_ms` for `ms` each; their ids.
+fn sleepers(workspace: &wasmtasks_tests::Workspace, n: usize, ms: u64) -> Vec<String> {
+    let lines: Vec<Value> = (0..n)
+        .map(|_| json!({"task_path": "hostile.sleep_ms", "args": [ms]}))
+        .collect();
+    enqueue_file(workspace, &lines)
+}
+
+/// Of `ids`, how many are SUCCESSFUL and how many READY with no attempt counted.
+fn successful_and_untouched(
+    workspace: &wasmtasks_tests::Workspace,
+    ids: &[String],
+) -> (usize, usize) {
+    let results = status_of(workspace, ids);
+    let successful = results
+        .iter()
+        .filter(|r| r["status"] == "SUCCESSFUL")
+        .count();
+    let untouched = results
+        .iter()
+        .filter(|r| r["status"] == "READY" && r["attempts"] == 0 && r["errors"] == json!([]))
+        .count();
+    (successful, untouched)
+}
+
 #[test]
 fn runs_by_priority_and_respects_run_after() {
     let workspace = queue_with(&["arith"]);
@@ -285,26 +310,14 @@ fn a_killed_worker_loses_no_job() {
 #[test]
 fn sigterm_lets_running_attempts_finish_and_claims_nothing_more() {
     let workspace = queue_with(&["hostile"]);
-    let lines: Vec<Value> = (0..6)
-        .map(|_| json!({"task_path": "hostile.sleep_ms", "args": [1200]}))
-        .collect();
-    let ids = enqueue_file(&workspace, &lines);
+    let ids = sleepers(&workspace, 6, 1200);
     let worker = spawn_worker(&workspace, &["--concurrency", "2", "--grace-period", "30s"]);
     std::thread::sleep(Duration::from_millis(600));
     signal(&worker, "TERM");
     let run = finish(worker);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let results = status_of(&workspace, &ids);
-    let successful = results
-        .iter()
-        .filter(|r| r["status"] == "SUCCESSFUL")
-        .count();
-    let ready = results
-        .iter()
-        .filter(|r| r["status"] == "READY" && r["attempts"] == 0)
-        .count();
     assert_eq!(
-        (successful, ready),
+        successful_and_untouched(&workspace, &ids),
         (2, 4),
         "the two running finished; the rest were never claimed"
     );
@@ -435,10 +448,7 @@ fn span(attempt: &Value) -> (chrono::DateTime<chrono::Utc>, chrono::DateTime<chr
 #[test]
 fn prefetched_jobs_wait_for_a_slot_so_no_more_than_concurrency_run_at_once() {
     let workspace = queue_with(&["hostile"]);
-    let lines: Vec<Value> = (0..6)
-        .map(|_| json!({"task_path": "hostile.sleep_ms", "args": [300]}))
-        .collect();
-    let ids = enqueue_file(&workspace, &lines);
+    let ids = sleepers(&workspace, 6, 300);
     let run = finish(spawn_worker(
         &workspace,
         &["--batch", "--concurrency", "2", "--prefetch", "4"],
@@ -509,10 +519,7 @@ fn prefetched_jobs_are_claimed_and_go_back_to_ready_when_interrupted() {
 #[test]
 fn sigterm_puts_prefetched_jobs_back_at_once_and_lets_running_ones_finish() {
     let workspace = queue_with(&["hostile"]);
-    let lines: Vec<Value> = (0..6)
-        .map(|_| json!({"task_path": "hostile.sleep_ms", "args": [1200]}))
-        .collect();
-    let ids = enqueue_file(&workspace, &lines);
+    let ids = sleepers(&workspace, 6, 1200);
     let worker = spawn_worker(
         &workspace,
         &[
@@ -535,17 +542,8 @@ fn sigterm_puts_prefetched_jobs_back_at_once_and_lets_running_ones_finish() {
         stopping.elapsed()
     );
     assert!(run.stderr.contains("\"released\":3"), "{}", run.stderr);
-    let results = status_of(&workspace, &ids);
-    let successful = results
-        .iter()
-        .filter(|r| r["status"] == "SUCCESSFUL")
-        .count();
-    let ready = results
-        .iter()
-        .filter(|r| r["status"] == "READY" && r["attempts"] == 0 && r["errors"] == json!([]))
-        .count();
     assert_eq!(
-        (successful, ready),
+        successful_and_untouched(&workspace, &ids),
         (2, 4),
         "the two running finished; three waiting went back, one was never claimed"
     );
