@@ -665,7 +665,7 @@ pub struct Quotas {
     #[serde(default, deserialize_with = "crate::sandbox::int64::optional")]
     pub max_memory_bytes: Option<u64>,
     /// The largest component it may upload, in bytes.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::sandbox::int64::optional")]
     pub max_component_bytes: Option<u64>,
     /// Component versions it may keep stored.
     #[serde(default)]

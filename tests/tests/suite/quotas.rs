@@ -92,6 +92,22 @@ fn quotas_are_set_shown_and_enforced_over_http() {
     let unknown = put(json!({"max_queue": 2}));
     assert_eq!(unknown.status, 422, "{unknown:?}");
     let current = workspace.run(&["tenant", "show", "alice", "--json"]).json();
+    // Every 64-bit quota past int64, as the document allows, is refused by name
+    // and changes nothing (it is not clamped to the largest the store keeps).
+    for field in [
+        "max_queued",
+        "max_fuel",
+        "max_timeout_ms",
+        "max_memory_bytes",
+        "max_component_bytes",
+    ] {
+        let past = put(json!({ field: 9_223_372_036_854_775_808u64 }));
+        assert_eq!(past.status, 422, "{field}: {past:?}");
+        let detail = past.body["detail"].as_str().unwrap();
+        assert!(detail.contains("too large"), "{field}: {detail}");
+        let after = workspace.run(&["tenant", "show", "alice", "--json"]).json();
+        assert_eq!(after["quotas"], current["quotas"], "{field}");
+    }
     let put_back = put(current["quotas"].clone());
     assert_eq!(put_back.status, 200, "{put_back:?}");
     assert_eq!(put_back.body["quotas"]["max_queued"], 2);
