@@ -227,6 +227,10 @@ pub struct ClaimedJob {
     /// The tenant's per-attempt ceilings, read with the claim: the attempt gets
     /// no more than these, whatever the job and its task ask for.
     pub ceilings: LimitOverrides,
+    /// The store's count of configuration and HTTP grant changes, read with the
+    /// claim: capabilities read under the same count are current for this attempt
+    /// (`None` for a job not claimed from a store).
+    pub capabilities_generation: Option<i64>,
 }
 
 impl ClaimedJob {
@@ -250,6 +254,7 @@ impl ClaimedJob {
             limits: job.limits,
             // Run in process, by the caller itself: no tenant's ceilings apply.
             ceilings: LimitOverrides::default(),
+            capabilities_generation: None,
         }
     }
 

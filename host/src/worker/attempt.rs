@@ -1,5 +1,5 @@
 //! How the worker prepares a claimed job's attempt: its component from the
-//! registry, its capabilities once per component and claimed batch; the attempt
+//! registry, its capabilities once per component until they change; the attempt
 //! itself runs through the shared [`crate::pipeline`].
 
 use std::collections::HashMap;
@@ -122,14 +122,30 @@ async fn resolve_capabilities(
     }
 }
 
-/// The capabilities of each component of one claimed batch, resolved at most once.
+/// The capabilities of each component, resolved at most once for as long as the
+/// store's count of capability changes stays the count claims return: the first
+/// attempt claimed after a change reads them again.
 #[derive(Default)]
-pub(crate) struct BatchCapabilities(HashMap<(String, String), Arc<OnceCell<Capabilities>>>);
+pub(crate) struct CapabilityCache {
+    /// The count the cells were read under.
+    generation: Option<i64>,
+    cells: HashMap<(String, String), Arc<OnceCell<Capabilities>>>,
+}
 
-impl BatchCapabilities {
+/// Components whose capabilities the cache keeps before it starts over.
+const CACHED_COMPONENTS: usize = 4096;
+
+impl CapabilityCache {
     /// The shared cell for `job`'s tenant and component.
     pub(crate) fn cell_for(&mut self, job: &ClaimedJob) -> Arc<OnceCell<Capabilities>> {
-        self.0
+        let Some(generation) = job.capabilities_generation else {
+            return Arc::default();
+        };
+        if self.generation != Some(generation) || self.cells.len() >= CACHED_COMPONENTS {
+            self.cells.clear();
+            self.generation = Some(generation);
+        }
+        self.cells
             .entry((job.tenant.clone(), job.component.clone()))
             .or_default()
             .clone()

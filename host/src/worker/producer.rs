@@ -64,6 +64,8 @@ pub(super) struct Producer {
     /// The slots: attempts that may run at once.
     slots: Arc<Semaphore>,
     in_flight: HashMap<tokio::task::Id, ClaimRef>,
+    /// Components' capabilities, read once until the store's count of changes moves.
+    capabilities: attempt::CapabilityCache,
     produced: Produced,
     /// Whether a claim may find jobs.
     may_have_jobs: bool,
@@ -109,6 +111,7 @@ impl Producer {
             given_up,
             running: JoinSet::new(),
             in_flight: HashMap::new(),
+            capabilities: attempt::CapabilityCache::default(),
             produced: Produced::default(),
             may_have_jobs: true,
             heard: Heard::default(),
@@ -189,16 +192,15 @@ impl Producer {
         if !jobs.is_empty() && self.produced.first_claim.is_none() {
             self.produced.first_claim = Some(Instant::now());
         }
-        // A component's capabilities are read once per claimed batch, by the first
-        // of its attempts to start, and shared by the rest.
-        let mut grants = attempt::BatchCapabilities::default();
         for job in jobs {
             let claim = ClaimRef {
                 id: job.id.clone(),
                 attempt: job.attempt,
             };
             let context = self.context.clone();
-            let capabilities = grants.cell_for(&job);
+            // A component's capabilities are read by the first of its attempts to start
+            // after a change, and shared by the rest.
+            let capabilities = self.capabilities.cell_for(&job);
             let slots = self.slots.clone();
             let handle = self.running.spawn(async move {
                 let _slot = slots.acquire().await.ok()?;

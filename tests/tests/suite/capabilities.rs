@@ -7,9 +7,12 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
+use wasmtasks_tests::postgres::TestDatabase;
 use wasmtasks_tests::{Run, Workspace};
 
-use crate::queue_support::{enqueue, queue_with, wait_finished};
+use crate::queue_support::{
+    enqueue, finish, queue_with, signal, spawn_worker, uploaded, wait_finished,
+};
 
 const SECRET: &str = "tok-5ecr3t-value";
 
@@ -124,6 +127,44 @@ fn a_revoked_value_is_gone_from_the_next_attempt() {
     assert_eq!(revoked["status"], "FAILED", "{revoked:#}");
     let missing = workspace.run(&["config", "unset", "hostile", "url"]);
     assert_eq!(missing.code, 2, "{}", missing.stderr);
+}
+
+/// One worker process runs throughout: it reads a component's configuration once
+/// while nothing changes, and each change reaches the next attempt it claims.
+fn changes_reach_a_running_worker_at_its_next_attempt(workspace: &Workspace) {
+    let worker = spawn_worker(workspace, &[]);
+    let read = || {
+        let id = enqueue(workspace, &["hostile.read_config", "url"]);
+        wait_finished(workspace, &id, Duration::from_secs(30))
+    };
+    config(workspace, &["set", "hostile", "url", "http://one.test"]);
+    for _ in 0..2 {
+        assert_eq!(read()["return_value"], "http://one.test");
+    }
+    config(workspace, &["set", "hostile", "url", "http://two.test"]);
+    assert_eq!(read()["return_value"], "http://two.test");
+    config(workspace, &["unset", "hostile", "url"]);
+    let revoked = read();
+    assert_eq!(revoked["status"], "FAILED", "{revoked:#}");
+    config(workspace, &["set", "hostile", "url", "http://three.test"]);
+    assert_eq!(read()["return_value"], "http://three.test");
+    signal(&worker, "TERM");
+    let stopped = finish(worker);
+    assert_eq!(stopped.code, 0, "{}", stopped.stderr);
+}
+
+#[test]
+fn changes_reach_a_running_worker_at_its_next_attempt_on_sqlite() {
+    changes_reach_a_running_worker_at_its_next_attempt(&queue_with(&["hostile"]));
+}
+
+#[test]
+fn changes_reach_a_running_worker_at_its_next_attempt_on_postgres() {
+    let Some(database) = TestDatabase::create() else {
+        return;
+    };
+    let workspace = uploaded(Workspace::with_database(database.url()), &["hostile"]);
+    changes_reach_a_running_worker_at_its_next_attempt(&workspace);
 }
 
 #[test]

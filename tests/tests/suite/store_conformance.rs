@@ -1026,6 +1026,72 @@ pub async fn http_grants_are_added_listed_and_revoked_per_component(store: Arc<d
     assert_eq!(list("tenant-2", "notify").await, ["http://127.0.0.1:9"]);
 }
 
+pub async fn claims_carry_a_count_that_moves_with_every_capability_change(store: Arc<dyn Store>) {
+    let claimed = || {
+        let store = store.clone();
+        async move {
+            store.job_insert_many(&[job(0, "default")]).await.unwrap();
+            let jobs = store.job_claim(claim("w1", 1)).await.unwrap();
+            assert_eq!(jobs.len(), 1);
+            jobs[0]
+                .capabilities_generation
+                .expect("a claim reads the count of capability changes")
+        }
+    };
+    let set = |tenant: &str, key: &str, value: &str| ComponentConfigSet {
+        tenant: tenant.into(),
+        component: "notify".into(),
+        key: key.into(),
+        value: ConfigValue {
+            value: value.into(),
+            secret: false,
+        },
+    };
+    let grant = |tenant: &str, granted: bool| ComponentGrant {
+        tenant: tenant.into(),
+        component: "notify".into(),
+        origin: "https://ntfy.sh".parse().unwrap(),
+        granted,
+    };
+    let mut last = claimed().await;
+    assert_eq!(claimed().await, last, "nothing changed in between");
+    for change in [
+        "set",
+        "replace",
+        "set for another tenant",
+        "delete",
+        "grant",
+        "grant for another tenant",
+        "revoke",
+    ] {
+        match change {
+            "set" => store.component_config_set(set(TENANT, "url", "a")).await,
+            "replace" => store.component_config_set(set(TENANT, "url", "b")).await,
+            "set for another tenant" => store.component_config_set(set("other", "url", "c")).await,
+            "delete" => store
+                .component_config_delete(TENANT, "notify", "url")
+                .await
+                .map(|deleted| assert!(deleted)),
+            "grant" => store
+                .component_grant_change(grant(TENANT, true))
+                .await
+                .map(drop),
+            "grant for another tenant" => store
+                .component_grant_change(grant("other", true))
+                .await
+                .map(drop),
+            _ => store
+                .component_grant_change(grant(TENANT, false))
+                .await
+                .map(drop),
+        }
+        .unwrap();
+        let now = claimed().await;
+        assert!(now > last, "{change}: the count stayed {now}");
+        last = now;
+    }
+}
+
 /// The events after `cursor` once there are `count` of them: PostgreSQL shows an
 /// event only when every older transaction of the server (of any database) ended.
 async fn events_after(

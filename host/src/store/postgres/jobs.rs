@@ -401,9 +401,10 @@ async fn claim_round(
     // Claims by tenants with `max_running` are serialised on their rows, so two
     // workers cannot both see room for the same last slot; the running counts are
     // read after the lock, by the next statement. The locking statement also finds
-    // whether one tenant alone has READY jobs.
+    // whether one tenant alone has READY jobs, and reads the count of capability
+    // changes the jobs are claimed under.
     let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
-    let lone: Option<String> = sqlx::query_scalar(concat!(
+    let (lone, capabilities_generation): (Option<String>, i64) = sqlx::query_as(concat!(
         ready_tenants!(),
         ",
          locked AS MATERIALIZED (
@@ -413,7 +414,8 @@ async fn claim_round(
             WHERE name IS NOT NULL AND ($1::text[] IS NULL OR name = ANY($1)) LIMIT 2)
          SELECT CASE WHEN (SELECT count(*) FROM listed) = 1
                       AND (SELECT count(*) FROM locked JOIN listed USING (name)) = 0
-                THEN (SELECT name FROM listed) END"
+                THEN (SELECT name FROM listed) END,
+                (SELECT generation FROM capability_changes WHERE id = 1)"
     ))
     .bind(&params.tenants)
     .fetch_one(&mut *tx)
@@ -465,6 +467,7 @@ async fn claim_round(
                     ..Quotas::default()
                 }
                 .ceilings(),
+                capabilities_generation: Some(capabilities_generation),
             };
             Ok((row.try_get::<DateTime<Utc>, _>("available_at")?, job))
         })

@@ -438,7 +438,8 @@ async fn claim_locked(
     Ok(claimed)
 }
 
-/// Claims the jobs `picked` that are still READY, with the tenants' `ceilings`.
+/// Claims the jobs `picked` that are still READY, with the tenants' `ceilings`
+/// and the count of capability changes.
 async fn take(
     connection: &mut SqliteConnection,
     params: &JobClaim,
@@ -456,7 +457,8 @@ async fn take(
          WHERE id IN (SELECT value FROM jsonb_each(?4)) AND status = 'READY'
          RETURNING id, tenant, task_path, component, task_name, component_digest, args, kwargs, priority,
             queue_name, attempt, retry_base + max_attempts AS max_attempts, backoff_factor,
-            max_backoff, limits, available_at",
+            max_backoff, limits, available_at,
+            (SELECT generation FROM capability_changes WHERE id = 1) AS capabilities_generation",
     )
     .bind(&params.worker_id)
     .bind(now)
@@ -492,6 +494,7 @@ async fn take(
                 context,
                 message: e.to_string(),
             })?,
+            capabilities_generation: row.try_get("capabilities_generation").map_err(get)?,
         });
     }
     // RETURNING does not keep the subquery's order; restore Django's.
