@@ -9,6 +9,10 @@ CREATE TABLE capability_changes (
 );
 INSERT INTO capability_changes (id, generation) VALUES (1, 0);
 
+-- The count is bumped before each statement touches a row, so every transaction
+-- takes the count's row lock before any configuration or grant row: a tenant's
+-- deletion (both tables, one transaction) and a change to one of its rows
+-- cannot each hold what the other waits for.
 CREATE FUNCTION wasmtasks_count_capability_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     UPDATE capability_changes SET generation = generation + 1 WHERE id = 1;
@@ -16,8 +20,8 @@ BEGIN
 END
 $$;
 CREATE TRIGGER component_config_changed
-AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON component_config
+BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON component_config
 FOR EACH STATEMENT EXECUTE FUNCTION wasmtasks_count_capability_change();
 CREATE TRIGGER component_http_grants_changed
-AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON component_http_grants
+BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON component_http_grants
 FOR EACH STATEMENT EXECUTE FUNCTION wasmtasks_count_capability_change();
