@@ -1,11 +1,13 @@
 //! What an attempt may use beyond computing: its component's configuration values
-//! and secrets and the HTTP origins it may reach, resolved when the attempt starts
-//! from the configuration file's tables for the component's tenant and name
+//! and secrets and the HTTP origins it may reach, resolved for the attempt from
+//! the configuration file's tables for the component's tenant and name
 //! (`[components.NAME]` for the default tenant, `[tenants.T.components.NAME]`
 //! for others) and the store (`wasmtasks config set`, `wasmtasks grant`; the
-//! store's values win, its origins add to the file's). A change or a revocation
-//! therefore takes effect for the next attempt. Only the attempt's own
-//! component's grants, of its own tenant, are ever resolved.
+//! store's values win, its origins add to the file's). A worker keeps what it
+//! resolved until a claim shows the store's count of capability changes moved,
+//! so a change or a revocation takes effect for every attempt claimed after it.
+//! Only the attempt's own component's grants, of its own tenant, are ever
+//! resolved.
 
 use wasmtasks_sandbox::Capabilities;
 

@@ -1,6 +1,6 @@
 //! What the operator grants one component for one attempt: its configuration
 //! values, some of them secret, and the origins it may send HTTP requests to.
-//! Resolved by the host when the attempt starts and kept in the attempt's store; a
+//! Resolved by the host for the attempt and kept in the attempt's store; a
 //! guest reads its own values only, and every secret value is replaced with
 //! [`REDACTED`] in what the attempt leaves behind.
 

@@ -1,5 +1,5 @@
 //! Configuration values and secrets: granted per component by the operator, read by
-//! the guest, never readable by another component, resolved at each attempt, and
+//! the guest, never readable by another component, current at each attempt, and
 //! redacted wherever an attempt's output is kept.
 
 use std::io::Write;
@@ -129,8 +129,8 @@ fn a_revoked_value_is_gone_from_the_next_attempt() {
     assert_eq!(missing.code, 2, "{}", missing.stderr);
 }
 
-/// One worker process runs throughout: it reads a component's configuration once
-/// while nothing changes, and each change reaches the next attempt it claims.
+/// One worker process runs throughout, keeping what it read between attempts:
+/// each change still reaches the next attempt it claims.
 fn changes_reach_a_running_worker_at_its_next_attempt(workspace: &Workspace) {
     let worker = spawn_worker(workspace, &[]);
     let read = || {

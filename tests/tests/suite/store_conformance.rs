@@ -849,6 +849,62 @@ async fn postgres_claim_outlasts_a_transaction_holding_its_jobs() {
     pool.close().await;
 }
 
+/// On PostgreSQL, a claim whose first statement waits (on a tenant with
+/// `max_running`, whose row claims lock) returns the count of capability changes
+/// as its claiming statement saw it: a change committed during the wait reaches
+/// the jobs it claims, which a worker would otherwise run with what it read before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_change_committed_while_a_claim_waits_reaches_its_jobs() {
+    let Some((store, database)) = fresh_postgres().await else {
+        return;
+    };
+    // The default tenant exists already (the migrations create it).
+    store.tenant_create(TENANT).await.unwrap();
+    let limited = Quotas {
+        max_running: Some(10),
+        ..Quotas::default()
+    };
+    assert!(store.tenant_set_quotas(TENANT, &limited).await.unwrap());
+    store.job_insert_many(&[job(0, "default")]).await.unwrap();
+    let before = store.job_claim(claim("w", 1)).await.unwrap()[0]
+        .capabilities_generation
+        .unwrap();
+    store.job_insert_many(&[job(0, "default")]).await.unwrap();
+    let pool = wasmtasks::sqlx::PgPool::connect(database.url())
+        .await
+        .unwrap();
+    let mut holder = pool.begin().await.unwrap();
+    wasmtasks::sqlx::query("SELECT name FROM tenants WHERE name = $1 FOR UPDATE")
+        .bind(TENANT)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let claiming = {
+        let store = store.clone();
+        tokio::spawn(async move { store.job_claim(claim("w", 1)).await.unwrap() })
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let change = ComponentConfigSet {
+        tenant: TENANT.into(),
+        component: "arith".into(),
+        key: "url".into(),
+        value: ConfigValue {
+            value: "http://changed".into(),
+            secret: false,
+        },
+    };
+    store.component_config_set(change).await.unwrap();
+    holder.rollback().await.unwrap();
+    let claimed = claiming.await.unwrap();
+    assert_eq!(claimed.len(), 1);
+    let after = claimed[0].capabilities_generation.unwrap();
+    assert!(
+        after > before,
+        "the claim waited through the change, yet returned the count {after} from before it ({before})"
+    );
+    pool.close().await;
+}
+
 pub async fn return_values_and_output_are_recorded_as_given(store: Arc<dyn Store>) {
     let (nothing, odd) = (job(0, "default"), job(0, "default"));
     store

@@ -276,8 +276,10 @@ macro_rules! ready_tenants {
 }
 
 /// The end of a claim statement: leases the jobs of `picked` to worker `$1` for
-/// `$2` microseconds and returns them with their tenant's ceilings, and `$wanted`
-/// and `$cut` (see [`ClaimRound`]), in one row with a NULL id when none was taken.
+/// `$2` microseconds and returns them with their tenant's ceilings, the count of
+/// capability changes as this statement sees them (not an earlier statement of the
+/// claim: a change committed in between must reach these jobs), and `$wanted` and
+/// `$cut` (see [`ClaimRound`]), in one row with a NULL id when none was taken.
 macro_rules! take_picked {
     ($wanted:literal, $cut:literal) => {
         concat!(
@@ -293,6 +295,7 @@ macro_rules! take_picked {
                 retry_base + max_attempts AS max_attempts, backoff_factor, max_backoff, limits,
                 available_at)
          SELECT taken.*, t.max_fuel, t.max_timeout_ms, t.max_memory_bytes,
+            (SELECT generation FROM capability_changes WHERE id = 1) AS capabilities_generation,
             ", $wanted, " AS wanted, ", $cut, " AS cut
          FROM (SELECT 1) one LEFT JOIN taken ON true LEFT JOIN tenants t ON t.name = taken.tenant"
         )
@@ -401,10 +404,9 @@ async fn claim_round(
     // Claims by tenants with `max_running` are serialised on their rows, so two
     // workers cannot both see room for the same last slot; the running counts are
     // read after the lock, by the next statement. The locking statement also finds
-    // whether one tenant alone has READY jobs, and reads the count of capability
-    // changes the jobs are claimed under.
+    // whether one tenant alone has READY jobs.
     let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
-    let (lone, capabilities_generation): (Option<String>, i64) = sqlx::query_as(concat!(
+    let lone: Option<String> = sqlx::query_scalar(concat!(
         ready_tenants!(),
         ",
          locked AS MATERIALIZED (
@@ -414,8 +416,7 @@ async fn claim_round(
             WHERE name IS NOT NULL AND ($1::text[] IS NULL OR name = ANY($1)) LIMIT 2)
          SELECT CASE WHEN (SELECT count(*) FROM listed) = 1
                       AND (SELECT count(*) FROM locked JOIN listed USING (name)) = 0
-                THEN (SELECT name FROM listed) END,
-                (SELECT generation FROM capability_changes WHERE id = 1)"
+                THEN (SELECT name FROM listed) END"
     ))
     .bind(&params.tenants)
     .fetch_one(&mut *tx)
@@ -467,7 +468,7 @@ async fn claim_round(
                     ..Quotas::default()
                 }
                 .ceilings(),
-                capabilities_generation: Some(capabilities_generation),
+                capabilities_generation: row.try_get("capabilities_generation")?,
             };
             Ok((row.try_get::<DateTime<Utc>, _>("available_at")?, job))
         })

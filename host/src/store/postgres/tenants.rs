@@ -143,8 +143,6 @@ pub(super) async fn delete(pool: &PgPool, name: &str) -> Result<Option<TenantDel
     run("DELETE FROM task_attempts WHERE tenant = $1").await?;
     deleted.jobs = run("DELETE FROM tasks WHERE tenant = $1").await?;
     deleted.component_versions = run("DELETE FROM component_versions WHERE tenant = $1").await?;
-    run("DELETE FROM component_config WHERE tenant = $1").await?;
-    run("DELETE FROM component_http_grants WHERE tenant = $1").await?;
     run("DELETE FROM task_events WHERE tenant = $1").await?;
     run("DELETE FROM queue_pauses WHERE tenant = $1").await?;
     run("DELETE FROM schedules WHERE tenant = $1").await?;
@@ -154,6 +152,10 @@ pub(super) async fn delete(pool: &PgPool, name: &str) -> Result<Option<TenantDel
     if run("DELETE FROM tenants WHERE name = $1").await? == 0 {
         return Ok(None);
     }
+    // Late: these take the lock on the count of capability changes (0013), which
+    // every tenant's configuration and grant writes wait for until this commits.
+    run("DELETE FROM component_config WHERE tenant = $1").await?;
+    run("DELETE FROM component_http_grants WHERE tenant = $1").await?;
     super::components::delete_unnamed_blobs(&mut tx).await?;
     tx.commit().await.map_err(StoreError::query(context))?;
     Ok(Some(deleted))
