@@ -2,6 +2,7 @@
 //! and with other writers, SIGKILL (rescue) and SIGTERM (graceful shutdown), and
 //! guests that misbehave.
 
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
@@ -18,6 +19,12 @@ fn sleepers(workspace: &wasmtasks_tests::Workspace, n: usize, ms: u64) -> Vec<St
         .map(|_| json!({"task_path": "hostile.sleep_ms", "args": [ms]}))
         .collect();
     enqueue_file(workspace, &lines)
+}
+
+/// A worker running two attempts at once and holding three more claimed jobs.
+fn prefetching_worker(workspace: &wasmtasks_tests::Workspace, grace_period: &str) -> Child {
+    let options = ["--concurrency", "2", "--prefetch", "3", "--grace-period"];
+    spawn_worker(workspace, &[&options[..], &[grace_period]].concat())
 }
 
 /// Of `ids`, how many are SUCCESSFUL and how many READY with no attempt counted.
@@ -479,25 +486,8 @@ fn prefetched_jobs_wait_for_a_slot_so_no_more_than_concurrency_run_at_once() {
 #[test]
 fn prefetched_jobs_are_claimed_and_go_back_to_ready_when_interrupted() {
     let workspace = queue_with(&["hostile"]);
-    let ids: Vec<String> = (0..6)
-        .map(|_| {
-            enqueue(
-                &workspace,
-                &["hostile.sleep_ms", "30000", "--timeout", "60s"],
-            )
-        })
-        .collect();
-    let worker = spawn_worker(
-        &workspace,
-        &[
-            "--concurrency",
-            "2",
-            "--prefetch",
-            "3",
-            "--grace-period",
-            "300ms",
-        ],
-    );
+    let ids = sleepers(&workspace, 6, 30_000);
+    let worker = prefetching_worker(&workspace, "300ms");
     std::thread::sleep(Duration::from_millis(700));
     let queued = counts(&workspace)["default"].clone();
     assert_eq!(
@@ -520,17 +510,7 @@ fn prefetched_jobs_are_claimed_and_go_back_to_ready_when_interrupted() {
 fn sigterm_puts_prefetched_jobs_back_at_once_and_lets_running_ones_finish() {
     let workspace = queue_with(&["hostile"]);
     let ids = sleepers(&workspace, 6, 1200);
-    let worker = spawn_worker(
-        &workspace,
-        &[
-            "--concurrency",
-            "2",
-            "--prefetch",
-            "3",
-            "--grace-period",
-            "30s",
-        ],
-    );
+    let worker = prefetching_worker(&workspace, "30s");
     std::thread::sleep(Duration::from_millis(600));
     let stopping = Instant::now();
     signal(&worker, "TERM");

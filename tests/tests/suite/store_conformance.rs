@@ -1111,41 +1111,48 @@ pub async fn claims_carry_a_count_that_moves_with_every_capability_change(store:
     };
     let mut last = claimed().await;
     assert_eq!(claimed().await, last, "nothing changed in between");
-    for change in [
-        "set",
-        "replace",
-        "set for another tenant",
-        "delete",
-        "grant",
-        "grant for another tenant",
-        "revoke",
-    ] {
-        match change {
-            "set" => store.component_config_set(set(TENANT, "url", "a")).await,
-            "replace" => store.component_config_set(set(TENANT, "url", "b")).await,
-            "set for another tenant" => store.component_config_set(set("other", "url", "c")).await,
-            "delete" => store
-                .component_config_delete(TENANT, "notify", "url")
-                .await
-                .map(|deleted| assert!(deleted)),
-            "grant" => store
-                .component_grant_change(grant(TENANT, true))
-                .await
-                .map(drop),
-            "grant for another tenant" => store
-                .component_grant_change(grant("other", true))
-                .await
-                .map(drop),
-            _ => store
-                .component_grant_change(grant(TENANT, false))
-                .await
-                .map(drop),
-        }
-        .unwrap();
+    let mut moved = async |change: &str| {
         let now = claimed().await;
         assert!(now > last, "{change}: the count stayed {now}");
         last = now;
-    }
+    };
+    store
+        .component_config_set(set(TENANT, "url", "a"))
+        .await
+        .unwrap();
+    moved("set").await;
+    store
+        .component_config_set(set(TENANT, "url", "b"))
+        .await
+        .unwrap();
+    moved("replace").await;
+    store
+        .component_config_set(set("other", "url", "c"))
+        .await
+        .unwrap();
+    moved("set for another tenant").await;
+    assert!(
+        store
+            .component_config_delete(TENANT, "notify", "url")
+            .await
+            .unwrap()
+    );
+    moved("delete").await;
+    store
+        .component_grant_change(grant(TENANT, true))
+        .await
+        .unwrap();
+    moved("grant").await;
+    store
+        .component_grant_change(grant("other", true))
+        .await
+        .unwrap();
+    moved("grant for another tenant").await;
+    store
+        .component_grant_change(grant(TENANT, false))
+        .await
+        .unwrap();
+    moved("revoke").await;
 }
 
 /// The events after `cursor` once there are `count` of them: PostgreSQL shows an
