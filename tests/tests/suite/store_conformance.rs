@@ -905,6 +905,44 @@ async fn postgres_a_change_committed_while_a_claim_waits_reaches_its_jobs() {
     pool.close().await;
 }
 
+/// On PostgreSQL, a claim while one tenant alone (without `max_running`) has
+/// READY jobs takes them without waiting for the rows of tenants with
+/// `max_running`, which only fair claims lock: here another transaction holds
+/// such a row throughout the claim.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_a_lone_tenants_claim_waits_for_no_other_tenants_row() {
+    let Some((store, database)) = fresh_postgres().await else {
+        return;
+    };
+    store.tenant_create("limited").await.unwrap();
+    let limited = Quotas {
+        max_running: Some(1),
+        ..Quotas::default()
+    };
+    assert!(store.tenant_set_quotas("limited", &limited).await.unwrap());
+    let jobs = [job(0, "default"), job(0, "default")];
+    store.job_insert_many(&jobs).await.unwrap();
+    let pool = wasmtasks::sqlx::PgPool::connect(database.url())
+        .await
+        .unwrap();
+    let mut holder = pool.begin().await.unwrap();
+    wasmtasks::sqlx::query("SELECT name FROM tenants WHERE name = 'limited' FOR UPDATE")
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    let claimed = tokio::time::timeout(Duration::from_secs(30), store.job_claim(claim("w", 4)))
+        .await
+        .expect("the claim waited for a row another transaction holds")
+        .unwrap();
+    assert_eq!(
+        claimed.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(),
+        "the lone tenant's jobs, in Django's order"
+    );
+    holder.rollback().await.unwrap();
+    pool.close().await;
+}
+
 pub async fn return_values_and_output_are_recorded_as_given(store: Arc<dyn Store>) {
     let (nothing, odd) = (job(0, "default"), job(0, "default"));
     store

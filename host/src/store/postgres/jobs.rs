@@ -314,9 +314,10 @@ macro_rules! take_picked {
 /// its jobs stayed held for [`CLAIM_PATIENCE`].
 ///
 /// When one tenant alone has READY jobs (within the claim's tenants) and no
-/// `max_running`, its share is every slot: a round then takes its next jobs with
-/// one short statement, which PostgreSQL plans in a fraction of the fair one's
-/// time (planning was most of an idle worker's claim).
+/// `max_running`, or when none has any, a round is one short statement in its own
+/// transaction, which PostgreSQL plans in a fraction of the fair one's time
+/// (planning was most of an idle worker's claim); only other rounds take the
+/// transaction of the `max_running` locks and the fair statement.
 pub(super) async fn claim(
     pool: &PgPool,
     mut params: JobClaim,
@@ -401,33 +402,26 @@ async fn claim_round(
     // then fenced out and the job runs again, as after any lost lease), and the
     // completion that follows is flushed with everything before it. Enqueues and
     // completions keep the server's durability.
-    // Claims by tenants with `max_running` are serialised on their rows, so two
-    // workers cannot both see room for the same last slot; the running counts are
-    // read after the lock, by the next statement. The locking statement also finds
-    // whether one tenant alone has READY jobs.
-    let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
-    let lone: Option<String> = sqlx::query_scalar(concat!(
-        ready_tenants!(),
-        ",
-         locked AS MATERIALIZED (
-            SELECT name FROM tenants WHERE max_running IS NOT NULL ORDER BY name FOR UPDATE),
-         listed AS (
-            SELECT name FROM ready
-            WHERE name IS NOT NULL AND ($1::text[] IS NULL OR name = ANY($1)) LIMIT 2)
-         SELECT CASE WHEN (SELECT count(*) FROM listed) = 1
-                      AND (SELECT count(*) FROM locked JOIN listed USING (name)) = 0
-                THEN (SELECT name FROM listed) END"
-    ))
-    .bind(&params.tenants)
-    .fetch_one(&mut *tx)
-    .await
-    .map_err(StoreError::query(context))?;
-    let rows = match lone {
-        Some(tenant) => lone_tenant_claim(&mut tx, params, &tenant, queues, only).await,
-        None => fair_claim(&mut tx, params, shares, queues, only).await,
+    //
+    // A lone tenant's round is one statement in its own transaction. Other rounds
+    // read running counts, and claims by tenants with `max_running` are serialised
+    // on their rows, so two workers cannot both see room for the same last slot: the
+    // rows are locked first and the counts read after the lock, by the next
+    // statement, in one transaction.
+    let mut rows = lone_tenant_claim(pool, params, queues, only)
+        .await
+        .map_err(StoreError::query(context))?;
+    if !lone_round_ran(&rows) {
+        let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
+        sqlx::query("SELECT 1 FROM tenants WHERE max_running IS NOT NULL ORDER BY name FOR UPDATE")
+            .execute(&mut *tx)
+            .await
+            .map_err(StoreError::query(context))?;
+        rows = fair_claim(&mut tx, params, shares, queues, only)
+            .await
+            .map_err(StoreError::query(context))?;
+        tx.commit().await.map_err(StoreError::query(context))?;
     }
-    .map_err(StoreError::query(context))?;
-    tx.commit().await.map_err(StoreError::query(context))?;
     let (wanted, cut) = match rows.first() {
         Some(row) => (
             row.try_get::<i64, _>("wanted")
@@ -555,34 +549,55 @@ async fn fair_claim(
     .await
 }
 
-/// The statement of a round when one tenant alone has READY jobs and no
-/// `max_running`: its share is every slot, so it takes its next jobs in Django's
-/// order without the fair shares' reads (which cost more to plan than to run).
+/// The statement of a round when one tenant alone has READY jobs (within the
+/// claim's tenants, `$6`) and no `max_running`: its share is every slot, so it
+/// takes its next jobs in Django's order without the fair shares' reads (which
+/// cost more to plan than to run). When some other tenant has READY jobs too, or
+/// the lone one has a `max_running`, it takes nothing and its `wanted` is NULL
+/// (see [`lone_round_ran`]).
 async fn lone_tenant_claim(
-    tx: &mut PgConnection,
+    pool: &PgPool,
     params: &JobClaim,
-    tenant: &str,
     queues: &[String],
     only: bool,
 ) -> Result<Vec<PgRow>, sqlx::Error> {
     sqlx::query(concat!(
-        "WITH candidates AS (",
-        next_jobs_of!("$6"),
+        ready_tenants!(),
+        ",
+         listed AS (
+            SELECT name FROM ready
+            WHERE name IS NOT NULL AND ($6::text[] IS NULL OR name = ANY($6)) LIMIT 2),
+         lone AS (
+            SELECT listed.name FROM listed LEFT JOIN tenants t ON t.name = listed.name
+            WHERE (SELECT count(*) FROM listed) = 1 AND t.max_running IS NULL),
+         candidates AS (",
+        next_jobs_of!("(SELECT name FROM lone)"),
         " LIMIT $5),
          picked AS (SELECT id FROM (",
-        next_jobs_of!("$6"),
+        next_jobs_of!("(SELECT name FROM lone)"),
         " LIMIT $5 FOR UPDATE SKIP LOCKED) c),
          ",
-        take_picked!("(SELECT count(*) FROM candidates)", "false"),
+        take_picked!(
+            "CASE WHEN EXISTS (SELECT 1 FROM lone) OR NOT EXISTS (SELECT 1 FROM listed)
+                 THEN (SELECT count(*) FROM candidates) END",
+            "false"
+        ),
     ))
     .bind(&params.worker_id)
     .bind(params.lease.as_micros() as i64)
     .bind(queues)
     .bind(only)
     .bind(i64::from(params.limit))
-    .bind(tenant)
-    .fetch_all(tx)
+    .bind(&params.tenants)
+    .fetch_all(pool)
     .await
+}
+
+/// Whether [`lone_tenant_claim`] decided the round: one tenant alone had READY
+/// jobs, or none had any (a NULL `wanted` sends the round to [`fair_claim`]).
+fn lone_round_ran(rows: &[PgRow]) -> bool {
+    rows.first()
+        .is_some_and(|row| matches!(row.try_get::<Option<i64>, _>("wanted"), Ok(Some(_))))
 }
 
 /// One completion, as the document `jsonb_to_recordset` expands.
