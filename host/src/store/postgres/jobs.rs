@@ -4,6 +4,7 @@
 //! zipped by `unnest`, or one `jsonb` document expanded by `jsonb_to_recordset`.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -278,10 +279,11 @@ macro_rules! ready_tenants {
 /// The end of a claim statement: leases the jobs of `picked` to worker `$1` for
 /// `$2` microseconds and returns them with their tenant's ceilings, the count of
 /// capability changes as this statement sees them (not an earlier statement of the
-/// claim: a change committed in between must reach these jobs), and `$wanted` and
-/// `$cut` (see [`ClaimRound`]), in one row with a NULL id when none was taken.
+/// claim: a change committed in between must reach these jobs), `$wanted` and
+/// `$cut` (see [`ClaimRound`]) and `$lone` (see [`found_lone`]), in one row with a
+/// NULL id when none was taken.
 macro_rules! take_picked {
-    ($wanted:literal, $cut:literal) => {
+    ($wanted:literal, $cut:literal, $lone:literal) => {
         concat!(
             "taken AS (
             UPDATE tasks SET status = 'RUNNING', attempt = tasks.attempt + 1, lease_owner = $1,
@@ -296,7 +298,7 @@ macro_rules! take_picked {
                 available_at)
          SELECT taken.*, t.max_fuel, t.max_timeout_ms, t.max_memory_bytes,
             (SELECT generation FROM capability_changes WHERE id = 1) AS capabilities_generation,
-            ", $wanted, " AS wanted, ", $cut, " AS cut
+            ", $wanted, " AS wanted, ", $cut, " AS cut, ", $lone, " AS lone
          FROM (SELECT 1) one LEFT JOIN taken ON true LEFT JOIN tenants t ON t.name = taken.tenant"
         )
     };
@@ -317,16 +319,18 @@ macro_rules! take_picked {
 /// `max_running`, or when none has any, a round is one short statement in its own
 /// transaction, which PostgreSQL plans in a fraction of the fair one's time
 /// (planning was most of an idle worker's claim); only other rounds take the
-/// transaction of the `max_running` locks and the fair statement.
+/// transaction of the `max_running` locks and the fair statement. Each round
+/// starts with the statement that fitted the store's last round.
 pub(super) async fn claim(
     pool: &PgPool,
+    lone_likely: &AtomicBool,
     mut params: JobClaim,
 ) -> Result<Vec<ClaimedJob>, StoreError> {
     let mut claimed = Vec::with_capacity(params.limit as usize);
     let mut shares = true;
     let deadline = Instant::now() + CLAIM_PATIENCE;
     for round_number in 1.. {
-        let round = match claim_round(pool, &params, shares).await {
+        let round = match claim_round(pool, lone_likely, &params, shares).await {
             Ok(round) => round,
             Err(error) if claimed.is_empty() => return Err(error),
             // The jobs of earlier rounds are committed to this worker: hand them over.
@@ -371,6 +375,14 @@ struct ClaimRound {
     cut: bool,
 }
 
+/// Whether a round's statement found one tenant alone with READY jobs and no
+/// `max_running`, or none with any: the next round then starts with
+/// [`lone_tenant_claim`]; after other rounds it starts with the fair statement.
+fn found_lone(rows: &[PgRow]) -> bool {
+    rows.first()
+        .is_some_and(|row| matches!(row.try_get::<bool, _>("lone"), Ok(true)))
+}
+
 /// How long a claim goes on with rounds while other transactions hold jobs it
 /// chose. A claim in flight holds them for milliseconds; under load, eight rounds
 /// back to back could all run before it committed, and the claim came back short.
@@ -387,6 +399,7 @@ const CONTENDED_PAUSE: Duration = Duration::from_millis(2);
 /// every job it has room for.
 async fn claim_round(
     pool: &PgPool,
+    lone_likely: &AtomicBool,
     params: &JobClaim,
     shares: bool,
 ) -> Result<ClaimRound, StoreError> {
@@ -407,10 +420,14 @@ async fn claim_round(
     // read running counts, and claims by tenants with `max_running` are serialised
     // on their rows, so two workers cannot both see room for the same last slot: the
     // rows are locked first and the counts read after the lock, by the next
-    // statement, in one transaction.
-    let mut rows = lone_tenant_claim(pool, params, queues, only)
-        .await
-        .map_err(StoreError::query(context))?;
+    // statement, in one transaction. A round starts with the statement the last
+    // one found fitting, so a flood of tenants pays one statement per round, not two.
+    let mut rows = Vec::new();
+    if lone_likely.load(Ordering::Relaxed) {
+        rows = lone_tenant_claim(pool, params, queues, only)
+            .await
+            .map_err(StoreError::query(context))?;
+    }
     if !lone_round_ran(&rows) {
         let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
         sqlx::query("SELECT 1 FROM tenants WHERE max_running IS NOT NULL ORDER BY name FOR UPDATE")
@@ -422,6 +439,7 @@ async fn claim_round(
             .map_err(StoreError::query(context))?;
         tx.commit().await.map_err(StoreError::query(context))?;
     }
+    lone_likely.store(found_lone(&rows), Ordering::Relaxed);
     let (wanted, cut) = match rows.first() {
         Some(row) => (
             row.try_get::<i64, _>("wanted")
@@ -535,7 +553,9 @@ async fn fair_claim(
          ",
         take_picked!(
             "(SELECT coalesce(sum(n), 0) FROM shares)::int8",
-            "(SELECT key IS NOT NULL FROM unread)"
+            "(SELECT key IS NOT NULL FROM unread)",
+            "(SELECT count(*) <= 1 AND bool_and(t.max_running IS NULL) IS NOT FALSE
+              FROM active LEFT JOIN tenants t USING (name))"
         ),
     ))
     .bind(&params.worker_id)
@@ -580,7 +600,8 @@ async fn lone_tenant_claim(
         take_picked!(
             "CASE WHEN EXISTS (SELECT 1 FROM lone) OR NOT EXISTS (SELECT 1 FROM listed)
                  THEN (SELECT count(*) FROM candidates) END",
-            "false"
+            "false",
+            "true"
         ),
     ))
     .bind(&params.worker_id)

@@ -35,6 +35,7 @@ mod workers;
 
 use std::str::FromStr;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -58,6 +59,9 @@ const MAX_LISTEN_BACKOFF: Duration = Duration::from_secs(5);
 #[derive(Debug)]
 pub struct PostgresStore {
     pool: PgPool,
+    /// Whether this store's last claim round found one tenant alone with READY
+    /// jobs (or none), so the next starts with the lone tenant's statement.
+    lone_likely: AtomicBool,
     /// Wakes waiting workers: on a notification, or an enqueue in this process.
     wake: Arc<Wake>,
     /// Wakes waiters for results: on a notification, or completions in this process.
@@ -104,6 +108,7 @@ impl PostgresStore {
         ));
         Ok(PostgresStore {
             pool,
+            lone_likely: AtomicBool::new(true),
             wake,
             finished,
             listener_pool,
@@ -371,7 +376,7 @@ impl Store for PostgresStore {
     }
 
     async fn job_claim(&self, params: JobClaim) -> Result<Vec<ClaimedJob>, StoreError> {
-        jobs::claim(&self.pool, params).await
+        jobs::claim(&self.pool, &self.lone_likely, params).await
     }
 
     async fn job_complete_many(
