@@ -542,6 +542,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn tenant_set_quotas(&self, name: &str, quotas: &Quotas) -> Result<bool, StoreError>;
 
     /// Deletes a tenant and everything it owns; `None` if there is no such tenant.
+    /// Never called for `default`: the services rely on it existing.
     async fn tenant_delete(&self, name: &str) -> Result<Option<TenantDeleted>, StoreError>;
 
     /// Stores a new token.

@@ -318,9 +318,10 @@ macro_rules! take_picked {
 /// When one tenant alone has READY jobs (within the claim's tenants) and no
 /// `max_running`, or when none has any, a round is one short statement in its own
 /// transaction, which PostgreSQL plans in a fraction of the fair one's time
-/// (planning was most of an idle worker's claim); only other rounds take the
+/// (planning was most of an idle worker's claim); other rounds take the
 /// transaction of the `max_running` locks and the fair statement. Each round
-/// starts with the statement that fitted the store's last round.
+/// starts with the statement that fitted the store's last round, so the first
+/// lone tenant's round after a shared one still takes that transaction.
 pub(super) async fn claim(
     pool: &PgPool,
     lone_likely: &AtomicBool,
@@ -421,7 +422,8 @@ async fn claim_round(
     // on their rows, so two workers cannot both see room for the same last slot: the
     // rows are locked first and the counts read after the lock, by the next
     // statement, in one transaction. A round starts with the statement the last
-    // one found fitting, so a flood of tenants pays one statement per round, not two.
+    // one found fitting, so while tenants share the worker a round runs no lone
+    // tenant's statement before its transaction.
     let mut rows = Vec::new();
     if lone_likely.load(Ordering::Relaxed) {
         rows = lone_tenant_claim(pool, params, queues, only)
