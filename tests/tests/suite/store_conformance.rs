@@ -858,27 +858,13 @@ async fn postgres_a_change_committed_while_a_claim_waits_reaches_its_jobs() {
     let Some((store, database)) = fresh_postgres().await else {
         return;
     };
-    // The default tenant exists already (the migrations create it).
-    store.tenant_create(TENANT).await.unwrap();
-    let limited = Quotas {
-        max_running: Some(10),
-        ..Quotas::default()
-    };
-    assert!(store.tenant_set_quotas(TENANT, &limited).await.unwrap());
+    limit_running(store.as_ref(), TENANT, 10).await;
     store.job_insert_many(&[job(0, "default")]).await.unwrap();
     let before = store.job_claim(claim("w", 1)).await.unwrap()[0]
         .capabilities_generation
         .unwrap();
     store.job_insert_many(&[job(0, "default")]).await.unwrap();
-    let pool = wasmtasks::sqlx::PgPool::connect(database.url())
-        .await
-        .unwrap();
-    let mut holder = pool.begin().await.unwrap();
-    wasmtasks::sqlx::query("SELECT name FROM tenants WHERE name = $1 FOR UPDATE")
-        .bind(TENANT)
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    let (pool, holder) = hold_tenant_row(&database, TENANT).await;
     let claiming = {
         let store = store.clone();
         tokio::spawn(async move { store.job_claim(claim("w", 1)).await.unwrap() })
@@ -914,22 +900,10 @@ async fn postgres_a_lone_tenants_claim_waits_for_no_other_tenants_row() {
     let Some((store, database)) = fresh_postgres().await else {
         return;
     };
-    store.tenant_create("limited").await.unwrap();
-    let limited = Quotas {
-        max_running: Some(1),
-        ..Quotas::default()
-    };
-    assert!(store.tenant_set_quotas("limited", &limited).await.unwrap());
+    limit_running(store.as_ref(), "limited", 1).await;
     let jobs = [job(0, "default"), job(0, "default")];
     store.job_insert_many(&jobs).await.unwrap();
-    let pool = wasmtasks::sqlx::PgPool::connect(database.url())
-        .await
-        .unwrap();
-    let mut holder = pool.begin().await.unwrap();
-    wasmtasks::sqlx::query("SELECT name FROM tenants WHERE name = 'limited' FOR UPDATE")
-        .execute(&mut *holder)
-        .await
-        .unwrap();
+    let (pool, holder) = hold_tenant_row(&database, "limited").await;
     let claimed = tokio::time::timeout(Duration::from_secs(30), store.job_claim(claim("w", 4)))
         .await
         .expect("the claim waited for a row another transaction holds")
@@ -941,6 +915,37 @@ async fn postgres_a_lone_tenants_claim_waits_for_no_other_tenants_row() {
     );
     holder.rollback().await.unwrap();
     pool.close().await;
+}
+
+/// Creates `tenant` (unless it exists, as `default` does) with a `max_running` of `limit`.
+async fn limit_running(store: &dyn Store, tenant: &str, limit: u32) {
+    store.tenant_create(tenant).await.unwrap();
+    let limited = Quotas {
+        max_running: Some(limit),
+        ..Quotas::default()
+    };
+    assert!(store.tenant_set_quotas(tenant, &limited).await.unwrap());
+}
+
+/// A transaction on `database` (and its pool) that holds `tenant`'s row, as a
+/// fair claim's lock would, until it is rolled back.
+async fn hold_tenant_row(
+    database: &TestDatabase,
+    tenant: &str,
+) -> (
+    wasmtasks::sqlx::PgPool,
+    wasmtasks::sqlx::Transaction<'static, wasmtasks::sqlx::Postgres>,
+) {
+    let pool = wasmtasks::sqlx::PgPool::connect(database.url())
+        .await
+        .unwrap();
+    let mut holder = pool.begin().await.unwrap();
+    wasmtasks::sqlx::query("SELECT name FROM tenants WHERE name = $1 FOR UPDATE")
+        .bind(tenant)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    (pool, holder)
 }
 
 pub async fn return_values_and_output_are_recorded_as_given(store: Arc<dyn Store>) {
