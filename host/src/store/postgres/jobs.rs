@@ -377,8 +377,9 @@ struct ClaimRound {
 }
 
 /// Whether a round's statement found one tenant alone with READY jobs and no
-/// `max_running`, or none with any: the next round then starts with
-/// [`lone_tenant_claim`]; after other rounds it starts with the fair statement.
+/// `max_running`, or none with any: then [`lone_tenant_claim`] decided the round,
+/// and the next round starts with it; after other rounds it starts with the fair
+/// statement.
 fn found_lone(rows: &[PgRow]) -> bool {
     rows.first()
         .is_some_and(|row| matches!(row.try_get::<bool, _>("lone"), Ok(true)))
@@ -430,7 +431,7 @@ async fn claim_round(
             .await
             .map_err(StoreError::query(context))?;
     }
-    if !lone_round_ran(&rows) {
+    if !found_lone(&rows) {
         let mut tx = pool.begin().await.map_err(StoreError::query(context))?;
         sqlx::query("SELECT 1 FROM tenants WHERE max_running IS NOT NULL ORDER BY name FOR UPDATE")
             .execute(&mut *tx)
@@ -575,8 +576,8 @@ async fn fair_claim(
 /// claim's tenants, `$6`) and no `max_running`: its share is every slot, so it
 /// takes its next jobs in Django's order without the fair shares' reads (which
 /// cost more to plan than to run). When some other tenant has READY jobs too, or
-/// the lone one has a `max_running`, it takes nothing and its `wanted` is NULL
-/// (see [`lone_round_ran`]).
+/// the lone one has a `max_running`, it takes nothing and says so (see
+/// [`found_lone`]).
 async fn lone_tenant_claim(
     pool: &PgPool,
     params: &JobClaim,
@@ -600,10 +601,9 @@ async fn lone_tenant_claim(
         " LIMIT $5 FOR UPDATE SKIP LOCKED) c),
          ",
         take_picked!(
-            "CASE WHEN EXISTS (SELECT 1 FROM lone) OR NOT EXISTS (SELECT 1 FROM listed)
-                 THEN (SELECT count(*) FROM candidates) END",
+            "(SELECT count(*) FROM candidates)",
             "false",
-            "true"
+            "(EXISTS (SELECT 1 FROM lone) OR NOT EXISTS (SELECT 1 FROM listed))"
         ),
     ))
     .bind(&params.worker_id)
@@ -614,13 +614,6 @@ async fn lone_tenant_claim(
     .bind(&params.tenants)
     .fetch_all(pool)
     .await
-}
-
-/// Whether [`lone_tenant_claim`] decided the round: one tenant alone had READY
-/// jobs, or none had any (a NULL `wanted` sends the round to [`fair_claim`]).
-fn lone_round_ran(rows: &[PgRow]) -> bool {
-    rows.first()
-        .is_some_and(|row| matches!(row.try_get::<Option<i64>, _>("wanted"), Ok(Some(_))))
 }
 
 /// One completion, as the document `jsonb_to_recordset` expands.
